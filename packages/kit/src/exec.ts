@@ -1,0 +1,82 @@
+import * as actionsExec from '@actions/exec';
+import { printUntrusted } from './log.js';
+import { redact } from './secrets.js';
+
+/**
+ * Runs a tool through `@actions/exec` with an argument array (never a shell string), capturing
+ * stdout and stderr. `@actions/exec` cannot kill a child on a deadline, so when `timeoutMs` is set
+ * the tool is started by a tiny Node launcher (this same Node binary, fixed code, arguments passed
+ * as argv) that kills it (TERM, then KILL after 5 s) and exits 124, like coreutils `timeout`.
+ */
+export interface ExecOptions {
+  cwd?: string;
+  /** Environment for the tool; merged over process.env unless `cleanEnv`. */
+  env?: Record<string, string | undefined>;
+  cleanEnv?: boolean;
+  timeoutMs?: number;
+  input?: string | Buffer;
+  /** Print the tool's output to the log as it comes (inert, redacted). Default false. */
+  stream?: boolean;
+}
+
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+  /** The command line as shown to people (secrets redacted). */
+  command: string;
+}
+
+export const TIMEOUT_EXIT = 124;
+
+const LAUNCHER = `
+const { spawn } = require('node:child_process');
+const [ms, cmd, ...args] = process.argv.slice(1);
+const child = spawn(cmd, args, { stdio: 'inherit' });
+let timedOut = false;
+const t = setTimeout(() => { timedOut = true; child.kill('SIGTERM'); setTimeout(() => child.kill('SIGKILL'), 5000).unref(); }, Number(ms));
+for (const s of ['SIGINT', 'SIGTERM']) process.on(s, () => child.kill(s));
+child.on('error', (e) => { clearTimeout(t); process.stderr.write(String(e.message) + '\\n'); process.exit(e.code === 'ENOENT' ? 127 : 126); });
+child.on('exit', (code, sig) => { clearTimeout(t); process.exit(timedOut ? 124 : code ?? (sig ? 128 : 1)); });
+`;
+
+export function displayCommand(tool: string, args: readonly string[]): string {
+  const q = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+  return redact([tool, ...args].map(q).join(' '));
+}
+
+export async function exec(tool: string, args: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
+  const env: Record<string, string> = {};
+  const base = opts.cleanEnv ? {} : process.env;
+  for (const [k, v] of Object.entries({ ...base, ...opts.env })) if (v !== undefined) env[k] = v;
+  const timed = typeof opts.timeoutMs === 'number' && opts.timeoutMs > 0;
+  const file = timed ? process.execPath : tool;
+  const argv = timed ? ['-e', LAUNCHER, String(Math.ceil(opts.timeoutMs as number)), tool, ...args] : [...args];
+  let stdout = '';
+  let stderr = '';
+  const exitCode = await actionsExec.exec(file, argv, {
+    cwd: opts.cwd,
+    env,
+    silent: true,
+    ignoreReturnCode: true,
+    input: opts.input === undefined ? undefined : Buffer.from(opts.input),
+    listeners: {
+      stdout: (b: Buffer) => {
+        const s = b.toString('utf8');
+        stdout += s;
+        if (opts.stream) printUntrusted(s);
+      },
+      stderr: (b: Buffer) => {
+        const s = b.toString('utf8');
+        stderr += s;
+        if (opts.stream) printUntrusted(s);
+      },
+    },
+  }).catch((e: unknown) => {
+    // @actions/exec rejects when the tool cannot be found or started.
+    stderr += `${e instanceof Error ? e.message : String(e)}\n`;
+    return 127;
+  });
+  return { exitCode, stdout, stderr, timedOut: timed && exitCode === TIMEOUT_EXIT, command: displayCommand(tool, args) };
+}

@@ -1,0 +1,172 @@
+import { HttpClient } from '@actions/http-client';
+import type { OutgoingHttpHeaders } from 'node:http';
+import { Readable } from 'node:stream';
+import { parseRetryAfter, retry, type RetryOptions } from './retry.js';
+
+/**
+ * One HTTP request with a hard deadline (the whole exchange, not just idle time, so a server that
+ * drips bytes cannot hold a step forever), retried with backoff on network errors, timeouts, 5xx,
+ * 408 and 429, honouring `Retry-After`. Built on `@actions/http-client`, so runner proxy settings
+ * apply. Bodies of failed responses are kept for the caller but never printed here.
+ */
+export interface HttpRequest {
+  method?: string;
+  url: string;
+  headers?: Record<string, string>;
+  body?: string | Buffer;
+  /** Deadline for one try, in ms (default 30 s). */
+  timeoutMs?: number;
+  /** Tries in all (default 3). */
+  attempts?: number;
+  /** Extra statuses to retry (besides 408, 429, 5xx). */
+  retryStatuses?: number[];
+  /** Cap on the response size in bytes (default 64 MiB). */
+  maxBytes?: number;
+  retry?: Partial<Omit<RetryOptions, 'attempts'>>;
+  userAgent?: string;
+  /** Follow redirects (default true, at most 5). */
+  followRedirects?: boolean;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+  text(): string;
+  json<T = unknown>(): T;
+  /** How many tries it took. */
+  attempts: number;
+  /** Time of the last try, ms. */
+  elapsedMs: number;
+}
+
+export class HttpError extends Error {
+  readonly status: number | undefined;
+  readonly retryable: boolean;
+  readonly retryAfterMs: number | undefined;
+  readonly response: HttpResponse | undefined;
+  /** What kind of failure: `status`, `timeout`, `network`, `too-large`. */
+  readonly kind: 'status' | 'timeout' | 'network' | 'too-large';
+  constructor(message: string, kind: HttpError['kind'], opts: { status?: number; retryable: boolean; retryAfterMs?: number; response?: HttpResponse }) {
+    super(message);
+    this.name = 'HttpError';
+    this.kind = kind;
+    this.status = opts.status;
+    this.retryable = opts.retryable;
+    this.retryAfterMs = opts.retryAfterMs;
+    this.response = opts.response;
+  }
+}
+
+/** Strips credentials, query string and fragment from a URL so it can be named in a message. */
+export function safeUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return '(invalid URL)';
+  }
+}
+
+function isRetryableStatus(status: number, extra: number[] = []): boolean {
+  return status === 408 || status === 429 || status >= 500 || extra.includes(status);
+}
+
+async function once(req: HttpRequest, attempt: number): Promise<HttpResponse> {
+  const timeoutMs = req.timeoutMs ?? 30_000;
+  const client = new HttpClient(req.userAgent ?? 'hallmark', undefined, {
+    allowRetries: false,
+    allowRedirects: req.followRedirects ?? true,
+    maxRedirects: 5,
+    socketTimeout: timeoutMs,
+    keepAlive: false,
+  });
+  const started = Date.now();
+  const method = (req.method ?? 'GET').toUpperCase();
+  let timer: NodeJS.Timeout | undefined;
+  let aborted = false;
+  const where = `${method} ${safeUrl(req.url)}`;
+  const exchange = (async () => {
+    const headers: Record<string, string> = { ...req.headers };
+    let data: string | NodeJS.ReadableStream | null = null;
+    if (typeof req.body === 'string') data = req.body;
+    else if (req.body) {
+      data = Readable.from([req.body]);
+      if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-length')) headers['content-length'] = String(req.body.length);
+    }
+    const res = await client.request(method, req.url, data, headers as OutgoingHttpHeaders);
+    const msg = res.message;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const max = req.maxBytes ?? 64 * 1024 * 1024;
+    await new Promise<void>((resolve, reject) => {
+      msg.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size > max) {
+          msg.destroy();
+          reject(new HttpError(`${where}: response larger than ${max} bytes`, 'too-large', { retryable: false }));
+          return;
+        }
+        chunks.push(c);
+      });
+      msg.on('end', () => resolve());
+      msg.on('aborted', () => reject(new HttpError(`${where}: connection closed mid-response`, 'network', { retryable: true })));
+      msg.on('error', (e) => reject(new HttpError(`${where}: ${e.message}`, 'network', { retryable: true })));
+    });
+    if (msg.complete === false) throw new HttpError(`${where}: connection closed mid-response`, 'network', { retryable: true });
+    const body = Buffer.concat(chunks);
+    const status = msg.statusCode ?? 0;
+    const response: HttpResponse = {
+      status,
+      headers: msg.headers,
+      body,
+      text: () => body.toString('utf8'),
+      json: <T>() => JSON.parse(body.toString('utf8')) as T,
+      attempts: attempt,
+      elapsedMs: Date.now() - started,
+    };
+    return { response, destroy: () => msg.destroy() };
+  })();
+  try {
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        aborted = true;
+        client.dispose();
+        reject(new HttpError(`${where}: no complete response within ${Math.round(timeoutMs / 100) / 10}s`, 'timeout', { retryable: true }));
+      }, timeoutMs);
+    });
+    const { response } = await Promise.race([exchange, deadline]);
+    return response;
+  } catch (e) {
+    if (e instanceof HttpError) throw e;
+    if (aborted) throw new HttpError(`${where}: timed out`, 'timeout', { retryable: true });
+    const code = (e as NodeJS.ErrnoException)?.code;
+    const m = e instanceof Error ? e.message : String(e);
+    throw new HttpError(`${where}: ${code ?? m}`, 'network', { retryable: true });
+  } finally {
+    if (timer) clearTimeout(timer);
+    exchange.catch(() => undefined);
+  }
+}
+
+/**
+ * Sends the request; resolves with any final response (the caller decides what a 4xx means),
+ * except that retryable statuses are retried and, when tries run out, rejected as HttpError.
+ */
+export async function request(req: HttpRequest): Promise<HttpResponse> {
+  return retry(
+    async (attempt) => {
+      const res = await once(req, attempt);
+      if (isRetryableStatus(res.status, req.retryStatuses)) {
+        throw new HttpError(`${(req.method ?? 'GET').toUpperCase()} ${safeUrl(req.url)}: HTTP ${res.status}`, 'status', {
+          status: res.status,
+          retryable: true,
+          retryAfterMs: parseRetryAfter(res.headers['retry-after']),
+          response: res,
+        });
+      }
+      return res;
+    },
+    { baseMs: 500, maxMs: 30_000, ...req.retry, attempts: req.attempts ?? 3 },
+  );
+}

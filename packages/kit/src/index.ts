@@ -1,0 +1,15 @@
+export * from './errors.js';
+export * as input from './inputs.js';
+export { splitList } from './inputs.js';
+export * from './duration.js';
+export * from './secrets.js';
+export * as log from './log.js';
+export { printUntrusted, oneLine } from './log.js';
+export * from './retry.js';
+export * as http from './http.js';
+export { HttpError, safeUrl } from './http.js';
+export * from './exec.js';
+export * as md from './summary.js';
+export { writeSummary } from './summary.js';
+export * from './run.js';
+export * from './context.js';

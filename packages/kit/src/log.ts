@@ -1,0 +1,58 @@
+import { randomBytes } from 'node:crypto';
+import * as core from '@actions/core';
+import { redact } from './secrets.js';
+
+/**
+ * The one way hallmark prints text it did not write itself (tool output, HTTP bodies, report
+ * titles, error strings). The text is redacted of registered secrets and wrapped in a
+ * `::stop-commands::<token>` block with an unguessable token, so no line of it can be read by
+ * the runner as a workflow command (`::set-output`, `::add-mask::`, `::error`, a second
+ * `::stop-commands::`, legacy `##[…]`), whatever it contains. The text itself is printed as is.
+ */
+export function printUntrusted(text: string, write: (s: string) => void = (s) => process.stdout.write(s)): void {
+  const clean = redact(text).replace(/\r\n?/g, '\n');
+  if (!clean) return;
+  const body = clean.endsWith('\n') ? clean : `${clean}\n`;
+  if (!/::|##\[/.test(body)) {
+    write(body);
+    return;
+  }
+  const token = randomBytes(16).toString('hex');
+  write(`::stop-commands::${token}\n${body}::${token}::\n`);
+}
+
+/** Makes untrusted text safe to embed in one log line or one annotation message: secrets redacted, line breaks and control characters shown, not acted on. */
+export function oneLine(text: string, max = 500): string {
+  let s = redact(String(text)).replace(/\r\n?|\n/g, ' ⏎ ').replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '?');
+  if (s.length > max) s = `${s.slice(0, max)}…`;
+  return s;
+}
+
+/** Our own informational line; any untrusted part must already have been through `oneLine`. */
+export function info(message: string): void {
+  core.info(neutralizeLineStart(redact(message)));
+}
+
+export function warning(message: string, props?: core.AnnotationProperties): void {
+  core.warning(redact(message), props);
+}
+
+export function notice(message: string, props?: core.AnnotationProperties): void {
+  core.notice(redact(message), props);
+}
+
+export function errorAnnotation(message: string, props?: core.AnnotationProperties): void {
+  core.error(redact(message), props);
+}
+
+export function debug(message: string): void {
+  core.debug(redact(message));
+}
+
+/** A line that starts with `::` (after spaces) would be a workflow command: show it with a leading marker instead. */
+function neutralizeLineStart(message: string): string {
+  return message
+    .split('\n')
+    .map((l) => (/^\s*(::|##\[)/.test(l) ? `␤${l}` : l))
+    .join('\n');
+}
