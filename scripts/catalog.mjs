@@ -6,6 +6,16 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 
 export const OWNER = 'hallmark-dev';
+// Example values for required inputs in the generated `uses:` snippets.
+const EXAMPLES = {
+  'setup-tools': { tools: 'cosign, syft, trivy' },
+  'build-sign': { image: 'ghcr.io/${{ github.repository }}' },
+  'sbom-attach': { image: '${{ needs.build.outputs.image-ref }}' },
+  'trivy-gate': { target: '${{ needs.build.outputs.image-ref }}' },
+  'terraform-gated-apply': { mode: 'plan' },
+  'smoke-test': { checks: '.github/smoke.yml' },
+  'slack-notify': { status: '${{ job.status }}' },
+};
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const check = process.argv.includes('--check');
 
@@ -20,7 +30,7 @@ function example(name, a) {
   const lines = [`- uses: ${OWNER}/hallmark/actions/${name}@v1`];
   if (req.length) {
     lines.push('  with:');
-    for (const [k, i] of req) lines.push(`    ${k}: ${i.example ?? `<${k}>`}`);
+    for (const [k] of req) lines.push(`    ${k}: ${EXAMPLES[name]?.[k] ?? `<${k}>`}`);
   }
   return lines.join('\n');
 }
