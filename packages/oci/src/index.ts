@@ -1,1 +1,4 @@
 export * from './ref.js';
+export * from './cosign.js';
+export * from './policy.js';
+export * from './registry.js';

@@ -1,0 +1,100 @@
+import * as core from '@actions/core';
+import { existsSync, statSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { displayCommand, exec, fail, input, InputError, log, maskSecret, md, oneLine, printUntrusted, run, runnerContext, runUrl, setOutputs, writeSummary } from '@hallmark/kit';
+import { CosignArgError, GITHUB_ISSUER, keyFromInput, repoName } from '@hallmark/oci';
+import { BUILDERS, checkInputs, SIGN_MODES } from './config.js';
+import { buildAndSign, type Result } from './flow.js';
+import { summary } from './summary.js';
+
+await run('build-sign', async () => {
+  const ctx = runnerContext();
+  // Secrets first: masked before anything else reads or prints them.
+  const cosignKey = input.secret('cosign-key');
+  const cosignPassword = input.secret('cosign-password');
+  const registryPassword = input.secret('registry-password');
+  const envKey = /^env:\/\/([A-Za-z_][A-Za-z0-9_]*)$/.exec(cosignKey.trim());
+  if (envKey) maskSecret(process.env[envKey[1] as string]);
+
+  const tagsRaw = input.raw('tags');
+  const cfg = checkInputs(
+    {
+      image: input.string('image', { required: true, expected: 'a repository without a tag, e.g. ghcr.io/octo-org/app' }),
+      tags: input.list('tags'),
+      tagsGiven: tagsRaw !== '',
+      context: input.string('context', { default: '.' }),
+      file: input.string('file'),
+      platforms: input.list('platforms'),
+      buildArgs: input.raw('build-args'),
+      builder: input.oneOf('builder', BUILDERS, { default: 'buildx' }),
+      push: input.boolean('push', true),
+      digest: input.string('digest'),
+      sign: input.oneOf('sign', SIGN_MODES, { default: 'keyless' }),
+      cosignKeyGiven: cosignKey !== '',
+      registry: input.string('registry'),
+      registryUsername: input.string('registry-username'),
+      registryPasswordGiven: registryPassword !== '',
+      registryInsecure: input.boolean('registry-insecure', false),
+      identity: input.string('identity'),
+      issuer: input.string('issuer', { default: GITHUB_ISSUER }),
+      policy: input.string('policy', { default: 'hallmark-policy.yaml' }),
+      allowLatest: input.boolean('allow-latest', false),
+    },
+    { sha: ctx.sha },
+  );
+  for (const w of cfg.warnings) log.warning(w);
+  if (cfg.sign === 'key') {
+    try {
+      keyFromInput(cosignKey, cosignPassword, (n) => process.env[n]);
+    } catch (e) {
+      throw new InputError('cosign-key', e instanceof CosignArgError ? e.message : 'is not usable');
+    }
+  }
+  if (!cfg.digest) {
+    const contextDir = isAbsolute(cfg.context) ? cfg.context : resolve(ctx.workspace, cfg.context);
+    if (!existsSync(contextDir) || !statSync(contextDir).isDirectory()) throw new InputError('context', `must be a directory (${oneLine(cfg.context, 200)} does not exist in the workspace)`);
+    if (cfg.file) {
+      const file = isAbsolute(cfg.file) ? cfg.file : resolve(ctx.workspace, cfg.file);
+      if (!existsSync(file)) throw new InputError('file', `must name an existing Dockerfile/Containerfile (${oneLine(cfg.file, 200)} does not exist)`);
+    }
+  }
+
+  // Tools never inherit the runner's INPUT_* variables (they hold the secrets as given).
+  const scrubEnv: Record<string, undefined> = {};
+  for (const k of Object.keys(process.env)) if (k.startsWith('INPUT_')) scrubEnv[k] = undefined;
+
+  let result: Result;
+  try {
+    result = await buildAndSign(cfg, { cosignKey, cosignPassword, registryPassword }, {
+      exec: (tool, args, o) => exec(tool, args, o),
+      getIdToken: (aud) => core.getIDToken(aud),
+      mask: maskSecret,
+      info: log.info,
+      warn: log.warning,
+      printUntrusted: (t) => printUntrusted(t),
+      oneLine,
+      displayCommand,
+      scrubEnv,
+      lookupEnv: (n) => process.env[n],
+      tempDir: ctx.temp,
+      workspace: ctx.workspace,
+      serverUrl: ctx.serverUrl,
+      runUrl: runUrl(ctx) || undefined,
+    });
+  } catch (e) {
+    writeSummary(`### build-sign: ${md.text(repoName(cfg.image))}\n\n❌ failed with an unexpected error (see the log).\n`);
+    throw e;
+  }
+
+  setOutputs({
+    digest: result.digest ?? '',
+    'image-ref': result.imageRef ?? '',
+    tags: result.tags,
+    signed: result.signed && result.verify === 'passed',
+    identity: result.identity ?? '',
+    policy: result.policy ?? '',
+  });
+  writeSummary(summary(cfg, result));
+  if (result.failure) fail('build-sign', result.failure.reason, result.failure.message);
+});
+

@@ -1,0 +1,28 @@
+/** The step summary: what was built, what was signed by whom, whether verify held, where the policy is. */
+import { md } from '@hallmark/kit';
+import { repoName } from '@hallmark/oci';
+import type { Config } from './config.js';
+import type { Result } from './flow.js';
+
+export function summary(cfg: Config, r: Result): string {
+  const status = r.failure ? `❌ failed: \`${r.failure.reason}\`` : r.signed ? '✅ built, signed and verified' : r.digest ? '✅ built (not signed)' : '✅ built (not pushed)';
+  const rows: string[][] = [
+    ['Image', r.imageRef ? md.code(r.imageRef) : md.code(repoName(cfg.image))],
+    ['Digest', r.digest ? md.code(r.digest) : '—'],
+    ['Tags', r.tags.length ? r.tags.map((t) => md.code(t)).join('<br>') : cfg.digest ? '— (existing image signed by digest)' : '—'],
+    ['Builder', cfg.digest ? '— (build skipped)' : md.text(cfg.builder)],
+    ['Signing', md.text(cfg.sign)],
+    ['Signer identity', r.identity ? md.code(r.identity) + (r.issuer ? ` (issuer ${md.code(r.issuer)})` : '') : '—'],
+    ['Verify', r.verify === 'passed' ? `✅ passed (${r.verifiedSignatures ?? 0} signature(s) over the built digest)` : r.verify === 'failed' ? '❌ failed' : '— not run'],
+    ['Policy', r.policy ? md.code(r.policy) : '— not written'],
+  ];
+  let out = `### build-sign: ${md.text(repoName(cfg.image))}\n\n${status}\n\n${md.table(['', ''], rows.map(([k, v]) => [`**${k}**`, v as string]))}\n`;
+  if (r.failure) out += `\n**Why:** ${md.text(r.failure.message)}\n`;
+  if (r.verify === 'passed' && r.imageRef && r.identity) {
+    const cmd = cfg.sign === 'keyless'
+      ? `cosign verify --certificate-identity ${r.identity} --certificate-oidc-issuer ${r.issuer ?? cfg.issuer} ${r.imageRef}`
+      : `cosign verify --key cosign.pub ${r.imageRef}`;
+    out += `\n**Verify it yourself:** ${md.code(cmd)}\n`;
+  }
+  return out;
+}

@@ -1,0 +1,149 @@
+/**
+ * Streams one release asset to a file, hashing it on the way.
+ *
+ * Why not `tc.downloadTool`: it sleeps 10–20 s between its own retries, ignores `Retry-After` and
+ * has no deadline for the whole exchange. Why not the kit's `http.request`: it buffers the body in
+ * memory, and seven CLIs in parallel are several hundred MB. So this is the kit's retry
+ * (bounded, backoff with jitter, `Retry-After` honoured) around a streamed GET on
+ * `@actions/http-client` (runner proxy settings apply), with a hard deadline per try and a
+ * Content-Length check, so a truncated body is retried and never mistaken for the asset.
+ */
+import { HttpClient } from '@actions/http-client';
+import { createHash } from 'node:crypto';
+import { createWriteStream, renameSync, rmSync } from 'node:fs';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { HttpError, parseRetryAfter, retry, safeUrl } from '@hallmark/kit';
+
+export interface DownloadOptions {
+  url: string;
+  dest: string;
+  /** Deadline for one try (the whole exchange), ms. */
+  timeoutMs: number;
+  /** Tries in all. */
+  attempts: number;
+  /** First backoff, ms (doubles each retry, capped by maxDelayMs). */
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  /** Refuse bodies larger than this (default 2 GiB). */
+  maxBytes?: number;
+  onRetry?: (err: HttpError, attempt: number, delayMs: number) => void;
+}
+
+export interface Downloaded {
+  bytes: number;
+  sha256: string;
+  attempts: number;
+}
+
+const isRetryableStatus = (s: number) => s === 408 || s === 429 || s >= 500;
+
+async function once(o: DownloadOptions, attempt: number): Promise<Omit<Downloaded, 'attempts'>> {
+  const where = `GET ${safeUrl(o.url)}`;
+  const client = new HttpClient('hallmark-setup-tools', undefined, {
+    allowRetries: false,
+    // Redirects are followed below: http-client cannot resolve a relative Location.
+    allowRedirects: false,
+    socketTimeout: o.timeoutMs,
+    keepAlive: false,
+  });
+  let timer: NodeJS.Timeout | undefined;
+  let timedOut = false;
+  let destroy: (() => void) | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      timedOut = true;
+      destroy?.();
+      client.dispose();
+      reject(new HttpError(`${where}: no complete response within ${Math.round(o.timeoutMs / 100) / 10}s`, 'timeout', { retryable: true }));
+    }, o.timeoutMs);
+  });
+  const exchange = (async () => {
+    let url = o.url;
+    let res = await client.get(url, { 'accept-encoding': 'identity' });
+    for (let hops = 0; [301, 302, 303, 307, 308].includes(res.message.statusCode ?? 0); hops++) {
+      const location = res.message.headers.location;
+      res.message.resume();
+      if (!location || hops >= 5) throw new HttpError(`${where}: ${location ? 'more than 5 redirects' : 'redirect without a Location'}`, 'status', { status: res.message.statusCode, retryable: false });
+      const next = new URL(location, url);
+      if (new URL(url).protocol === 'https:' && next.protocol !== 'https:') {
+        throw new HttpError(`${where}: refused a redirect from https to ${next.protocol.replace(/:$/, '')}`, 'status', { status: res.message.statusCode, retryable: false });
+      }
+      url = next.href;
+      res = await client.get(url, { 'accept-encoding': 'identity' });
+    }
+    const msg = res.message;
+    destroy = () => msg.destroy();
+    const status = msg.statusCode ?? 0;
+    if (status !== 200) {
+      msg.resume();
+      throw new HttpError(`${where}: HTTP ${status}`, 'status', {
+        status,
+        retryable: isRetryableStatus(status),
+        retryAfterMs: parseRetryAfter(msg.headers['retry-after']),
+      });
+    }
+    const declared = msg.headers['content-length'] === undefined ? undefined : Number(msg.headers['content-length']);
+    const max = o.maxBytes ?? 2 * 1024 ** 3;
+    if (declared !== undefined && declared > max) {
+      msg.destroy();
+      throw new HttpError(`${where}: asset is ${declared} bytes, more than the ${max} allowed`, 'too-large', { retryable: false });
+    }
+    const hash = createHash('sha256');
+    let bytes = 0;
+    const tap = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        bytes += chunk.length;
+        if (bytes > max) return cb(new HttpError(`${where}: body larger than ${max} bytes`, 'too-large', { retryable: false }));
+        hash.update(chunk);
+        cb(null, chunk);
+      },
+    });
+    // Each try writes its own file, renamed into place only when whole: a try abandoned at the
+    // deadline can never write into the next try's bytes.
+    const part = `${o.dest}.${attempt}.part`;
+    try {
+      await pipeline(msg, tap, createWriteStream(part));
+    } catch (e) {
+      rmSync(part, { force: true });
+      if (e instanceof HttpError) throw e;
+      throw new HttpError(`${where}: connection closed after ${bytes}${declared !== undefined ? ` of ${declared}` : ''} bytes (${(e as Error).message})`, 'network', { retryable: true });
+    }
+    if (!msg.complete || (declared !== undefined && bytes !== declared)) {
+      rmSync(part, { force: true });
+      throw new HttpError(`${where}: truncated body, ${bytes}${declared !== undefined ? ` of ${declared}` : ''} bytes`, 'network', { retryable: true });
+    }
+    renameSync(part, o.dest);
+    return { bytes, sha256: hash.digest('hex') };
+  })();
+  try {
+    return await Promise.race([exchange, deadline]);
+  } catch (e) {
+    if (e instanceof HttpError) throw e;
+    if (timedOut) throw new HttpError(`${where}: timed out`, 'timeout', { retryable: true });
+    const code = (e as NodeJS.ErrnoException)?.code;
+    throw new HttpError(`${where}: ${code ?? (e instanceof Error ? e.message : String(e))}`, 'network', { retryable: true });
+  } finally {
+    if (timer) clearTimeout(timer);
+    exchange.catch(() => undefined);
+    deadline.catch(() => undefined);
+    client.dispose();
+  }
+}
+
+export async function download(o: DownloadOptions): Promise<Downloaded> {
+  let tries = 0;
+  const r = await retry(
+    async (attempt) => {
+      tries = attempt;
+      return once(o, attempt);
+    },
+    {
+      attempts: o.attempts,
+      baseMs: o.baseDelayMs ?? 1000,
+      maxMs: o.maxDelayMs ?? 30_000,
+      onRetry: (err, attempt, delay) => o.onRetry?.(err as HttpError, attempt, delay),
+    },
+  );
+  return { ...r, attempts: tries };
+}

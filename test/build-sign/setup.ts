@@ -1,0 +1,227 @@
+/**
+ * Real parts for build-sign's bundle tests: a docker-registry on loopback, buildah storage in a
+ * temp dir (vfs, chroot isolation, selected through buildah's own CONTAINERS_STORAGE_CONF and
+ * BUILDAH_ISOLATION variables so the action passes no test-only flags), a FROM-scratch build
+ * context with busybox-static, the loopback Sigstore, and the cosign stand-in on PATH.
+ */
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ROOT, runnerHome, type RunnerHome } from '../harness/runner.js';
+
+export const STAND_INS = join(ROOT, 'test', 'stand-ins');
+export const COSIGN = join(STAND_INS, 'cosign');
+export const BUSYBOX = ['/bin/busybox', '/usr/bin/busybox'].find((p) => existsSync(p));
+export const hasBuildah = existsSync('/usr/bin/buildah');
+/** The docker CLI (the machine image has one at /usr/local/bin/docker; Debian only ships it with the daemon). */
+export const dockerCli = (process.env.PATH ?? '').split(':').map((d) => join(d, 'docker')).find((p) => existsSync(p));
+
+export interface Lab {
+  dir: string;
+  storageConf: string;
+  logFile: string;
+  /** Environment every bundle test run gets (buildah storage, cosign stand-in, PATH). */
+  env(extra?: Record<string, string>): Record<string, string>;
+  cleanup(): void;
+}
+
+export function makeLab(): Lab {
+  const dir = mkdtempSync(join(tmpdir(), 'hallmark-build-sign-lab-'));
+  const storageConf = join(dir, 'storage.conf');
+  writeFileSync(storageConf, `[storage]\ndriver = "vfs"\ngraphroot = "${join(dir, 'storage', 'root')}"\nrunroot = "${join(dir, 'storage', 'run')}"\n`);
+  const logFile = join(dir, 'cosign-calls.jsonl');
+  writeFileSync(logFile, '');
+  return {
+    dir,
+    storageConf,
+    logFile,
+    env: (extra = {}) => ({
+      PATH: `${STAND_INS}:${process.env.PATH ?? '/usr/bin:/bin'}`,
+      CONTAINERS_STORAGE_CONF: storageConf,
+      BUILDAH_ISOLATION: 'chroot',
+      COSIGN_STANDIN_LOG: logFile,
+      ...extra,
+    }),
+    cleanup: () => {
+      // vfs layers can be read-only copies: make them removable first.
+      try {
+        execFileSync('chmod', ['-R', 'u+w', dir]);
+      } catch {
+        /* best effort */
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A build context in `workspace/app`: busybox copied FROM scratch, a LABEL from a build arg so each test's digest is its own. */
+export function writeContext(workspace: string, sub = 'app'): string {
+  const ctx = join(workspace, sub);
+  mkdirSync(ctx, { recursive: true });
+  if (!BUSYBOX) throw new Error('busybox-static is not installed');
+  copyFileSync(BUSYBOX, join(ctx, 'busybox'));
+  writeFileSync(join(ctx, 'Containerfile'), 'FROM scratch\nCOPY busybox /bin/busybox\nARG NONCE=none\nLABEL dev.hallmark.test.nonce=$NONCE\nENTRYPOINT ["/bin/busybox"]\nCMD ["echo", "hello from hallmark"]\n');
+  return ctx;
+}
+
+/** cosign calls the stand-in recorded (argv and the names of COSIGN_* variables it saw). */
+export function cosignCalls(lab: Lab): { cmd: string; argv: string[]; env: string[] }[] {
+  return readFileSync(lab.logFile, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { cmd: string; argv: string[]; env: string[] });
+}
+
+/** A canary cosign key pair made by the stand-in's `generate-key-pair` (real encrypted cosign format). */
+export function canaryKey(lab: Lab, password: string): { privateKey: string; publicKey: string } {
+  const d = mkdtempSync(join(lab.dir, 'key-'));
+  execFileSync(process.execPath, [COSIGN, 'generate-key-pair'], { cwd: d, env: { PATH: process.env.PATH, COSIGN_PASSWORD: password }, stdio: 'pipe' });
+  return { privateKey: readFileSync(join(d, 'cosign.key'), 'utf8'), publicKey: readFileSync(join(d, 'cosign.pub'), 'utf8') };
+}
+
+/** Every regular file under `dir` (for leak scans), skipping what cannot be read. */
+export function filesUnder(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    let names: string[];
+    try {
+      names = readdirSync(d);
+    } catch {
+      return;
+    }
+    for (const n of names) {
+      const p = join(d, n);
+      let st;
+      try {
+        st = statSync(p);
+      } catch {
+        continue;
+      }
+      if (st.isDirectory()) walk(p);
+      else if (st.isFile() && st.size < 32 * 1024 * 1024) out.push(p);
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+/** Files under `dirs` whose bytes contain any of `needles`. */
+export function leaks(dirs: string[], needles: string[]): string[] {
+  const hits: string[] = [];
+  for (const dir of dirs) {
+    for (const f of filesUnder(dir)) {
+      let b: Buffer;
+      try {
+        b = readFileSync(f);
+      } catch {
+        continue;
+      }
+      for (const n of needles) if (n && b.includes(n)) hits.push(`${f} contains ${JSON.stringify(n.slice(0, 12))}…`);
+    }
+  }
+  return hits;
+}
+
+/** What the registry holds for a repository: a manifest by reference, with the right Accept headers. */
+export async function getManifest(registryUrl: string, repo: string, ref: string): Promise<{ status: number; digest?: string; json?: Record<string, unknown> }> {
+  const r = await fetch(`${registryUrl}/v2/${repo}/manifests/${ref}`, {
+    headers: { accept: 'application/vnd.oci.image.manifest.v1+json,application/vnd.oci.image.index.v1+json,application/vnd.docker.distribution.manifest.v2+json,application/vnd.docker.distribution.manifest.list.v2+json' },
+  });
+  if (!r.ok) return { status: r.status };
+  const bytes = Buffer.from(await r.arrayBuffer());
+  const { createHash } = await import('node:crypto');
+  return { status: r.status, digest: `sha256:${createHash('sha256').update(bytes).digest('hex')}`, json: JSON.parse(bytes.toString('utf8')) as Record<string, unknown> };
+}
+
+export async function getBlob(registryUrl: string, repo: string, digest: string): Promise<Buffer> {
+  const r = await fetch(`${registryUrl}/v2/${repo}/blobs/${digest}`);
+  if (!r.ok) throw new Error(`blob ${digest}: ${r.status}`);
+  return Buffer.from(await r.arrayBuffer());
+}
+
+/**
+ * `podman system service` as the docker daemon (REAL-PARTS.md settings: vfs, runc, cgroupfs,
+ * host netns, ulimits within the container's limits). Returns undefined when it does not start.
+ */
+export async function startPodman(lab: Lab, insecureRegistries: string[]): Promise<{ dockerHost: string; env: Record<string, string>; stop: () => Promise<void> } | undefined> {
+  if (!existsSync('/usr/bin/podman') || !dockerCli) return undefined;
+  const { spawn } = await import('node:child_process');
+  const dir = join(lab.dir, 'podman');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'containers.conf'), '[containers]\nnetns = "host"\ndefault_ulimits = ["nofile=4096:4096", "nproc=4096:4096"]\n[engine]\nruntime = "runc"\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\n');
+  writeFileSync(join(dir, 'storage.conf'), `[storage]\ndriver = "vfs"\ngraphroot = "${join(dir, 'root')}"\nrunroot = "${join(dir, 'run')}"\n`);
+  writeFileSync(join(dir, 'registries.conf'), insecureRegistries.map((r) => `[[registry]]\nlocation = "${r}"\ninsecure = true\n`).join(''));
+  const env = { CONTAINERS_CONF: join(dir, 'containers.conf'), CONTAINERS_STORAGE_CONF: join(dir, 'storage.conf'), CONTAINERS_REGISTRIES_CONF: join(dir, 'registries.conf') };
+  const sock = join(dir, 'podman.sock');
+  const child = spawn('podman', ['system', 'service', '--time=0', `unix://${sock}`], { env: { ...process.env, ...env }, stdio: 'ignore' });
+  const deadline = Date.now() + 10_000;
+  while (!existsSync(sock)) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL');
+      return undefined;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const dockerHost = `unix://${sock}`;
+  try {
+    execFileSync('docker', ['version'], { env: { ...process.env, DOCKER_HOST: dockerHost }, stdio: 'pipe', timeout: 10_000 });
+  } catch {
+    child.kill('SIGKILL');
+    return undefined;
+  }
+  return {
+    dockerHost,
+    env: { ...env, DOCKER_HOST: dockerHost },
+    stop: async () => {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        await new Promise((r) => {
+          const t = setTimeout(() => {
+            child.kill('SIGKILL');
+            r(undefined);
+          }, 3000);
+          child.once('exit', () => {
+            clearTimeout(t);
+            r(undefined);
+          });
+        });
+      }
+    },
+  };
+}
+
+/** An htpasswd file (bcrypt) for a registry with Basic auth. */
+export async function htpasswd(lab: Lab, user: string, password: string): Promise<string> {
+  const bcrypt = (await import('bcryptjs')).default;
+  const file = join(lab.dir, `htpasswd-${user}`);
+  writeFileSync(file, `${user}:${bcrypt.hashSync(password, 5)}\n`);
+  return file;
+}
+
+const tracked: string[] = [];
+
+/** A runner home (temp, tool cache, workspace) removed by `cleanupTracked()`. */
+export function trackedHome(): RunnerHome {
+  const h = runnerHome('hallmark-runner-bs-');
+  tracked.push(h.root);
+  return h;
+}
+
+/** A temp directory removed by `cleanupTracked()`. */
+export function trackedDir(prefix: string): string {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  tracked.push(d);
+  return d;
+}
+
+export function cleanupTracked(): void {
+  for (const d of tracked.splice(0)) {
+    try {
+      execFileSync('chmod', ['-R', 'u+w', d]);
+    } catch {
+      /* best effort */
+    }
+    rmSync(d, { recursive: true, force: true });
+  }
+}
