@@ -90,7 +90,7 @@ if (withNcc) {
   for (const a of actions) {
     const out = join(work, 'ncc', a);
     const t0 = Date.now();
-    const r = spawnSync(node, [nccBin, 'build', join(root, 'actions', a, 'src', 'main.ts'), '-o', out, '--license', 'licenses.txt', '--minify', '--quiet'], { cwd: root, env, encoding: 'utf8' });
+    const r = spawnSync(node, [nccBin, 'build', join(root, 'actions', a, 'src', 'main.ts'), '-o', out, '--license', 'licenses.txt', '--minify', '--transpile-only', '--quiet'], { cwd: root, env, encoding: 'utf8' });
     if (r.status !== 0) {
       console.error(`ncc build of ${a} failed: ${(r.stderr || r.stdout).slice(0, 400)}`);
       continue;

@@ -6,7 +6,7 @@
  * summary, PATH and ENV additions, and the workflow commands the runner would act on.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -63,8 +63,16 @@ export interface RunnerHome {
   workspace: string;
 }
 
+/** Runner homes made by this test process; removed when it exits (set HALLMARK_KEEP_HOMES=1 to keep them). */
+const homes: string[] = [];
+process.once('exit', () => {
+  if (process.env.HALLMARK_KEEP_HOMES) return;
+  for (const h of homes) rmSync(h, { recursive: true, force: true, maxRetries: 2 });
+});
+
 export function runnerHome(prefix = 'hallmark-runner-'): RunnerHome {
   const root = mkdtempSync(join(tmpdir(), prefix));
+  homes.push(root);
   const home = { root, temp: join(root, 'temp'), toolCache: join(root, 'toolcache'), workspace: join(root, 'workspace') };
   for (const d of [home.temp, home.toolCache, home.workspace]) mkdirSync(d, { recursive: true });
   return home;

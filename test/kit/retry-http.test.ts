@@ -122,3 +122,50 @@ describe('http.request against a loopback server', () => {
     expect(b.json()).toEqual({ method: 'PUT', body: 'bytes' });
   });
 });
+
+describe('http.request redirects', () => {
+  let a: TestServer;
+  let b: TestServer;
+  beforeAll(async () => {
+    b = await startServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end(`b:${req.method}:${req.headers.authorization ?? 'no-auth'}`);
+    });
+    a = await startServer((req, res) => {
+      const path = req.url ?? '/';
+      if (path === '/rel') { res.writeHead(302, { location: '../final?x=1' }); res.end(); return; }
+      if (path === '/final?x=1') { res.writeHead(200); res.end(`a:${req.method}:${req.headers.authorization ?? 'no-auth'}`); return; }
+      if (path === '/cross') { res.writeHead(307, { location: `${b.url}/landed` }); res.end(); return; }
+      if (path === '/see-other') { res.writeHead(303, { location: '/final?x=1' }); res.end(); return; }
+      if (path.startsWith('/loop')) { res.writeHead(302, { location: `/loop${path.length}` }); res.end(); return; }
+      if (path === '/file') { res.writeHead(302, { location: 'file:///etc/passwd' }); res.end(); return; }
+      res.writeHead(404); res.end();
+    });
+  });
+  afterAll(async () => { await a.close(); await b.close(); });
+
+  it('follows a relative Location against the current URL, keeping same-origin credentials', async () => {
+    const r = await http.request({ url: `${a.url}/dir/../rel`, headers: { Authorization: 'Bearer same' } });
+    expect(r.status).toBe(200);
+    expect(r.text()).toBe('a:GET:Bearer same');
+  });
+
+  it('drops Authorization when a redirect leaves the origin', async () => {
+    const r = await http.request({ url: `${a.url}/cross`, headers: { Authorization: 'Bearer secret' } });
+    expect(r.text()).toBe('b:GET:no-auth');
+    expect(b.requests.some((q) => q.headers.authorization)).toBe(false);
+  });
+
+  it('turns a POST into a GET on 303, and refuses loops and non-HTTP schemes', async () => {
+    const r = await http.request({ url: `${a.url}/see-other`, method: 'POST', body: 'x' });
+    expect(r.text()).toBe('a:GET:no-auth');
+    await expect(http.request({ url: `${a.url}/loop`, attempts: 1 })).rejects.toThrow(/more than 5 redirects/);
+    await expect(http.request({ url: `${a.url}/file`, attempts: 1 })).rejects.toThrow(/unsupported scheme file:/);
+  });
+
+  it('returns the 3xx itself when redirects are off', async () => {
+    const r = await http.request({ url: `${a.url}/rel`, followRedirects: false });
+    expect(r.status).toBe(302);
+    expect(r.headers.location).toBe('../final?x=1');
+  });
+});

@@ -1,4 +1,3 @@
-import * as actionsExec from '@actions/exec';
 import { printUntrusted } from './log.js';
 import { redact } from './secrets.js';
 
@@ -55,6 +54,8 @@ export async function exec(tool: string, args: readonly string[], opts: ExecOpti
   const argv = timed ? ['-e', LAUNCHER, String(Math.ceil(opts.timeoutMs as number)), tool, ...args] : [...args];
   let stdout = '';
   let stderr = '';
+  // Loaded on first use so actions that never run a tool start without child_process and io.
+  const actionsExec = await import('@actions/exec');
   const exitCode = await actionsExec.exec(file, argv, {
     cwd: opts.cwd,
     env,

@@ -1,4 +1,3 @@
-import { HttpClient } from '@actions/http-client';
 import type { OutgoingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
 import { parseRetryAfter, retry, type RetryOptions } from './retry.js';
@@ -72,12 +71,38 @@ function isRetryableStatus(status: number, extra: number[] = []): boolean {
   return status === 408 || status === 429 || status >= 500 || extra.includes(status);
 }
 
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
+/**
+ * One try, following redirects ourselves (at most 5): `@actions/http-client` rejects relative
+ * `Location` headers, and we drop credentials when a redirect leaves the original origin.
+ */
 async function once(req: HttpRequest, attempt: number): Promise<HttpResponse> {
+  let current: HttpRequest = req;
+  const origin = new URL(req.url).origin;
+  const deadline = Date.now() + (req.timeoutMs ?? 30_000);
+  for (let hop = 0; ; hop++) {
+    const res = await single({ ...current, timeoutMs: Math.max(1, deadline - Date.now()) }, attempt);
+    const location = res.headers.location;
+    if ((req.followRedirects ?? true) === false || !REDIRECTS.has(res.status) || typeof location !== 'string') return res;
+    if (hop >= 5) throw new HttpError(`${(req.method ?? 'GET').toUpperCase()} ${safeUrl(req.url)}: more than 5 redirects`, 'status', { status: res.status, retryable: false, response: res });
+    const next = new URL(location, current.url);
+    if (next.protocol !== 'http:' && next.protocol !== 'https:') throw new HttpError(`${safeUrl(current.url)}: redirect to unsupported scheme ${next.protocol}`, 'status', { status: res.status, retryable: false, response: res });
+    if (current.url.startsWith('https:') && next.protocol === 'http:') throw new HttpError(`${safeUrl(current.url)}: refusing redirect from https to http`, 'status', { status: res.status, retryable: false, response: res });
+    const headers = { ...current.headers };
+    if (next.origin !== origin) for (const h of Object.keys(headers)) if (['authorization', 'cookie', 'proxy-authorization'].includes(h.toLowerCase())) delete headers[h];
+    const toGet = res.status === 303 || ((res.status === 301 || res.status === 302) && (current.method ?? 'GET').toUpperCase() === 'POST');
+    current = { ...current, url: next.toString(), headers, ...(toGet ? { method: 'GET', body: undefined } : {}) };
+  }
+}
+
+async function single(req: HttpRequest, attempt: number): Promise<HttpResponse> {
   const timeoutMs = req.timeoutMs ?? 30_000;
+  // Loaded on first use: actions that fail on an input never pay for the HTTP stack.
+  const { HttpClient } = await import('@actions/http-client');
   const client = new HttpClient(req.userAgent ?? 'hallmark', undefined, {
     allowRetries: false,
-    allowRedirects: req.followRedirects ?? true,
-    maxRedirects: 5,
+    allowRedirects: false,
     socketTimeout: timeoutMs,
     keepAlive: false,
   });
