@@ -29,7 +29,10 @@ export function fixtureFiles(dir: string, ext = ''): string[] {
 }
 
 /** `describe` when ../shared/fixtures exists; otherwise a skipped block whose name says why. */
-export const describeFixtures: typeof describe = (hasFixtures
+export const describeFixtures: typeof describe = hasFixtures
   ? describe
-  : (name: string, ...rest: unknown[]) =>
-      (describe.skip as unknown as (...a: unknown[]) => void)(`${name} (skipped: ../shared/fixtures not found beside the checkout)`, ...rest)) as typeof describe;
+  : (Object.assign(
+      (name: string, ...rest: unknown[]) =>
+        (describe.skip as unknown as (...a: unknown[]) => void)(`${name} (skipped: ../shared/fixtures not found beside the checkout)`, ...rest),
+      { each: describe.skip.each, skip: describe.skip, only: describe.skip, concurrent: describe.skip, sequential: describe.skip },
+    ) as unknown as typeof describe);

@@ -1,0 +1,70 @@
+/**
+ * The toolkit clients, each loaded only on the path that needs it: @actions/artifact for the plan
+ * artifact, @actions/github for the PR comment.
+ */
+
+/**
+ * Uploads the plan artifact, replacing one of the same name from an earlier attempt of this run
+ * (artifact names are unique per run; a re-run plan job must publish its new plan, whose new hash
+ * an earlier approval does not match).
+ */
+export async function uploadArtifact(name: string, files: string[], root: string): Promise<{ id?: number; size?: number; replaced?: boolean }> {
+  const { DefaultArtifactClient } = await import('@actions/artifact');
+  const client = new DefaultArtifactClient();
+  let replaced = false;
+  try {
+    await client.deleteArtifact(name);
+    replaced = true;
+  } catch (e) {
+    if (!(e instanceof Error && (e.name === 'ArtifactNotFoundError' || /not found/i.test(e.message)))) throw e;
+  }
+  const up = await client.uploadArtifact(name, files, root, { compressionLevel: 6 });
+  return { ...up, replaced };
+}
+
+export async function downloadArtifact(name: string, dir: string): Promise<boolean> {
+  const { DefaultArtifactClient } = await import('@actions/artifact');
+  const client = new DefaultArtifactClient();
+  let id: number;
+  try {
+    id = (await client.getArtifact(name)).artifact.id;
+  } catch (e) {
+    if (e instanceof Error && (e.name === 'ArtifactNotFoundError' || /not found/i.test(e.message))) return false;
+    throw e;
+  }
+  await client.downloadArtifact(id, { path: dir });
+  return true;
+}
+
+export interface CommentTarget {
+  token: string;
+  marker: string;
+  body: string;
+  timeoutMs?: number;
+}
+
+/**
+ * One comment per environment on the PR of this event: the existing comment that starts with the
+ * marker is updated in place (a bot's first, then anyone's), else one is created. Other comments
+ * are never touched.
+ */
+export async function upsertPrComment(t: CommentTarget): Promise<{ action: 'created' | 'updated' | 'skipped'; id?: number; why?: string }> {
+  const github = await import('@actions/github');
+  const ctx = github.context;
+  const payload = ctx.payload as { pull_request?: { number?: number }; number?: number };
+  const issue = payload.pull_request?.number ?? payload.number;
+  if (!issue) return { action: 'skipped', why: 'the event payload names no pull request' };
+  const { owner, repo } = ctx.repo;
+  const octokit = github.getOctokit(t.token);
+  // Octokit has no deadline of its own: one for the whole upsert (a failure is only a warning).
+  const request = { signal: AbortSignal.timeout(t.timeoutMs ?? 60_000) };
+  const comments = await octokit.paginate(octokit.rest.issues.listComments, { owner, repo, issue_number: issue, per_page: 100, request });
+  const ours = comments.filter((c) => typeof c.body === 'string' && c.body.startsWith(t.marker));
+  const existing = ours.find((c) => c.user?.type === 'Bot') ?? ours[0];
+  if (existing) {
+    await octokit.rest.issues.updateComment({ owner, repo, comment_id: existing.id, body: t.body, request });
+    return { action: 'updated', id: existing.id };
+  }
+  const created = await octokit.rest.issues.createComment({ owner, repo, issue_number: issue, body: t.body, request });
+  return { action: 'created', id: created.data.id };
+}

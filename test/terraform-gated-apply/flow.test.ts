@@ -1,0 +1,160 @@
+/**
+ * The plan and apply flows with fake tools and a fake artifact store (no runner, no bundle): how
+ * terraform's exit codes and messages map to failure reasons, and what is (not) run after each.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { applyFlow, planFlow, sha256, type Deps, type ToolResult } from '../../actions/terraform-gated-apply/src/flow.js';
+
+const PLAN_JSON = JSON.stringify({
+  format_version: '1.2',
+  planned_values: {},
+  resource_changes: [{ address: 'null_resource.a', mode: 'managed', change: { actions: ['create'], before: null, after: { x: 'hunter2-secret' }, after_sensitive: { x: true }, after_unknown: {} } }],
+});
+
+type Script = Record<string, (args: string[]) => ToolResult>;
+
+function fakes(script: Script) {
+  const temp = mkdtempSync(join(tmpdir(), 'hallmark-tf-flow-'));
+  const wd = join(temp, 'wd');
+  mkdirSync(wd);
+  const store = new Map<string, Map<string, Buffer>>();
+  const calls: string[][] = [];
+  const log: string[] = [];
+  const masked: string[] = [];
+  const deps: Deps = {
+    exec: async (_tool, args) => {
+      calls.push(args);
+      const f = script[args[0] as string];
+      return f ? f(args) : { exitCode: 0, stdout: '', stderr: '' };
+    },
+    printUntrusted: (t) => log.push(t),
+    info: (m) => log.push(m),
+    warn: (m) => log.push(`WARN ${m}`),
+    mask: (v) => masked.push(v),
+    upload: async (name, files) => {
+      store.set(name, new Map(files.map((f) => [f.split('/').pop() as string, readFileSync(f)])));
+      return { id: 1, size: 1 };
+    },
+    download: async (name, dir) => {
+      const a = store.get(name);
+      if (!a) return false;
+      for (const [f, b] of a) writeFileSync(join(dir, f), b);
+      return true;
+    },
+    tempDir: temp,
+  };
+  return { deps, calls, log, masked, store, wd };
+}
+
+const planScript: Script = {
+  plan: (args) => {
+    writeFileSync(args.find((a) => a.startsWith('-out='))!.slice(5), `binary plan ${Math.random()}`);
+    return { exitCode: 2, stdout: 'Plan: 1 to add, 0 to change, 0 to destroy.', stderr: '' };
+  },
+  show: () => ({ exitCode: 0, stdout: PLAN_JSON, stderr: '' }),
+};
+const cfg = (wd: string) => ({ workingDir: wd, varFiles: [], backendConfig: ['password=s3cr3t-value'], environment: 'production', allowDestroy: false, artifactName: 'tfplan-production', lockTimeoutMs: 90_000, terraform: 'terraform' });
+
+describe('plan flow', () => {
+  it('hashes the uploaded plan, masks sensitive values before printing, and hides backend-config values', async () => {
+    const f = fakes(planScript);
+    const r = await planFlow(cfg(f.wd), f.deps);
+    expect(r.failure).toBeUndefined();
+    expect(r.planSha256).toBe(sha256(f.store.get('tfplan-production')!.get('tfplan')!));
+    expect([...f.store.get('tfplan-production')!.keys()].sort()).toEqual(['tfplan', 'tfplan.json']);
+    expect(f.masked).toContain('hunter2-secret');
+    expect(f.calls[0]).toContain('-backend-config=password=s3cr3t-value');
+    expect(f.calls[0]).toContain('-lock-timeout=90s');
+    expect(f.log.join('\n')).not.toContain('s3cr3t-value');
+    expect(f.log.join('\n')).toContain('WARN no .terraform.lock.hcl');
+  });
+
+  it('maps plan failures: lock → state-locked, other errors → plan-failed, missing terraform → init-failed; nothing uploaded', async () => {
+    const locked = fakes({ ...planScript, plan: () => ({ exitCode: 1, stdout: '', stderr: '│ Error: Error acquiring the state lock\n' }) });
+    expect((await planFlow(cfg(locked.wd), locked.deps)).failure?.reason).toBe('state-locked');
+    const broken = fakes({ ...planScript, plan: () => ({ exitCode: 1, stdout: '', stderr: 'Error: Unsupported argument' }) });
+    const b = await planFlow(cfg(broken.wd), broken.deps);
+    expect(b.failure?.reason).toBe('plan-failed');
+    expect(broken.calls.map((c) => c[0])).toEqual(['init', 'plan']);
+    const missing = fakes({ init: () => ({ exitCode: 127, stdout: '', stderr: 'Unable to locate executable file: terraform' }) });
+    const m = await planFlow(cfg(missing.wd), missing.deps);
+    expect(m.failure).toMatchObject({ reason: 'init-failed' });
+    expect(m.failure?.message).toMatch(/setup-tools/);
+    for (const f of [locked, broken, missing]) expect(f.store.size).toBe(0);
+  });
+
+  it('a show that prints something other than a plan is bad-plan', async () => {
+    const f = fakes({ ...planScript, show: () => ({ exitCode: 0, stdout: '{"format_version":"1.0","values":{}}', stderr: '' }) });
+    expect((await planFlow(cfg(f.wd), f.deps)).failure?.reason).toBe('bad-plan');
+    expect(f.store.size).toBe(0);
+  });
+
+  it('an upload failure is upload-failed and outputs no hash', async () => {
+    const f = fakes(planScript);
+    f.deps.upload = async () => {
+      throw new Error('Failed to CreateArtifact: (409) Conflict');
+    };
+    const r = await planFlow(cfg(f.wd), f.deps);
+    expect(r.failure?.reason).toBe('upload-failed');
+    expect(r.planSha256).toBe('');
+  });
+});
+
+describe('apply flow', () => {
+  async function planned() {
+    const f = fakes(planScript);
+    writeFileSync(join(f.wd, '.terraform.lock.hcl'), 'provider "x" {}\n');
+    const p = await planFlow(cfg(f.wd), f.deps);
+    f.calls.length = 0;
+    return { f, sha: p.planSha256 };
+  }
+  const acfg = (wd: string, sha: string) => ({ workingDir: wd, backendConfig: [], environment: 'production', planSha256: sha, artifactName: 'tfplan-production', lockTimeoutMs: 1000, terraform: 'terraform' });
+
+  it('applies the downloaded file whose hash was approved, then reads outputs', async () => {
+    const { f, sha } = await planned();
+    f.deps.exec = async (_t, args) => {
+      f.calls.push(args);
+      if (args[0] === 'output') return { exitCode: 0, stdout: JSON.stringify({ url: { sensitive: false, type: 'string', value: 'https://app' }, pw: { sensitive: true, type: 'string', value: 'out-secret-pw' } }), stderr: '' };
+      return { exitCode: 0, stdout: '', stderr: '' };
+    };
+    writeFileSync(join(f.wd, '.terraform.lock.hcl'), 'provider "x" { changed }\n');
+    const r = await applyFlow(acfg(f.wd, sha), f.deps);
+    expect(r.failure).toBeUndefined();
+    expect(r.applied).toBe(true);
+    expect(f.calls.map((c) => c[0])).toEqual(['init', 'apply', 'output']);
+    expect(sha256(readFileSync(f.calls[1]!.at(-1)!))).toBe(sha);
+    expect(r.outputs).toEqual({ url: 'https://app' });
+    expect(f.masked).toContain('out-secret-pw');
+    // The lock file the plan was made with is restored.
+    expect(readFileSync(join(f.wd, '.terraform.lock.hcl'), 'utf8')).toBe('provider "x" {}\n');
+  });
+
+  it('a different hash is plan-changed before terraform runs; a missing artifact is artifact-missing', async () => {
+    const { f, sha } = await planned();
+    const r = await applyFlow(acfg(f.wd, sha.replace(/^./, (c) => (c === '0' ? '1' : '0'))), f.deps);
+    expect(r.failure?.reason).toBe('plan-changed');
+    expect(r.actualSha256).toBe(sha);
+    expect(f.calls).toEqual([]);
+    const none = await applyFlow({ ...acfg(f.wd, sha), artifactName: 'tfplan-elsewhere' }, f.deps);
+    expect(none.failure?.reason).toBe('artifact-missing');
+    expect(f.calls).toEqual([]);
+  });
+
+  it("maps terraform's refusals: stale plan → plan-stale, lock → state-locked, anything else → apply-failed", async () => {
+    for (const [stderr, reason] of [
+      ['╷\n│ Error: Saved plan is stale\n│ \n│ The given plan file can no longer be applied because the state was changed\n', 'plan-stale'],
+      ['╷\n│ Error: Error acquiring the state lock\n', 'state-locked'],
+      ['╷\n│ Error: creating S3 Bucket: AccessDenied\n', 'apply-failed'],
+    ] as const) {
+      const { f, sha } = await planned();
+      f.deps.exec = async (_t, args) => (f.calls.push(args), args[0] === 'apply' ? { exitCode: 1, stdout: '', stderr } : { exitCode: 0, stdout: '', stderr: '' });
+      const r = await applyFlow(acfg(f.wd, sha), f.deps);
+      expect(r.failure?.reason).toBe(reason);
+      expect(r.applied).toBe(false);
+      expect(f.calls.map((c) => c[0])).toEqual(['init', 'apply']);
+    }
+  });
+});
