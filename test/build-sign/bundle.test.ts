@@ -56,7 +56,7 @@ async function build(inputs: Record<string, string>, opts: { env?: Record<string
     home,
     inputs: { image: `${registry.host}/octo-org/shop`, builder: 'buildah', context: 'app', 'registry-insecure': 'true', 'build-args': `NONCE=${nonce}`, ...inputs },
     env: env(opts.env),
-    timeoutMs: 20_000,
+    timeoutMs: 45_000,
   });
   return Object.assign(r, { nonce });
 }
@@ -208,7 +208,7 @@ describeReal('build-sign: more real-registry paths', () => {
       home: trackedHome(),
       inputs: { image: `${registry.host}/octo-org/shop`, digest, sign: 'key', 'cosign-key': 'env://MY_COSIGN_KEY', 'cosign-password': PASSWORD, 'registry-insecure': 'true' },
       env: env({ MY_COSIGN_KEY: key.privateKey }),
-      timeoutMs: 20_000,
+      timeoutMs: 45_000,
     });
     expect(r.errors, r.stdout).toEqual([]);
     expect(r.outputs.digest).toBe(digest);
@@ -261,10 +261,10 @@ describeReal('build-sign: more real-registry paths', () => {
     writeContext(home.workspace);
     const { writeFileSync } = await import('node:fs');
     writeFileSync(`${home.workspace}/app/Containerfile`, 'FROM scratch\nCOPY does-not-exist /x\n');
-    const r = await runAction('build-sign', { home, inputs: { image: `${registry.host}/octo-org/shop`, builder: 'buildah', context: 'app', 'registry-insecure': 'true', sign: 'none' }, env: env(), timeoutMs: 20_000 });
+    const r = await runAction('build-sign', { home, inputs: { image: `${registry.host}/octo-org/shop`, builder: 'buildah', context: 'app', 'registry-insecure': 'true', sign: 'none' }, env: env(), timeoutMs: 45_000 });
     expect(r.outputs['failure-reason']).toBe('build-failed');
     expect(r.code).toBe(1);
-    const gone = await runAction('build-sign', { inputs: { image: '127.0.0.1:9/octo-org/shop', builder: 'buildah', context: 'app', 'registry-insecure': 'true', sign: 'none' }, home: (() => { const h = trackedHome(); writeContext(h.workspace); return h; })(), env: env(), timeoutMs: 20_000 });
+    const gone = await runAction('build-sign', { inputs: { image: '127.0.0.1:9/octo-org/shop', builder: 'buildah', context: 'app', 'registry-insecure': 'true', sign: 'none' }, home: (() => { const h = trackedHome(); writeContext(h.workspace); return h; })(), env: env(), timeoutMs: 45_000 });
     expect(gone.outputs['failure-reason']).toBe('push-failed');
   });
 });

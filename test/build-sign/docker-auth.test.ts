@@ -61,7 +61,7 @@ describe('docker builder through podman system service', () => {
       home,
       inputs: { image: `${open.host}/octo-org/web`, builder: 'docker', context: 'app', file: 'app/Containerfile', tags: 'sha-4f1c6b9,v2', 'build-args': `NONCE=${nonce}`, 'registry-insecure': 'true', sign: 'key', 'cosign-key': key.privateKey, 'cosign-password': PASSWORD, platforms: 'linux/amd64' },
       env: env(podman!.env),
-      timeoutMs: 20_000,
+      timeoutMs: 45_000,
     });
     expect(r.errors, r.stdout + r.stderr).toEqual([]);
     const m = await getManifest(open.url, 'octo-org/web', 'sha-4f1c6b9');
@@ -87,7 +87,7 @@ describe('buildah with registry login', () => {
       home,
       inputs: { image: `${authed.host}/octo-org/api`, builder: 'buildah', context: 'app', 'build-args': `NONCE=${randomBytes(8).toString('hex')}`, 'registry-insecure': 'true', sign: 'key', 'cosign-key': key.privateKey, 'cosign-password': PASSWORD, 'registry-username': 'ci-bot', 'registry-password': REG_PASSWORD },
       env: env(),
-      timeoutMs: 20_000,
+      timeoutMs: 45_000,
     });
     expect(r.errors, r.stdout + r.stderr).toEqual([]);
     expect(r.outputs.signed).toBe('true');
@@ -104,7 +104,7 @@ describe('buildah with registry login', () => {
       home,
       inputs: { image: `${authed.host}/octo-org/api`, builder: 'buildah', context: 'app', 'registry-insecure': 'true', sign: 'none', 'registry-username': 'ci-bot', 'registry-password': 'wrong-password-xyz' },
       env: env(),
-      timeoutMs: 20_000,
+      timeoutMs: 45_000,
     });
     expect(r.code).toBe(1);
     expect(r.outputs['failure-reason']).toBe('push-failed');

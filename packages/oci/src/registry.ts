@@ -90,7 +90,9 @@ export class RegistryClient {
   readonly log: string[] = [];
 
   constructor(private readonly opts: RegistryClientOptions) {
-    this.base = `${opts.insecure ? 'http' : 'https'}://${opts.host}`;
+    // Docker Hub's registry API is not served on docker.io itself.
+    const host = opts.host === 'docker.io' || opts.host === 'index.docker.io' ? 'registry-1.docker.io' : opts.host;
+    this.base = `${opts.insecure ? 'http' : 'https'}://${host}`;
   }
 
   private basic(): string | undefined {

@@ -1,0 +1,259 @@
+/**
+ * generate → parse and check → (sign-blob) → upload → attach, over injected tools so unit tests can
+ * drive it without a runner. Expected failures come back as `Result.failure` (never thrown), so the
+ * caller still writes outputs and the step summary.
+ */
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { attestArgs, digestRef, keyFromInput, RegistryClient, RegistryError, signBlobArgs, CosignArgError, type KeyRef, type Transport } from '@hallmark/oci';
+import { SUFFIX, type Config, type FailureReason, type Format } from './config.js';
+import { ATTEST_TYPE, MEDIA_TYPE, plan } from './generate.js';
+import { checkSubject, expectedKind, parseSbom, SbomError, type SbomInfo } from './sbom.js';
+
+export interface ToolResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+}
+
+export interface Deps {
+  exec(tool: string, args: string[], opts: { env?: Record<string, string | undefined>; timeoutMs?: number; cwd?: string }): Promise<ToolResult>;
+  /** `@actions/artifact` uploadArtifact. */
+  upload(name: string, files: string[], rootDir: string, retentionDays: number): Promise<{ id?: number; size?: number }>;
+  /** HTTP for the registry client (the kit's http.request). */
+  transport: Transport;
+  mask(value: string): void;
+  info(message: string): void;
+  warn(message: string): void;
+  printUntrusted(text: string): void;
+  oneLine(text: string, max?: number): string;
+  displayCommand(tool: string, args: readonly string[]): string;
+  /** Variables tools must not inherit (INPUT_*), as `{ NAME: undefined }`. */
+  scrubEnv: Record<string, undefined>;
+  lookupEnv(name: string): string | undefined;
+  tempDir: string;
+  /** Absolute output directory for the SBOM files. */
+  outputDir: string;
+  /** Absolute path to scan (path mode). */
+  scanPath?: string;
+  scanPathIsFile?: boolean;
+  /** Runner home: where an existing `~/.docker/config.json` login would be. */
+  home?: string;
+  generateTimeoutMs?: number;
+  cosignTimeoutMs?: number;
+}
+
+export interface Secrets {
+  cosignKey: string;
+  cosignPassword: string;
+  registryPassword: string;
+}
+
+export interface FileResult {
+  format: Format;
+  path: string;
+  info?: SbomInfo;
+  bundle?: string;
+}
+
+export interface Result {
+  files: FileResult[];
+  /** Package count of the first format (the formats describe the same packages). */
+  packages?: number;
+  artifact?: { name: string; id?: number; size?: number };
+  attached: Config['attach'];
+  /** References written to the registry: attestation tags or referrer manifests. */
+  attachments: string[];
+  attachVia?: 'api' | 'tag';
+  failure?: { reason: FailureReason; message: string };
+}
+
+class StepFailure extends Error {
+  constructor(
+    readonly reason: FailureReason,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const INSTALL_HINT: Record<string, string> = {
+  syft: 'add hallmark-dev/hallmark/actions/setup-tools with `tools: syft` before this step',
+  trivy: 'add hallmark-dev/hallmark/actions/setup-tools with `tools: trivy` before this step',
+  cosign: 'add hallmark-dev/hallmark/actions/setup-tools with `tools: cosign` before this step',
+};
+
+function requireFound(tool: string, r: ToolResult, reason: FailureReason): void {
+  if (r.exitCode === 127 && /ENOENT|Unable to locate executable|not found/i.test(`${r.stderr}${r.stdout}`)) {
+    throw new StepFailure(reason, `${tool} was not found on PATH: ${INSTALL_HINT[tool] ?? `install ${tool}`}`);
+  }
+}
+
+function tail(deps: Deps, r: ToolResult): string {
+  const text = `${r.stderr}\n${r.stdout}`.trim().split('\n').slice(-4).join('\n');
+  return r.timedOut ? 'timed out' : deps.oneLine(text || `exit code ${r.exitCode}`, 600);
+}
+
+/** Basic credentials the runner already holds for `host` (docker/login-action writes them to ~/.docker/config.json). */
+function runnerCredentials(deps: Deps, host: string): { username: string; password: string } | undefined {
+  const dir = deps.lookupEnv('DOCKER_CONFIG') || (deps.home ? join(deps.home, '.docker') : undefined);
+  if (!dir) return undefined;
+  try {
+    const j = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { auths?: Record<string, { auth?: string }> };
+    const a = j.auths?.[host]?.auth ?? j.auths?.[`https://${host}`]?.auth;
+    if (!a) return undefined;
+    const plain = Buffer.from(a, 'base64').toString('utf8');
+    const i = plain.indexOf(':');
+    if (i <= 0) return undefined;
+    deps.mask(plain.slice(i + 1));
+    return { username: plain.slice(0, i), password: plain.slice(i + 1) };
+  } catch {
+    return undefined;
+  }
+}
+
+export async function generateAndAttach(cfg: Config, secrets: Secrets, deps: Deps): Promise<Result> {
+  const result: Result = { files: [], attached: 'none', attachments: [] };
+  const work = mkdtempSync(join(deps.tempDir, 'hallmark-sbom-attach-'));
+  chmodSync(work, 0o700);
+  const toolEnv: Record<string, string | undefined> = { ...deps.scrubEnv };
+  try {
+    // ---- registry credentials: a private docker config under RUNNER_TEMP, removed at the end ----
+    if (cfg.login && cfg.image) {
+      const auth = Buffer.from(`${cfg.login.username}:${secrets.registryPassword}`).toString('base64');
+      deps.mask(auth);
+      const dockerDir = join(work, 'docker');
+      mkdirSync(dockerDir, { mode: 0o700 });
+      writeFileSync(join(dockerDir, 'config.json'), JSON.stringify({ auths: { [cfg.image.registry]: { auth } } }), { mode: 0o600 });
+      toolEnv.DOCKER_CONFIG = dockerDir;
+      toolEnv.REGISTRY_AUTH_FILE = join(dockerDir, 'config.json');
+    }
+
+    // ---- generate ----
+    mkdirSync(deps.outputDir, { recursive: true });
+    const files = Object.fromEntries(cfg.formats.map((f) => [f, join(deps.outputDir, `${cfg.artifactName}.${SUFFIX[f]}`)])) as Record<Format, string>;
+    for (const f of cfg.formats) rmSync(files[f], { force: true });
+    const target = cfg.image ? digestRef(cfg.image, cfg.image.digest) : (deps.scanPath as string);
+    for (const inv of plan(cfg, files, { path: deps.scanPath, pathIsFile: deps.scanPathIsFile })) {
+      deps.info(`Generating ${Object.keys(inv.writes).join(' and ')} for ${target}: ${deps.oneLine(deps.displayCommand(inv.tool, inv.args), 2000)}`);
+      const r = await deps.exec(inv.tool, inv.args, { env: { ...toolEnv, ...inv.env }, timeoutMs: deps.generateTimeoutMs ?? 20 * 60_000 });
+      requireFound(inv.tool, r, 'generate-failed');
+      if (r.exitCode !== 0) {
+        if (r.stderr) deps.printUntrusted(r.stderr);
+        throw new StepFailure('generate-failed', `${inv.tool} failed for ${target}${r.timedOut ? ' (timed out)' : ''}: ${tail(deps, r)}`);
+      }
+      for (const [f, p] of Object.entries(inv.writes)) {
+        if (!existsSync(p)) throw new StepFailure('generate-failed', `${inv.tool} exited 0 but wrote no ${f} file`);
+      }
+    }
+
+    // ---- parse and check what was written ----
+    for (const f of cfg.formats) {
+      const fr: FileResult = { format: f, path: files[f] };
+      result.files.push(fr);
+      let info: SbomInfo;
+      try {
+        info = parseSbom(readFileSync(files[f], 'utf8'));
+      } catch (e) {
+        throw new StepFailure('bad-sbom', `the ${f} SBOM from ${cfg.generator} ${e instanceof SbomError ? e.message : 'could not be read'}`);
+      }
+      if (info.kind !== expectedKind(f)) throw new StepFailure('bad-sbom', `${cfg.generator} was asked for ${f} but wrote ${info.spec}`);
+      if (cfg.image) {
+        const problem = checkSubject(info, cfg.image.digest);
+        if (problem) throw new StepFailure('bad-sbom', `the ${f} SBOM does not describe the image: ${deps.oneLine(problem, 400)}`);
+      }
+      fr.info = info;
+      deps.info(`${f}: ${info.spec}, ${info.packages} package(s), written by ${info.generator ? `${info.generator.name} ${info.generator.version}` : 'an unnamed tool'}.`);
+    }
+    result.packages = result.files[0]?.info?.packages;
+
+    // ---- signing material (attest, sign-blob) ----
+    let key: KeyRef | undefined;
+    if (cfg.signing === 'key') {
+      try {
+        key = keyFromInput(secrets.cosignKey, secrets.cosignPassword, deps.lookupEnv);
+      } catch (e) {
+        throw new StepFailure('invalid-input', `input 'cosign-key' ${(e as Error).message}`);
+      }
+    }
+    const cosignEnv = { ...toolEnv, ...(key?.env ?? {}) };
+
+    // ---- sign-blob: a Sigstore bundle next to each SBOM ----
+    if (cfg.signBlob) {
+      for (const fr of result.files) {
+        const bundle = `${fr.path}.sigstore.json`;
+        rmSync(bundle, { force: true });
+        const r = await deps.exec('cosign', signBlobArgs(fr.path, { bundle, key, newBundleFormat: true }), { env: cosignEnv, timeoutMs: deps.cosignTimeoutMs ?? 300_000 });
+        requireFound('cosign', r, 'sign-failed');
+        if (r.exitCode !== 0 || !existsSync(bundle)) throw new StepFailure('sign-failed', `cosign sign-blob failed for ${fr.path}: ${tail(deps, r)}`);
+        fr.bundle = bundle;
+        deps.info(`Signed ${fr.path} → ${bundle}`);
+      }
+    }
+
+    // ---- upload: one artifact holding every SBOM (and bundle) ----
+    if (cfg.upload) {
+      const list = result.files.flatMap((f) => [f.path, ...(f.bundle ? [f.bundle] : [])]);
+      try {
+        const up = await deps.upload(cfg.artifactName, list, deps.outputDir, cfg.retentionDays);
+        result.artifact = { name: cfg.artifactName, id: up.id, size: up.size };
+        deps.info(`Uploaded artifact ${cfg.artifactName}${up.id !== undefined ? ` (id ${up.id})` : ''}, kept ${cfg.retentionDays} day(s).`);
+      } catch (e) {
+        const msg = deps.oneLine((e as Error).message ?? String(e), 400);
+        const hint = /conflict|already exists|409/i.test(msg) ? ` — an artifact named ${cfg.artifactName} already exists in this run (a matrix leg with the same service?): set 'service' or 'artifact-name' per leg` : '';
+        throw new StepFailure('upload-failed', `uploading artifact ${cfg.artifactName} failed: ${msg}${hint}`);
+      }
+    }
+
+    // ---- attach to the image, by digest ----
+    if (cfg.image && cfg.attach === 'attest') {
+      const ref = digestRef(cfg.image, cfg.image.digest);
+      for (const fr of result.files) {
+        const args = attestArgs(ref, { predicate: fr.path, type: ATTEST_TYPE[fr.format], key, allowHttp: cfg.registryInsecure });
+        deps.info(`Attesting ${fr.format} to ${ref}`);
+        const r = await deps.exec('cosign', args, { env: cosignEnv, timeoutMs: deps.cosignTimeoutMs ?? 300_000 });
+        if (r.stderr) deps.printUntrusted(r.stderr);
+        requireFound('cosign', r, 'attach-failed');
+        if (r.exitCode !== 0) throw new StepFailure('attach-failed', `cosign attest (${ATTEST_TYPE[fr.format]}) failed for ${ref}: ${tail(deps, r)}`);
+      }
+      result.attached = 'attest';
+      result.attachments.push(`${cfg.image.registry}/${cfg.image.repository}:${cfg.image.digest.replace(':', '-')}.att`);
+    } else if (cfg.image && cfg.attach === 'referrer') {
+      const img = cfg.image;
+      const credentials = cfg.login ? { username: cfg.login.username, password: secrets.registryPassword } : runnerCredentials(deps, img.registry);
+      const client = new RegistryClient({ host: img.registry, transport: deps.transport, insecure: cfg.registryInsecure, credentials });
+      try {
+        const subject = await client.descriptor(img.repository, img.digest);
+        if (!subject) throw new StepFailure('attach-failed', `${digestRef(img, img.digest)} is not in the registry (manifest unknown)`);
+        for (const fr of result.files) {
+          const bytes = readFileSync(fr.path);
+          const a = await client.attachArtifact(img.repository, subject, {
+            artifactType: MEDIA_TYPE[fr.format],
+            files: [{ mediaType: MEDIA_TYPE[fr.format], bytes, title: fr.path.split('/').pop() }],
+            annotations: {
+              'org.opencontainers.image.created': new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+              'dev.hallmark.sbom.generator': fr.info?.generator ? `${fr.info.generator.name} ${fr.info.generator.version}` : cfg.generator,
+            },
+          });
+          result.attachVia = a.via;
+          result.attachments.push(`${img.registry}/${img.repository}@${a.digest}`);
+          deps.info(`Attached ${fr.format} to ${digestRef(img, img.digest)} as ${a.digest} (${a.via === 'api' ? 'the registry indexed it through the referrers API' : `no referrers API: listed in the ${img.digest.replace(':', '-')} referrers tag`}).`);
+        }
+      } catch (e) {
+        if (e instanceof StepFailure) throw e;
+        const msg = e instanceof RegistryError ? e.message : (e as Error).message ?? String(e);
+        throw new StepFailure('attach-failed', `pushing the SBOM as a referrer of ${digestRef(img, img.digest)} failed: ${deps.oneLine(msg, 400)}`);
+      }
+      result.attached = 'referrer';
+    }
+    return result;
+  } catch (e) {
+    if (e instanceof StepFailure) result.failure = { reason: e.reason, message: e.message };
+    else if (e instanceof CosignArgError) result.failure = { reason: 'invalid-input', message: e.message };
+    else throw e;
+    return result;
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}

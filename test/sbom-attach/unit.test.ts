@@ -1,0 +1,220 @@
+/**
+ * sbom-attach domain without a runner: input rules, the generator command lines, and the SBOM
+ * reader over real recorded syft/trivy output (../shared/fixtures), with counts computed here
+ * independently from the documents.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { InputError } from '@hallmark/kit';
+import { checkInputs, defaultArtifactName, type RawInputs } from '../../actions/sbom-attach/src/config.js';
+import { plan } from '../../actions/sbom-attach/src/generate.js';
+import { checkSubject, parseSbom, SbomError, topLicenses } from '../../actions/sbom-attach/src/sbom.js';
+import { generateAndAttach, type Deps } from '../../actions/sbom-attach/src/flow.js';
+import { describeFixtures, fixtureJson, fixtureText } from '../harness/fixtures.js';
+
+const D = `sha256:${'ab'.repeat(32)}`;
+const base: RawInputs = {
+  image: `ghcr.io/octo-org/shop@${D}`,
+  path: '',
+  formats: ['spdx-json'],
+  generator: 'syft',
+  service: '',
+  artifactName: '',
+  upload: true,
+  retentionDays: 30,
+  attach: 'auto',
+  signBlob: false,
+  cosignKeyGiven: false,
+  oidcAvailable: false,
+  registryUsername: '',
+  registryPasswordGiven: false,
+  registryInsecure: false,
+  outputDir: '',
+};
+const ctx = { sha: '4f1c6b9e0a2d3c5b7e8f9a0b1c2d3e4f5a6b7c8d', repository: 'octo-org/shop' };
+const inputErr = (raw: Partial<RawInputs>) => {
+  try {
+    checkInputs({ ...base, ...raw }, ctx);
+  } catch (e) {
+    if (e instanceof InputError) return e.message;
+    throw e;
+  }
+  return undefined;
+};
+
+describe('checkInputs', () => {
+  it('defaults: service from the repository, artifact name per service and commit, attach none without signing', () => {
+    const c = checkInputs(base, ctx);
+    expect(c.service).toBe('shop');
+    expect(c.artifactName).toBe('sbom-shop-4f1c6b9');
+    expect(c.attach).toBe('none');
+    expect(c.notes.join()).toMatch(/no signing is configured/);
+    expect(c.image).toEqual({ registry: 'ghcr.io', repository: 'octo-org/shop', digest: D });
+    expect(defaultArtifactName('api', '')).toBe('sbom-api');
+  });
+  it('auto attach is attest when a key is given or OIDC is available', () => {
+    expect(checkInputs({ ...base, cosignKeyGiven: true }, ctx)).toMatchObject({ attach: 'attest', signing: 'key' });
+    expect(checkInputs({ ...base, oidcAvailable: true }, ctx)).toMatchObject({ attach: 'attest', signing: 'keyless' });
+    expect(checkInputs({ ...base, oidcAvailable: true, attach: 'referrer' }, ctx)).toMatchObject({ attach: 'referrer', signing: 'none' });
+  });
+  it('path mode: service from the GitHub repository, no attach', () => {
+    const c = checkInputs({ ...base, image: '', path: 'app', oidcAvailable: true }, ctx);
+    expect(c).toMatchObject({ path: 'app', service: 'shop', attach: 'none', image: undefined });
+  });
+  it.each([
+    [{ image: 'ghcr.io/octo-org/shop:1.0' }, /input 'image' must name the image by digest/],
+    [{ image: `ghcr.io/octo-org/shop:1.0@${D}` }, /input 'image' must not carry a tag/],
+    [{ image: `ghcr.io/octo-org/shop@sha256:${'a'.repeat(63)}` }, /input 'image' .*64 lowercase hex/],
+    [{ image: '' }, /input 'image' is required/],
+    [{ path: 'x' }, /input 'path' cannot be used together with 'image'/],
+    [{ formats: ['spdx'] }, /input 'format' must be a list of spdx-json, cyclonedx-json/],
+    [{ formats: [] }, /input 'format' must list at least one/],
+    [{ service: 'a b' }, /input 'service'/],
+    [{ artifactName: 'sbom:x' }, /input 'artifact-name'/],
+    [{ retentionDays: 91 }, /input 'retention-days'/],
+    [{ attach: 'attest' }, /input 'attach' is 'attest', which signs/],
+    [{ image: '', path: 'app', attach: 'referrer' }, /input 'attach' is 'referrer', which needs 'image'/],
+    [{ signBlob: true }, /input 'sign-blob'/],
+    [{ registryUsername: 'bot' }, /input 'registry-password' is required/],
+    [{ registryPasswordGiven: true }, /input 'registry-username' is required/],
+    [{ registryInsecure: true }, /input 'registry-insecure' may only be true for an image in a loopback registry/],
+  ] as [Partial<RawInputs>, RegExp][])('refuses %o', (raw, re) => {
+    expect(inputErr(raw)).toMatch(re);
+  });
+  it('allows plain HTTP for a loopback registry', () => {
+    expect(checkInputs({ ...base, image: `127.0.0.1:5000/o/app@${D}`, registryInsecure: true }, ctx).registryInsecure).toBe(true);
+  });
+});
+
+describe('generator command lines', () => {
+  const files = { 'spdx-json': '/out/a.spdx.json', 'cyclonedx-json': '/out/a.cdx.json' };
+  it('syft: one run, registry source by digest, every format', () => {
+    const c = checkInputs({ ...base, formats: ['spdx-json', 'cyclonedx-json'] }, ctx);
+    expect(plan(c, files, {})).toEqual([{ tool: 'syft', args: ['scan', `registry:ghcr.io/octo-org/shop@${D}`, '-o', 'spdx-json=/out/a.spdx.json', '-o', 'cyclonedx-json=/out/a.cdx.json', '--quiet'], writes: files, env: { SYFT_CHECK_FOR_APP_UPDATE: 'false' } }]);
+  });
+  it('syft over a directory names the source after the service', () => {
+    const c = checkInputs({ ...base, image: '', path: 'app' }, ctx);
+    expect(plan(c, files, { path: '/ws/app' })[0]?.args).toEqual(['scan', 'dir:/ws/app', '-o', 'spdx-json=/out/a.spdx.json', '--quiet', '--source-name', 'shop']);
+  });
+  it('trivy: one run per format, straight from the registry', () => {
+    const c = checkInputs({ ...base, image: `127.0.0.1:5000/o/app@${D}`, registryInsecure: true, generator: 'trivy', formats: ['spdx-json', 'cyclonedx-json'] }, ctx);
+    expect(plan(c, files, {}).map((i) => i.args)).toEqual([
+      ['image', '--quiet', '--image-src', 'remote', '--insecure', '--format', 'spdx-json', '--output', '/out/a.spdx.json', `127.0.0.1:5000/o/app@${D}`],
+      ['image', '--quiet', '--image-src', 'remote', '--insecure', '--format', 'cyclonedx', '--output', '/out/a.cdx.json', `127.0.0.1:5000/o/app@${D}`],
+    ]);
+  });
+});
+
+type Spdx = { packages: { SPDXID: string; licenseConcluded?: string; licenseDeclared?: string; primaryPackagePurpose?: string }[]; relationships?: { spdxElementId: string; relatedSpdxElement: string; relationshipType: string }[] };
+
+describeFixtures('parseSbom over recorded syft and trivy output', () => {
+  it('syft SPDX image snapshot: root excluded, licences, tool, and the digest the root names', () => {
+    const doc = fixtureJson<Spdx>('syft', 'spdx-json-image.golden.json');
+    const roots = new Set((doc.relationships ?? []).filter((r) => r.relationshipType === 'DESCRIBES' && r.spdxElementId === 'SPDXRef-DOCUMENT').map((r) => r.relatedSpdxElement));
+    const info = parseSbom(fixtureText('syft', 'spdx-json-image.golden.json'));
+    expect(info.packages).toBe(doc.packages.filter((p) => !roots.has(p.SPDXID)).length);
+    expect(info.packages).toBe(2);
+    expect(info.licenses).toEqual({ MIT: 1, unknown: 1 });
+    expect(info.generator).toEqual({ name: 'syft', version: 'v0.42.0-bogus' });
+    expect(info.subjects).toEqual(['sha256:2731251dc34951c0e50fcc643b4c5f74922dad1a5d98f302b504cf46cd5d9368']);
+    expect(checkSubject(info, 'sha256:2731251dc34951c0e50fcc643b4c5f74922dad1a5d98f302b504cf46cd5d9368')).toBeUndefined();
+    expect(checkSubject(info, D)).toMatch(/describes sha256:2731.*, not sha256:abab/);
+  });
+  it('real syft 0.91.0 and 0.103.1 SPDX: the file root is not counted; generator version read', () => {
+    const a = parseSbom(fixtureText('syft', 'spdx-2.3-gomod-syft-0.91.0.json'));
+    expect(a).toMatchObject({ kind: 'spdx', spec: 'SPDX-2.3', packages: 1, generator: { name: 'syft', version: '0.91.0' }, subjects: [] });
+    expect(checkSubject(a, D)).toMatch(/names no image digest/);
+    const b = parseSbom(fixtureText('syft', 'spdx-2.3-npm-dir-syft-0.103.1.json'));
+    expect(b).toMatchObject({ packages: 1, licenses: { 'Apache-2.0': 1 }, generator: { version: '0.103.1' } });
+  });
+  it('syft CycloneDX (1.7 tools.components, and the legacy 1.6 tools array): root and operating system excluded', () => {
+    const doc = fixtureJson<{ components: { type: string }[] }>('syft', 'cyclonedx-json-image.golden.json');
+    const info = parseSbom(fixtureText('syft', 'cyclonedx-json-image.golden.json'));
+    expect(info.packages).toBe(doc.components.filter((c) => c.type !== 'operating-system').length);
+    expect(info).toMatchObject({ kind: 'cyclonedx', spec: 'CycloneDX 1.7', licenses: { MIT: 1, unknown: 1 }, generator: { name: 'syft', version: 'v0.42.0-bogus' } });
+    expect(parseSbom(fixtureText('syft', 'cyclonedx-1.6-gomod.json'))).toMatchObject({ spec: 'CycloneDX 1.6', packages: 1, generator: { name: 'syft', version: '[not provided]' } });
+  });
+  it("trivy CycloneDX: its per-target grouping component is not a package", () => {
+    const doc = fixtureJson<{ components: { type: string }[] }>('trivy', 'cyclonedx-npm-with-vulns.json');
+    const info = parseSbom(fixtureText('trivy', 'cyclonedx-npm-with-vulns.json'));
+    expect(info.packages).toBe(doc.components.filter((c) => c.type === 'library').length);
+    expect(info.generator).toEqual({ name: 'trivy', version: 'dev' });
+  });
+  it('refuses what is not an SBOM', () => {
+    expect(() => parseSbom('{"not":"json"')).toThrow(SbomError);
+    expect(() => parseSbom('[]')).toThrow(/not a JSON object/);
+    expect(() => parseSbom('{"SchemaVersion":2,"Results":[]}')).toThrow(/neither SPDX/);
+    expect(() => parseSbom('{"spdxVersion":"SPDX-3.0","packages":[]}')).toThrow(/unsupported spdxVersion/);
+    expect(() => parseSbom('{"bomFormat":"CycloneDX","specVersion":"1.6","components":{}}')).toThrow(/not a list/);
+  });
+  it('top licences: most common first, unknown left out', () => {
+    expect(topLicenses({ MIT: 3, 'Apache-2.0': 3, Zlib: 1, unknown: 9 }, 2)).toEqual([['Apache-2.0', 3], ['MIT', 3]]);
+  });
+});
+
+describe('generateAndAttach with fake tools', () => {
+  const dirs: string[] = [];
+  afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+  function deps(over: Partial<Deps> = {}): Deps & { ran: string[][] } {
+    const d = mkdtempSync(join(tmpdir(), 'sbom-unit-'));
+    dirs.push(d);
+    const ran: string[][] = [];
+    return Object.assign(
+      {
+        exec: async (tool: string, args: string[]) => {
+          ran.push([tool, ...args]);
+          return { exitCode: 0, stdout: '', stderr: '', timedOut: false };
+        },
+        upload: async () => ({ id: 7, size: 1 }),
+        transport: async () => ({ status: 500, headers: {}, body: Buffer.alloc(0) }),
+        mask: () => {},
+        info: () => {},
+        warn: () => {},
+        printUntrusted: () => {},
+        oneLine: (t: string) => t.replace(/\s+/g, ' '),
+        displayCommand: (t: string, a: readonly string[]) => [t, ...a].join(' '),
+        scrubEnv: {},
+        lookupEnv: () => undefined,
+        tempDir: d,
+        outputDir: join(d, 'out'),
+        ran,
+      },
+      over,
+    );
+  }
+  it('a generator that is not installed fails with generate-failed and the setup-tools hint', async () => {
+    const r = await generateAndAttach(checkInputs(base, ctx), { cosignKey: '', cosignPassword: '', registryPassword: '' }, deps({ exec: async () => ({ exitCode: 127, stdout: '', stderr: 'Unable to locate executable file: syft', timedOut: false }) }));
+    expect(r.failure).toEqual({ reason: 'generate-failed', message: expect.stringMatching(/syft was not found on PATH: add .*setup-tools/) });
+  });
+  it('a tool that exits 0 without the file is a generate failure; a wrong-format file is bad-sbom', async () => {
+    const r = await generateAndAttach(checkInputs(base, ctx), { cosignKey: '', cosignPassword: '', registryPassword: '' }, deps());
+    expect(r.failure?.reason).toBe('generate-failed');
+    const wrong = deps({
+      exec: async (_t, args) => {
+        const o = args[args.indexOf('-o') + 1] as string;
+        writeFileSync(o.slice(o.indexOf('=') + 1), JSON.stringify({ bomFormat: 'CycloneDX', specVersion: '1.6', components: [] }));
+        return { exitCode: 0, stdout: '', stderr: '', timedOut: false };
+      },
+    });
+    const r2 = await generateAndAttach(checkInputs(base, ctx), { cosignKey: '', cosignPassword: '', registryPassword: '' }, wrong);
+    expect(r2.failure).toEqual({ reason: 'bad-sbom', message: expect.stringMatching(/asked for spdx-json but wrote CycloneDX 1.6/) });
+  });
+  it('an upload name collision says which input to set', async () => {
+    const ok = deps({
+      exec: async (_t, args) => {
+        const o = args[args.indexOf('-o') + 1] as string;
+        writeFileSync(o.slice(o.indexOf('=') + 1), fixtureText('syft', 'spdx-json-image.golden.json').replace(/2731251dc34951c0e50fcc643b4c5f74922dad1a5d98f302b504cf46cd5d9368/g, 'ab'.repeat(32)));
+        return { exitCode: 0, stdout: '', stderr: '', timedOut: false };
+      },
+      upload: async () => {
+        throw new Error('Failed to CreateArtifact: Received non-retryable error: Failed request: (409) Conflict: an artifact with this name already exists on the workflow run');
+      },
+    });
+    const r = await generateAndAttach(checkInputs(base, ctx), { cosignKey: '', cosignPassword: '', registryPassword: '' }, ok);
+    expect(r.failure?.reason).toBe('upload-failed');
+    expect(r.failure?.message).toMatch(/set 'service' or 'artifact-name' per leg/);
+    expect(r.packages).toBe(2);
+  });
+});
