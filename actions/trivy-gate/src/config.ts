@@ -1,0 +1,217 @@
+/**
+ * trivy-gate's inputs, checked as plain data before anything runs: a bad input fails with one
+ * `input '<name>' …` error before Trivy starts, a cache is restored or a file is written.
+ */
+import { InputError } from '@hallmark/kit';
+import { parseImageRef, RefError } from '@hallmark/oci';
+import { isAbsolute, resolve } from 'node:path';
+import { IgnoreFileError, parseIgnoreFile, type IgnoreConfig } from './ignore.js';
+import type { Threshold } from './severity.js';
+
+export const SCAN_TYPES = ['image', 'fs', 'config', 'sbom'] as const;
+export type ScanType = (typeof SCAN_TYPES)[number];
+export const SCANNERS = ['vuln', 'secret', 'misconfig', 'license'] as const;
+export type Scanner = (typeof SCANNERS)[number];
+
+export const FAILURE_REASONS = ['invalid-input', 'gate-failed', 'scan-failed', 'db-unavailable', 'bad-report'] as const;
+
+export const DEFAULT_DB_REPOSITORIES = ['mirror.gcr.io/aquasec/trivy-db', 'ghcr.io/aquasecurity/trivy-db', 'public.ecr.aws/aquasecurity/trivy-db'];
+export const DEFAULT_JAVA_DB_REPOSITORIES = ['mirror.gcr.io/aquasec/trivy-java-db', 'ghcr.io/aquasecurity/trivy-java-db', 'public.ecr.aws/aquasecurity/trivy-java-db'];
+
+export interface RawInputs {
+  scanType: ScanType;
+  target: string;
+  report: string;
+  severity: Threshold;
+  ignoreUnfixed: boolean;
+  scanners: string[];
+  /** True when `scanners` was given (not the default). */
+  scannersGiven: boolean;
+  ignoreFile: string;
+  sarif: string;
+  json: string;
+  dbRepository: string[];
+  javaDbRepository: string[];
+  cache: boolean;
+  insecure: boolean;
+  timeoutMs: number;
+}
+
+export interface Config {
+  scanType: ScanType;
+  /** Image reference or absolute path; '' in report mode without a target. */
+  target: string;
+  /** Absolute path of an existing report (report mode), or ''. */
+  report: string;
+  /** `report` as given (for messages). */
+  reportShown: string;
+  severity: Threshold;
+  ignoreUnfixed: boolean;
+  scanners: Scanner[];
+  ignore?: IgnoreConfig;
+  /** As given (for the summary). */
+  ignoreFileShown: string;
+  sarif: string;
+  json: string;
+  dbRepository: string[];
+  javaDbRepository: string[];
+  cache: boolean;
+  insecure: boolean;
+  timeoutMs: number;
+  warnings: string[];
+}
+
+export interface Env {
+  workspace: string;
+  now: Date;
+  /** 'file' | 'dir' | undefined (absent). */
+  stat(path: string): 'file' | 'dir' | 'other' | undefined;
+  readText(path: string): string;
+}
+
+const REPO_RE = /^(?:localhost|[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:]+\])(?::\d{1,5})?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)+(?::[\w][\w.-]{0,127})?$/;
+const LOOPBACK = /^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d+)?$/;
+
+function shown(v: string): string {
+  const s = v.replace(/[\r\n]+/g, '⏎').replace(/[\u0000-\u001f\u007f]/g, '?');
+  return JSON.stringify(s.length > 80 ? `${s.slice(0, 80)}…` : s);
+}
+
+/** A path input: no control characters, resolved against the workspace. */
+function pathInput(name: string, v: string, env: Env): string {
+  if (/[\u0000-\u001f\u007f]/.test(v)) throw new InputError(name, `must be a path without control characters or line breaks (got ${shown(v)})`);
+  return isAbsolute(v) ? resolve(v) : resolve(env.workspace, v);
+}
+
+function hostOf(repo: string): string {
+  return repo.split('/')[0] as string;
+}
+
+export function checkInputs(raw: RawInputs, env: Env): Config {
+  const warnings: string[] = [];
+  const scanType = raw.scanType;
+
+  // report mode: Trivy is not run
+  let report = '';
+  if (raw.report) {
+    report = pathInput('report', raw.report, env);
+    const st = env.stat(report);
+    if (st === undefined) throw new InputError('report', `must name an existing Trivy JSON report (${shown(raw.report)} does not exist)`);
+    if (st !== 'file') throw new InputError('report', `must name a file (${shown(raw.report)} is a directory or special file)`);
+  }
+
+  // target
+  let target = '';
+  if (!raw.target && !report) throw new InputError('target', scanType === 'image' ? 'is required: an image reference, preferably by digest (registry/repo@sha256:…)' : `is required: the path to scan with scan-type ${scanType}`);
+  if (raw.target) {
+    if (scanType === 'image') {
+      if (/[\s;&|`$<>(){}'"\\!*?]/.test(raw.target)) throw new InputError('target', `must be an image reference (registry/repository[:tag][@sha256:…]) without spaces or shell characters (got ${shown(raw.target)})`);
+      if (raw.target.startsWith('-')) throw new InputError('target', `must be an image reference, not an option (got ${shown(raw.target)})`);
+      try {
+        const ref = parseImageRef(raw.target);
+        if (!ref.digest && !report) warnings.push(`target ${raw.target} is a mutable tag: the image scanned may not be the one you deploy; pass the digest reference (…@sha256:…) from build-sign's image-ref output`);
+        if (raw.insecure && !LOOPBACK.test(ref.registry)) throw new InputError('insecure', `can only be true for a loopback registry (127.0.0.1, localhost); ${shown(ref.registry)} is not one`);
+      } catch (e) {
+        if (e instanceof RefError) throw new InputError('target', `must be an image reference: ${e.message}`);
+        throw e;
+      }
+      target = raw.target;
+    } else {
+      target = pathInput('target', raw.target, env);
+      if (!report) {
+        const st = env.stat(target);
+        if (st === undefined) throw new InputError('target', `must be an existing path in the workspace (${shown(raw.target)} does not exist)`);
+        if (scanType === 'sbom' && st !== 'file') throw new InputError('target', `must be an SBOM file for scan-type sbom (${shown(raw.target)} is not a file)`);
+      }
+    }
+  }
+
+  // scanners
+  const defaults: Record<ScanType, Scanner[]> = { image: ['vuln', 'secret', 'misconfig'], fs: ['vuln', 'secret', 'misconfig'], config: ['misconfig'], sbom: ['vuln'] };
+  let scanners: Scanner[] = defaults[scanType];
+  if (raw.scannersGiven) {
+    const out: Scanner[] = [];
+    for (const s0 of raw.scanners) {
+      const s = s0.toLowerCase() === 'config' ? 'misconfig' : s0.toLowerCase();
+      if (!(SCANNERS as readonly string[]).includes(s)) throw new InputError('scanners', `must be a list of ${SCANNERS.join(', ')} (got ${shown(s0)})`);
+      if (!out.includes(s as Scanner)) out.push(s as Scanner);
+    }
+    if (out.length === 0) throw new InputError('scanners', `must name at least one of ${SCANNERS.join(', ')}`);
+    if (scanType === 'config' && out.some((s) => s !== 'misconfig')) throw new InputError('scanners', 'can only be misconfig with scan-type config');
+    if (scanType === 'sbom' && out.some((s) => s !== 'vuln' && s !== 'license')) throw new InputError('scanners', 'can only be vuln (or license) with scan-type sbom');
+    scanners = out;
+  }
+
+  // ignore file (read and checked now, so a broken file fails before the scan)
+  let ignore: IgnoreConfig | undefined;
+  let ignoreFileShown = raw.ignoreFile;
+  let ignorePath = '';
+  if (raw.ignoreFile) {
+    ignorePath = pathInput('ignore-file', raw.ignoreFile, env);
+    const st = env.stat(ignorePath);
+    if (st === undefined) throw new InputError('ignore-file', `must name an existing .trivyignore or .trivyignore.yaml (${shown(raw.ignoreFile)} does not exist)`);
+    if (st !== 'file') throw new InputError('ignore-file', `must name a file (${shown(raw.ignoreFile)} is not one)`);
+  } else {
+    // Trivy's own default, made visible: a .trivyignore(.yaml) at the workspace root.
+    for (const name of ['.trivyignore.yaml', '.trivyignore.yml', '.trivyignore']) {
+      const p = resolve(env.workspace, name);
+      if (env.stat(p) === 'file') {
+        ignorePath = p;
+        ignoreFileShown = name;
+        break;
+      }
+    }
+  }
+  if (ignorePath) {
+    try {
+      ignore = parseIgnoreFile(env.readText(ignorePath), ignoreFileShown, env.now);
+    } catch (e) {
+      if (e instanceof IgnoreFileError) throw new InputError('ignore-file', `${shown(ignoreFileShown)} cannot be used: ${e.message}`);
+      throw e;
+    }
+  }
+
+  // outputs
+  if (!raw.sarif) throw new InputError('sarif', 'is required: a path for the SARIF report');
+  if (!raw.json) throw new InputError('json', 'is required: a path for the JSON report');
+  const sarif = pathInput('sarif', raw.sarif, env);
+  const json = pathInput('json', raw.json, env);
+  if (sarif === json) throw new InputError('sarif', `must differ from 'json' (both are ${shown(raw.sarif)})`);
+  if (report && sarif === report) throw new InputError('sarif', 'must not be the report being gated (it would be overwritten)');
+  for (const [name, p, given] of [['sarif', sarif, raw.sarif], ['json', json, raw.json]] as const) {
+    const st = env.stat(p);
+    if (st === 'dir' || st === 'other') throw new InputError(name, `must be a file path (${shown(given)} is a directory)`);
+  }
+
+  // database
+  for (const [name, list] of [['db-repository', raw.dbRepository], ['java-db-repository', raw.javaDbRepository]] as const) {
+    for (const r of list) {
+      if (/^[a-z]+:\/\//i.test(r)) throw new InputError(name, `must be a list of OCI repositories without a scheme, e.g. ghcr.io/aquasecurity/trivy-db (got ${shown(r)})`);
+      if (!REPO_RE.test(r)) throw new InputError(name, `must be a list of OCI repositories such as mirror.gcr.io/aquasec/trivy-db (got ${shown(r)})`);
+      if (raw.insecure && !LOOPBACK.test(hostOf(r))) throw new InputError('insecure', `can only be true when every registry is on loopback; ${shown(r)} in '${name}' is not`);
+    }
+  }
+  const dbRepository = raw.dbRepository.length ? raw.dbRepository : DEFAULT_DB_REPOSITORIES;
+  const javaDbRepository = raw.javaDbRepository.length ? raw.javaDbRepository : DEFAULT_JAVA_DB_REPOSITORIES;
+  if (raw.insecure && !raw.dbRepository.length && scanners.includes('vuln') && scanType !== 'config') throw new InputError('insecure', "needs 'db-repository' on loopback too (the default repositories are public registries)");
+
+  return {
+    scanType,
+    target,
+    report,
+    reportShown: raw.report,
+    severity: raw.severity,
+    ignoreUnfixed: raw.ignoreUnfixed,
+    scanners,
+    ignore,
+    ignoreFileShown,
+    sarif,
+    json,
+    dbRepository,
+    javaDbRepository,
+    cache: raw.cache,
+    insecure: raw.insecure,
+    timeoutMs: raw.timeoutMs,
+    warnings,
+  };
+}
