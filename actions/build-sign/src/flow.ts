@@ -3,6 +3,7 @@
  * a runner. Never throws for an expected failure: it returns a Result with `failure` set, so the
  * caller still writes outputs and the step summary.
  */
+import { outputTail, toolMissing, UserError } from '@hallmark/kit';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import {
@@ -84,13 +85,9 @@ export interface Result {
   failure?: { reason: FailureReason; message: string };
 }
 
-class StepFailure extends Error {
-  constructor(
-    readonly reason: FailureReason,
-    message: string,
-  ) {
-    super(message);
-  }
+class StepFailure extends UserError {
+  declare readonly reason: FailureReason;
+  constructor(reason: FailureReason, message: string) { super(message, reason); }
 }
 
 const INSTALL_HINT: Record<string, string> = {
@@ -101,15 +98,11 @@ const INSTALL_HINT: Record<string, string> = {
 
 /** A tool that is not installed fails with what to do about it, not with a generic error. */
 function requireFound(tool: string, r: ToolResult, reason: FailureReason): void {
-  if (r.exitCode === 127 && /ENOENT|Unable to locate executable|not found/i.test(`${r.stderr}${r.stdout}`)) {
-    throw new StepFailure(reason, `${tool} was not found on PATH: ${INSTALL_HINT[tool] ?? `install ${tool}`}`);
-  }
+  const missing = toolMissing(tool, r, INSTALL_HINT[tool]);
+  if (missing) throw new StepFailure(reason, missing);
 }
 
-function tail(deps: Deps, r: ToolResult): string {
-  const text = `${r.stderr}\n${r.stdout}`.trim().split('\n').slice(-4).join('\n');
-  return r.timedOut ? 'timed out' : deps.oneLine(text || `exit code ${r.exitCode}`, 600);
-}
+const tail = (deps: Deps, r: ToolResult): string => deps.oneLine(outputTail(r), 600);
 
 export async function buildAndSign(cfg: Config, secrets: Secrets, deps: Deps): Promise<Result> {
   const result: Result = { tags: [], signed: false, verify: 'skipped' };

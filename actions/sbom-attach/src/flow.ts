@@ -3,6 +3,7 @@
  * drive it without a runner. Expected failures come back as `Result.failure` (never thrown), so the
  * caller still writes outputs and the step summary.
  */
+import { outputTail, toolMissing, UserError } from '@hallmark/kit';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { attestArgs, digestRef, keyFromInput, RegistryClient, RegistryError, signBlobArgs, CosignArgError, type KeyRef, type Transport } from '@hallmark/oci';
@@ -69,13 +70,9 @@ export interface Result {
   failure?: { reason: FailureReason; message: string };
 }
 
-class StepFailure extends Error {
-  constructor(
-    readonly reason: FailureReason,
-    message: string,
-  ) {
-    super(message);
-  }
+class StepFailure extends UserError {
+  declare readonly reason: FailureReason;
+  constructor(reason: FailureReason, message: string) { super(message, reason); }
 }
 
 const INSTALL_HINT: Record<string, string> = {
@@ -85,15 +82,11 @@ const INSTALL_HINT: Record<string, string> = {
 };
 
 function requireFound(tool: string, r: ToolResult, reason: FailureReason): void {
-  if (r.exitCode === 127 && /ENOENT|Unable to locate executable|not found/i.test(`${r.stderr}${r.stdout}`)) {
-    throw new StepFailure(reason, `${tool} was not found on PATH: ${INSTALL_HINT[tool] ?? `install ${tool}`}`);
-  }
+  const missing = toolMissing(tool, r, INSTALL_HINT[tool]);
+  if (missing) throw new StepFailure(reason, missing);
 }
 
-function tail(deps: Deps, r: ToolResult): string {
-  const text = `${r.stderr}\n${r.stdout}`.trim().split('\n').slice(-4).join('\n');
-  return r.timedOut ? 'timed out' : deps.oneLine(text || `exit code ${r.exitCode}`, 600);
-}
+const tail = (deps: Deps, r: ToolResult): string => deps.oneLine(outputTail(r), 600);
 
 /** Basic credentials the runner already holds for `host` (docker/login-action writes them to ~/.docker/config.json). */
 function runnerCredentials(deps: Deps, host: string): { username: string; password: string } | undefined {

@@ -17,9 +17,12 @@ const NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
 const VERSION = /^v?(\d+\.\d+\.\d+(?:-[0-9A-Za-z][0-9A-Za-z.-]*)?)$/;
 const ACCEPTED = `${TOOL_NAMES.join(', ')}, each as name or name@X.Y.Z (e.g. trivy@0.74.0)`;
 
-/** `"abc"`: quoted, one line, short (the value came from the workflow file). */
+/** `"abc"`: quoted, one line, short (the value came from the workflow file), with URL credentials hidden. */
 function shown(v: string): string {
-  const s = v.replace(/[\r\n]+/g, '⏎').replace(/[\u0000-\u001f\u007f]/g, '?');
+  const s = v
+    .replace(/(\/\/)[^/@\s]*@/g, '$1***@')
+    .replace(/[\r\n]+/g, '⏎')
+    .replace(/[\u0000-\u001f\u007f]/g, '?');
   return JSON.stringify(s.length > 60 ? `${s.slice(0, 60)}…` : s);
 }
 

@@ -103,7 +103,7 @@ await run(ACTION, async () => {
   if (d.ok) {
     for (const w of d.warnings) log.warning(`${ACTION}: Slack warns: ${oneLine(w, 200)}`);
     setOutputs({ sent: true, ts: d.ts, channel: d.channel });
-    log.info(`${ACTION}: sent${d.ts ? ` (ts ${d.ts} in ${oneLine(d.channel)})` : ''}${d.attempts > 1 ? ` after ${d.attempts} tries` : ''}`);
+    log.info(`${ACTION}: sent${d.ts ? ` (ts ${oneLine(d.ts)} in ${oneLine(d.channel)})` : ''}${d.attempts > 1 ? ` after ${d.attempts} tries` : ''}`);
     return;
   }
   if (d.details.length) printUntrusted(`Slack says:\n${d.details.join('\n')}\n`);

@@ -6,6 +6,7 @@
 import { connect } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { HttpClient } from '@actions/http-client';
+import { stripForOtherOrigin } from '@hallmark/kit';
 import { request as httpRequest, type Agent } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Check, HttpSpec, TcpSpec } from './config.js';
@@ -35,7 +36,6 @@ export interface ProbeDeps {
 export const MAX_BODY = 4 * 1024 * 1024;
 const MAX_REDIRECTS = 5;
 const REDIRECTS = [301, 302, 303, 307, 308];
-const CREDENTIAL_HEADERS = ['authorization', 'cookie', 'proxy-authorization'];
 
 const TLS_CODES = new Set([
   'DEPTH_ZERO_SELF_SIGNED_CERT',
@@ -192,7 +192,7 @@ export async function httpProbe(spec: HttpSpec, timeoutMs: number, now: () => nu
       }
       if (next.protocol !== 'http:' && next.protocol !== 'https:') return { ok: false, latencyMs: now() - started, status: res.status, error: `redirect to a ${next.protocol} URL refused` };
       if (next.origin !== new URL(url).origin) {
-        headers = Object.fromEntries(Object.entries(headers).filter(([k]) => !CREDENTIAL_HEADERS.includes(k.toLowerCase())));
+        headers = stripForOtherOrigin({ ...headers });
       }
       if (res.status === 303 || ((res.status === 301 || res.status === 302) && method === 'POST')) {
         if (method !== 'HEAD') method = 'GET';

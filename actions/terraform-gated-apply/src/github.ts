@@ -45,8 +45,9 @@ export interface CommentTarget {
 
 /**
  * One comment per environment on the PR of this event: the existing comment that starts with the
- * marker is updated in place (a bot's first, then anyone's), else one is created. Other comments
- * are never touched.
+ * marker and was written by a bot account (the token's own, `github-actions[bot]` for GITHUB_TOKEN) is
+ * updated in place, else one is created. A marker in a comment a person wrote is ignored: anyone who
+ * can comment could plant it to have the plan written into a comment they can later edit.
  */
 export async function upsertPrComment(t: CommentTarget): Promise<{ action: 'created' | 'updated' | 'skipped'; id?: number; why?: string }> {
   const github = await import('@actions/github');
@@ -60,7 +61,7 @@ export async function upsertPrComment(t: CommentTarget): Promise<{ action: 'crea
   const request = { signal: AbortSignal.timeout(t.timeoutMs ?? 60_000) };
   const comments = await octokit.paginate(octokit.rest.issues.listComments, { owner, repo, issue_number: issue, per_page: 100, request });
   const ours = comments.filter((c) => typeof c.body === 'string' && c.body.startsWith(t.marker));
-  const existing = ours.find((c) => c.user?.type === 'Bot') ?? ours[0];
+  const existing = ours.find((c) => c.user?.login === 'github-actions[bot]') ?? ours.find((c) => c.user?.type === 'Bot');
   if (existing) {
     await octokit.rest.issues.updateComment({ owner, repo, comment_id: existing.id, body: t.body, request });
     return { action: 'updated', id: existing.id };

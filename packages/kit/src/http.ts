@@ -72,6 +72,14 @@ function isRetryableStatus(status: number, extra: number[] = []): boolean {
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+/** Request headers kept when a redirect leaves the original origin; every other header is dropped. */
+const CROSS_ORIGIN_SAFE = new Set(['accept', 'accept-encoding', 'accept-language', 'user-agent', 'content-type', 'range', 'if-none-match', 'if-modified-since', 'cache-control']);
+
+/** Deletes, in place, every header that may carry a credential, for a request that leaves its origin. */
+export function stripForOtherOrigin(headers: Record<string, string>): Record<string, string> {
+  for (const h of Object.keys(headers)) if (!CROSS_ORIGIN_SAFE.has(h.toLowerCase())) delete headers[h];
+  return headers;
+}
 
 /**
  * One try, following redirects ourselves (at most 5): `@actions/http-client` rejects relative
@@ -90,7 +98,9 @@ async function once(req: HttpRequest, attempt: number): Promise<HttpResponse> {
     if (next.protocol !== 'http:' && next.protocol !== 'https:') throw new HttpError(`${safeUrl(current.url)}: redirect to unsupported scheme ${next.protocol}`, 'status', { status: res.status, retryable: false, response: res });
     if (current.url.startsWith('https:') && next.protocol === 'http:') throw new HttpError(`${safeUrl(current.url)}: refusing redirect from https to http`, 'status', { status: res.status, retryable: false, response: res });
     const headers = { ...current.headers };
-    if (next.origin !== origin) for (const h of Object.keys(headers)) if (['authorization', 'cookie', 'proxy-authorization'].includes(h.toLowerCase())) delete headers[h];
+    // Leaving the origin: only headers that can never carry a credential go along (an API key
+    // travels in X-Api-Key, PRIVATE-TOKEN, X-Auth-Token … as often as in Authorization).
+    if (next.origin !== origin) stripForOtherOrigin(headers);
     const toGet = res.status === 303 || ((res.status === 301 || res.status === 302) && (current.method ?? 'GET').toUpperCase() === 'POST');
     current = { ...current, url: next.toString(), headers, ...(toGet ? { method: 'GET', body: undefined } : {}) };
   }

@@ -7,7 +7,7 @@ export * as log from './log.js';
 export { printUntrusted, oneLine } from './log.js';
 export * from './retry.js';
 export * as http from './http.js';
-export { HttpError, safeUrl } from './http.js';
+export { HttpError, safeUrl, stripForOtherOrigin } from './http.js';
 export * from './exec.js';
 export * as md from './summary.js';
 export { writeSummary } from './summary.js';

@@ -23,9 +23,16 @@ export function raw(name: string): string {
   return core.getInput(name, { trimWhitespace: true });
 }
 
-/** Shows a rejected value in an error message: quoted, one line, shortened. */
+/**
+ * Shows a rejected value in an error message: quoted, one line, shortened, and without the
+ * user-info part of anything URL-like (`https://user:token@host` → `https://***@host`): a
+ * malformed URL is echoed back, and the credentials in it must not be.
+ */
 export function shown(value: string): string {
-  const v = value.replace(/[\r\n]+/g, '⏎').replace(/[\u0000-\u001f\u007f]/g, '?');
+  const v = value
+    .replace(/(\/\/)[^/@\s]*@/g, '$1***@')
+    .replace(/[\r\n]+/g, '⏎')
+    .replace(/[\u0000-\u001f\u007f]/g, '?');
   return JSON.stringify(v.length > 80 ? `${v.slice(0, 80)}…` : v);
 }
 

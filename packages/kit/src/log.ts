@@ -49,10 +49,14 @@ export function debug(message: string): void {
   core.debug(redact(message));
 }
 
-/** A line that starts with `::` (after spaces) would be a workflow command: show it with a leading marker instead. */
+/**
+ * A line that starts with `::` (after spaces) would be a workflow command: show it with a leading
+ * marker instead. A lone CR ends a line for the runner too (it reads lines like .NET ReadLine), so
+ * `text\r::set-output …` is split there first.
+ */
 function neutralizeLineStart(message: string): string {
   return message
-    .split('\n')
+    .split(/\r\n|\r|\n/)
     .map((l) => (/^\s*(::|##\[)/.test(l) ? `␤${l}` : l))
     .join('\n');
 }

@@ -1,0 +1,339 @@
+/**
+ * terraform-gated-apply under the hardening suites: the terraform stand-in (real flags, recorded
+ * plans) and the loopback GitHub services (artifact service, REST comments), as its bundle tests
+ * drive it. Canaries: the GitHub token (only in the Authorization header of REST calls), the
+ * runtime token (only in the artifact service's Authorization header), the OIDC request token.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'vitest';
+import { fakeJwt, startGitHubServices, type GitHubServices } from '../../harness/github.js';
+import { hasFixtures } from '../../harness/fixtures.js';
+import { ROOT, runAction, runnerHome, type ActionResult, type RunnerHome } from '../../harness/runner.js';
+import type { RecordedRequest } from '../../harness/server.js';
+import type { ActionHardening, Outcome, Watched } from './types.js';
+
+const STAND_INS = join(ROOT, 'test', 'stand-ins');
+let gh: GitHubServices;
+let lab: string;
+let n = 0;
+
+interface Stack {
+  state: string;
+  log: string;
+  lock: string;
+  calls(): { cwd: string; argv: string[] }[];
+}
+function stack(): Stack {
+  const d = join(lab, `stack-${++n}`);
+  mkdirSync(d, { recursive: true });
+  const log = join(d, 'calls.jsonl');
+  writeFileSync(log, '');
+  return { state: join(d, 'tfstate'), log, lock: join(d, 'lock'), calls: () => readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { cwd: string; argv: string[] }) };
+}
+function job(): RunnerHome {
+  const home = runnerHome('hallmark-hard-tf-');
+  mkdirSync(join(home.workspace, 'infra'), { recursive: true });
+  writeFileSync(join(home.workspace, 'infra', 'main.tf'), 'resource "null_resource" "example" {}\n');
+  return home;
+}
+function prEvent(home: RunnerHome, number: number): Record<string, string> {
+  const event = join(home.root, 'event.json');
+  writeFileSync(event, JSON.stringify({ action: 'synchronize', number, pull_request: { number, head: { sha: 'abc', ref: 'f' }, base: { ref: 'main' } }, repository: { name: 'shop', owner: { login: 'octo-org' } } }));
+  return { GITHUB_EVENT_NAME: 'pull_request', GITHUB_EVENT_PATH: event };
+}
+
+async function tf(s: Stack, inputs: Record<string, string>, o: { home?: RunnerHome; env?: Record<string, string>; fixture?: string; gh?: GitHubServices } = {}): Promise<{ r: ActionResult; requests: RecordedRequest[] }> {
+  const svc = o.gh ?? gh;
+  const mark = svc.requests.length;
+  const r = await runAction('terraform-gated-apply', {
+    home: o.home ?? job(),
+    inputs: { 'working-directory': 'infra', 'github-token': 'ghs_hardeningDefaultToken0001', 'lock-timeout': '0s', ...inputs },
+    env: { ...svc.env, PATH: `${STAND_INS}:${process.env.PATH ?? '/usr/bin:/bin'}`, TF_STANDIN_STATE: s.state, TF_STANDIN_LOG: s.log, TF_STANDIN_LOCK: s.lock, TF_STANDIN_FIXTURE: o.fixture ?? 'tf-1.14.2-plan-module-create.json', ...o.env },
+    timeoutMs: 60_000,
+  });
+  return { r, requests: svc.requests.slice(mark) };
+}
+
+/** Loopback GitHub services of its own for one run, with `intercept` set: runs side by side. */
+async function ownServices<T>(intercept: GitHubServices['intercept'], fn: (svc: GitHubServices) => Promise<T>): Promise<T> {
+  const svc = await startGitHubServices();
+  svc.intercept = intercept;
+  try {
+    return await fn(svc);
+  } finally {
+    await svc.close();
+  }
+}
+
+const ENV_LABELS = ['env:ACTIONS_RUNTIME_TOKEN', 'env:ACTIONS_ID_TOKEN_REQUEST_TOKEN'];
+/** The runtime token must be a JWT the artifact client can read its backend IDs from: the canary rides in a claim. */
+const runtimeJwt = (canary: string) => fakeJwt({ scp: 'Actions.GenericRead:0 Actions.Results:run-backend-1:job-backend-1', hardening: canary });
+function canaryEnv(c: Record<string, string>): Record<string, string> {
+  const e: Record<string, string> = {};
+  if (c['env:ACTIONS_RUNTIME_TOKEN']) e.ACTIONS_RUNTIME_TOKEN = runtimeJwt(c['env:ACTIONS_RUNTIME_TOKEN']);
+  if (c['env:ACTIONS_ID_TOKEN_REQUEST_TOKEN']) e.ACTIONS_ID_TOKEN_REQUEST_TOKEN = c['env:ACTIONS_ID_TOKEN_REQUEST_TOKEN'];
+  return e;
+}
+const watch = (requests: RecordedRequest[]): Watched => ({
+  name: 'github',
+  requests: () => requests,
+  allow: [
+    { label: 'input:github-token', header: 'authorization', path: /^\/repos\// },
+    { label: 'env:ACTIONS_RUNTIME_TOKEN', header: 'authorization', path: /^\/twirp\// },
+  ],
+});
+function outcome(r: ActionResult, requests: RecordedRequest[], c: Record<string, string>, artifact?: string): Outcome {
+  const blobs = gh.comments.map((c) => ({ name: `comment ${c.id}`, data: c.body }));
+  const bytes = artifact ? gh.artifactBytes(artifact) : undefined;
+  if (bytes) blobs.push({ name: `artifact ${artifact}`, data: bytes.toString('latin1') });
+  return { result: r, servers: [watch(requests)], blobs, values: { 'env:ACTIONS_RUNTIME_TOKEN': runtimeJwt(c['env:ACTIONS_RUNTIME_TOKEN'] as string) } };
+}
+
+const hardening: ActionHardening = {
+  action: 'terraform-gated-apply',
+  missing: () => (hasFixtures ? undefined : 'the recorded Terraform plans (../shared/fixtures/terraform) are absent'),
+  async start() {
+    gh = await startGitHubServices();
+    lab = mkdtempSync(join(tmpdir(), 'hallmark-hard-tf-'));
+  },
+  async stop() {
+    await gh?.close();
+    if (lab) rmSync(lab, { recursive: true, force: true });
+  },
+
+  canary: [
+    {
+      name: 'plan on a pull request: artifact uploaded, PR comment posted',
+      labels: ['input:github-token', ...ENV_LABELS],
+      expect: { code: 0 },
+      async run(c) {
+        const s = stack();
+        const home = job();
+        const env = `canary-${++n}`;
+        const { r, requests } = await tf(s, { mode: 'plan', environment: env, 'github-token': c['input:github-token'] as string, 'backend-config': 'bucket=tf-state' }, { home, env: { ...prEvent(home, 70 + n), ...canaryEnv(c) } });
+        expect(requests.some((q) => q.method === 'POST' && q.path.includes('/issues/') && q.path.endsWith('/comments')), r.stdout).toBe(true);
+        return outcome(r, requests, c, `tfplan-${env}`);
+      },
+    },
+    {
+      name: 'plan then apply: outputs written, sensitive outputs kept out',
+      labels: ['input:github-token', ...ENV_LABELS],
+      expect: { code: 0 },
+      async run(c) {
+        const s = stack();
+        const env = `canary-apply-${++n}`;
+        const fixture = 'tofu-show-json-sensitive-values.json';
+        const plan = await tf(s, { mode: 'plan', environment: env, 'github-token': c['input:github-token'] as string }, { env: canaryEnv(c), fixture });
+        expect(plan.r.code, plan.r.stdout).toBe(0);
+        const { r, requests } = await tf(s, { mode: 'apply', environment: env, 'plan-sha256': plan.r.outputs['plan-sha256'] as string, 'github-token': c['input:github-token'] as string }, { env: canaryEnv(c), fixture });
+        // The fixture's one output is sensitive ("boop"): it must not reach outputs or the summary.
+        expect(r.outputs.outputs ?? '').not.toContain('boop');
+        expect(r.summary).not.toContain('boop');
+        return outcome(r, [...plan.requests, ...requests], c);
+      },
+    },
+    {
+      name: 'apply with a hash nobody approved (plan-changed)',
+      labels: ['input:github-token', ...ENV_LABELS],
+      expect: { code: 1, reason: 'plan-changed' },
+      async run(c) {
+        const s = stack();
+        const env = `canary-changed-${++n}`;
+        const plan = await tf(s, { mode: 'plan', environment: env }, { env: canaryEnv(c) });
+        expect(plan.r.code).toBe(0);
+        const { r, requests } = await tf(s, { mode: 'apply', environment: env, 'plan-sha256': 'f'.repeat(64), 'github-token': c['input:github-token'] as string }, { env: canaryEnv(c) });
+        return outcome(r, requests, c);
+      },
+    },
+    {
+      name: 'the PR comment is refused (403): a warning, plan still published',
+      labels: ['input:github-token', ...ENV_LABELS],
+      expect: { code: 0 },
+      async run(c) {
+        const s = stack();
+        const home = job();
+        gh.intercept = (req, res) => {
+          if (!req.path.includes('/issues/') || !req.path.endsWith('/comments')) return false;
+          res.writeHead(403, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ message: 'Resource not accessible by integration' }));
+          return true;
+        };
+        try {
+          const { r, requests } = await tf(s, { mode: 'plan', environment: `canary-403-${++n}`, 'github-token': c['input:github-token'] as string }, { home, env: { ...prEvent(home, 90 + n), ...canaryEnv(c) } });
+          return outcome(r, requests, c);
+        } finally {
+          gh.intercept = undefined;
+        }
+      },
+    },
+  ],
+
+  injection: [
+    {
+      name: 'payload as the GitHub API error message on the PR comment',
+      kind: 'workflow',
+      async run(p) {
+        const home = job();
+        const intercept: GitHubServices['intercept'] = (req, res) => {
+          if (!req.path.includes('/issues/') || !req.path.endsWith('/comments')) return false;
+          res.writeHead(422, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ message: p.payload, errors: [{ message: p.payload }] }));
+          return true;
+        };
+        return ownServices(intercept, async (svc) => ({ result: (await tf(stack(), { mode: 'plan', environment: `inj-${++n}` }, { home, env: prEvent(home, 100 + n), gh: svc })).r }));
+      },
+    },
+    {
+      name: 'payload as the artifact service error',
+      kind: 'workflow',
+      async run(p) {
+        const intercept: GitHubServices['intercept'] = (req, res) => {
+          if (!req.path.includes('CreateArtifact')) return false;
+          res.writeHead(400, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ code: 'invalid_argument', msg: p.payload }));
+          return true;
+        };
+        return ownServices(intercept, async (svc) => ({ result: (await tf(stack(), { mode: 'plan', environment: `inj-art-${++n}` }, { gh: svc })).r }));
+      },
+      check: (o) => expect(o.result.outputs['failure-reason']).toBe('upload-failed'),
+    },
+    {
+      name: 'a comment by someone else that starts with our marker is not taken over (PR comments are untrusted)',
+      kind: 'workflow',
+      async run(p) {
+        const home = job();
+        const env = `takeover-${++n}`;
+        return ownServices(undefined, async (svc) => {
+          const issue = 300 + n;
+          // Anyone can comment on a public PR: this one forges the marker before the first plan.
+          const forged = svc.addComment(issue, `<!-- hallmark:terraform-gated-apply environment=${env} -->\n${p.payload}`, 'mallory');
+          const { r } = await tf(stack(), { mode: 'plan', environment: env }, { home, env: prEvent(home, issue), gh: svc });
+          return { result: r, blobs: [{ name: 'forged', data: JSON.stringify({ before: `<!-- hallmark:terraform-gated-apply environment=${env} -->\n${p.payload}`, after: svc.comments.find((c) => c.id === forged.id)?.body, ours: svc.comments.filter((c) => c.issue === issue && c.user.login !== 'mallory').length }) }] };
+        });
+      },
+      check: (o) => {
+        const f = JSON.parse(String(o.blobs?.[0]?.data)) as { before: string; after: string; ours: number };
+        expect(o.result.code, o.result.stdout).toBe(0);
+        expect(f.after, "mallory's comment was overwritten with the plan (it stays hers: she can edit what reviewers read)").toBe(f.before);
+        expect(f.ours, 'the plan comment was posted by the action itself').toBe(1);
+      },
+    },
+    {
+      name: 'payload in the environment and artifact-name inputs',
+      kind: 'workflow',
+      run: async (p) => ({ result: (await tf(stack(), { mode: 'plan', environment: `e${p.tag}`, 'artifact-name': p.payload })).r }),
+      check: (o) => expect(o.result.outputs['failure-reason']).toBe('invalid-input'),
+    },
+    {
+      name: 'shell payload in backend-config reaches terraform init as one -backend-config argument',
+      kind: 'shell',
+      async run(p) {
+        const s = stack();
+        const { r } = await tf(s, { mode: 'plan', environment: `sh-${++n}`, 'backend-config': `key=${p.payload}` });
+        return { result: r, calls: s.calls().map((c) => ({ tool: 'terraform', argv: c.argv, cwd: c.cwd })) };
+      },
+      check: (o, p) => {
+        if (o.result.outputs['failure-reason'] === 'invalid-input') return expect(o.calls ?? []).toEqual([]);
+        const init = (o.calls ?? []).find((c) => c.argv[0] === 'init');
+        expect(init?.argv, o.result.stdout).toContain(`-backend-config=key=${p.payload}`);
+      },
+    },
+    {
+      name: 'shell payload as a var-file name reaches terraform plan as one -var-file argument',
+      kind: 'shell',
+      async run(p) {
+        const s = stack();
+        const home = job();
+        const name = p.payload.replace(/\//g, '_');
+        writeFileSync(join(home.workspace, 'infra', name), 'region = "eu-west-1"\n');
+        const { r } = await tf(s, { mode: 'plan', environment: `sh-${++n}`, 'var-files': name }, { home });
+        return { result: r, calls: s.calls().map((c) => ({ tool: 'terraform', argv: c.argv, cwd: c.cwd })), blobs: [{ name: 'var-file', data: name }] };
+      },
+      check: (o) => {
+        const name = String(o.blobs?.[0]?.data);
+        if (o.result.outputs['failure-reason'] === 'invalid-input') return expect(o.calls ?? []).toEqual([]);
+        const plan = (o.calls ?? []).find((c) => c.argv[0] === 'plan');
+        expect(plan?.argv, o.result.stdout).toContain(`-var-file=${name}`);
+      },
+    },
+  ],
+
+  faults: [
+    {
+      name: 'artifact service failing (5xx on every call): upload-failed, no plan hash published',
+      async run() {
+        const s = stack();
+        gh.intercept = (req, res) => {
+          if (!req.path.startsWith('/twirp/')) return false;
+          res.writeHead(503, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ code: 'unavailable', msg: 'artifact service down' }));
+          return true;
+        };
+        try {
+          const { r, requests } = await tf(s, { mode: 'plan', environment: `fault-art-${++n}` });
+          expect(r.timedOut).toBe(false);
+          expect(r.code).toBe(1);
+          expect(r.outputs['failure-reason']).toBe('upload-failed');
+          expect(r.outputs['plan-sha256'] ?? '').toBe('');
+          // Bounded: the client retries, but not forever.
+          expect(requests.filter((q) => q.path.startsWith('/twirp/')).length).toBeLessThanOrEqual(10);
+        } finally {
+          gh.intercept = undefined;
+        }
+      },
+    },
+    {
+      name: 'apply when the plan artifact is gone: artifact-missing, terraform apply never runs',
+      async run() {
+        const s = stack();
+        const { r } = await tf(s, { mode: 'apply', environment: `fault-missing-${++n}`, 'plan-sha256': 'a'.repeat(64) });
+        expect(r.code).toBe(1);
+        expect(r.outputs['failure-reason']).toBe('artifact-missing');
+        expect(s.calls().some((c) => c.argv[0] === 'apply')).toBe(false);
+      },
+    },
+    {
+      name: 'PR comment under a secondary rate limit (403 + retry-after): bounded, the plan still publishes',
+      async run() {
+        const s = stack();
+        const home = job();
+        let hits = 0;
+        gh.intercept = (req, res) => {
+          if (!req.path.includes('/issues/')) return false;
+          hits++;
+          res.writeHead(403, { 'content-type': 'application/json', 'retry-after': '1', 'x-ratelimit-remaining': '0' });
+          res.end(JSON.stringify({ message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.' }));
+          return true;
+        };
+        try {
+          const { r } = await tf(s, { mode: 'plan', environment: `fault-rl-${++n}` }, { home, env: prEvent(home, 120 + n) });
+          expect(r.timedOut).toBe(false);
+          expect(r.code, r.stdout).toBe(0);
+          expect(r.outputs['plan-sha256']).toMatch(/^[0-9a-f]{64}$/);
+          expect(r.warnings.some((w) => /comment/i.test(w))).toBe(true);
+          expect(hits).toBeGreaterThan(0);
+          expect(hits).toBeLessThanOrEqual(6);
+        } finally {
+          gh.intercept = undefined;
+        }
+      },
+    },
+    {
+      name: 'the state is locked by another run: state-locked, nothing applied',
+      async run() {
+        const s = stack();
+        const env = `fault-lock-${++n}`;
+        const p = await tf(s, { mode: 'plan', environment: env });
+        expect(p.r.code).toBe(0);
+        writeFileSync(s.lock, 'runner@other-job');
+        const { r } = await tf(s, { mode: 'apply', environment: env, 'plan-sha256': p.r.outputs['plan-sha256'] as string });
+        expect(r.outputs['failure-reason']).toBe('state-locked');
+        expect(r.outputs.applied).toBe('false');
+      },
+    },
+  ],
+};
+
+export default hardening;
