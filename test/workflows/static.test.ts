@@ -1,0 +1,249 @@
+/**
+ * Static checks of every workflow in .github/workflows and workflows/, and proof that each checker
+ * catches the mistake it exists for (a deliberately bad workflow per checker).
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  actionlint,
+  actionlintAll,
+  checkDeployConcurrency,
+  checkLocalRefs,
+  checkNoExprInRun,
+  checkPermissions,
+  checkPinned,
+  fromText,
+  loadWorkflow,
+  ROOT,
+  workflowFiles,
+} from './checks.js';
+import { parserFindings } from './parser.js';
+
+const files = workflowFiles();
+
+describe('the workflow set', () => {
+  it('has the two reusable workflows and a caller per seed shape plus the demo', () => {
+    for (const f of [
+      '.github/workflows/build-sign-scan.yml',
+      '.github/workflows/deploy-prod.yml',
+      'workflows/build-sign-scan-key.yml',
+      'workflows/build-sign-scan-keyless.yml',
+      'workflows/deploy-main.yml',
+      'workflows/deploy-production.yml',
+      'workflows/demo.yml',
+    ])
+      expect(files).toContain(f);
+  });
+});
+
+// One actionlint run over every file (its WASM takes seconds to load), findings split per file.
+let lint: Map<string, string[]> | undefined;
+const lintOf = (file: string) => (lint ??= actionlintAll(files.map((f) => join(ROOT, f)))).get(file);
+
+describe.each(files)('%s', (file) => {
+  const wf = loadWorkflow(file);
+  it('is actionlint clean', () => expect(lintOf(file)).toEqual([]), 120_000);
+  it('pins every third-party action to a commit SHA with a version comment', () => expect(checkPinned(wf)).toEqual([]));
+  it('has no ${{ }} inside run: scripts', () => expect(checkNoExprInRun(wf)).toEqual([]));
+  it('has permissions: {} at the top and minimal per job', () => expect(checkPermissions(wf)).toEqual([]));
+  it('calls our actions and workflows with inputs, secrets and outputs that exist', () => expect(checkLocalRefs(wf)).toEqual([]));
+  it('passes GitHub’s own workflow parser (including reusable-workflow calls)', async () =>
+    expect(await parserFindings(file, wf.text)).toEqual([]));
+});
+
+describe('deploy-prod specifics', () => {
+  const wf = loadWorkflow('.github/workflows/deploy-prod.yml');
+  it('serialises deploys per environment without cancelling one in flight', () => expect(checkDeployConcurrency(wf)).toEqual([]));
+  it('gates apply on the chosen environment and enforces the default branch for production', () => {
+    const jobs = wf.doc.jobs as Record<string, Record<string, unknown>>;
+    expect(jobs.apply?.environment).toBe('${{ inputs.environment }}');
+    const verify = JSON.stringify(jobs.verify);
+    expect(verify).toContain('github.event.repository.default_branch');
+    expect(verify).toMatch(/production deploys only from the default branch/);
+  });
+  it('rolls back only when the rollout succeeded and smoke failed, and always notifies', () => {
+    const jobs = wf.doc.jobs as Record<string, Record<string, unknown>>;
+    expect(String(jobs.rollback?.if)).toMatch(/needs\.smoke\.result == 'failure'/);
+    expect(jobs.notify?.if).toBe('always()');
+  });
+});
+
+describe('build-sign-scan specifics', () => {
+  const wf = loadWorkflow('.github/workflows/build-sign-scan.yml');
+  const jobs = wf.doc.jobs as Record<string, Record<string, unknown>>;
+  it('asks for id-token: write and security-events: write in exactly one job each', () => {
+    const holders = (scope: string) =>
+      Object.entries(jobs).filter(([, j]) => (j.permissions as Record<string, string> | undefined)?.[scope] === 'write').map(([id]) => id);
+    expect(holders('id-token')).toEqual(['sign']);
+    expect(holders('security-events')).toEqual(['scan']);
+  });
+  it('is three jobs deep on the critical path (build → scan ∥ sbom → sign)', () => {
+    const needs = (id: string): string[] => {
+      const n = jobs[id]?.needs;
+      return Array.isArray(n) ? (n as string[]) : typeof n === 'string' ? [n] : [];
+    };
+    const depth = (id: string): number => 1 + Math.max(0, ...needs(id).map(depth));
+    expect(depth('sign')).toBe(3);
+    expect(needs('scan')).toEqual(['build']);
+    expect(needs('sbom')).toEqual(['build']);
+  });
+});
+
+// ------------------------------------------------------------------ the checkers can fail
+
+const BAD = `name: bad
+on: push
+jobs:
+  build:
+    runs-on: ubuntu-24.04
+    permissions: write-all
+    steps:
+      - uses: actions/checkout@v4
+      - uses: actions/upload-artifact@ea165f8d65b6e75b540449e92b4886f43607fa02
+        with: { name: x, path: x }
+      - id: gate
+        uses: hallmark-dev/hallmark/actions/setup-tools@v1
+        with:
+          tool: cosign
+      - run: echo "\${{ github.event.head_commit.message }}"
+        env:
+          X: \${{ steps.gate.outputs.no-such-output }}
+  scan:
+    runs-on: ubuntu-24.04
+    permissions:
+      contents: write
+      security-events: write
+    steps:
+      - uses: ./actions/no-such-action
+  call:
+    permissions:
+      contents: read
+      issues: write
+    uses: hallmark-dev/hallmark/.github/workflows/build-sign-scan.yml@v1
+    with:
+      imag: ghcr.io/acme/api
+    secrets:
+      cosign-keys: x
+`;
+
+describe('each checker catches a deliberately bad workflow', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hallmark-badwf-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const bad = fromText('bad.yml', BAD);
+
+  it('actionlint', { timeout: 120_000 }, () => {
+    mkdirSync(join(dir, '.github', 'workflows'), { recursive: true });
+    const f = join(dir, '.github', 'workflows', 'bad.yml');
+    writeFileSync(f, 'name: bad\non: push\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    steps:\n      - run: echo hi\n        if: ${{ github.evnt_name == 1 }}\n        shell: bsh\n');
+    const findings = actionlint(f);
+    expect(findings.some((x) => /^bad\.yml:8:\d+: .*evnt_name/.test(x)), findings.join('\n')).toBe(true);
+    expect(findings.some((x) => /^bad\.yml:9:\d+: .*bsh/.test(x)), findings.join('\n')).toBe(true);
+  });
+
+  it('pinning', () => {
+    const f = checkPinned(bad);
+    expect(f.some((x) => /actions\/checkout' is pinned to 'v4'/.test(x))).toBe(true);
+    expect(f.some((x) => /upload-artifact@ea165f8…' lacks a version comment/.test(x))).toBe(true);
+    expect(f).toHaveLength(2);
+    expect(checkPinned(fromText('x.yml', 'jobs:\n  a:\n    steps:\n      - uses: hallmark-dev/hallmark/actions/setup-tools@main\n'))).toHaveLength(1);
+  });
+
+  it('${{ }} in run:', () => {
+    const f = checkNoExprInRun(bad);
+    expect(f).toHaveLength(1);
+    expect(f[0]).toMatch(/job 'build'.*inside run:/);
+  });
+
+  it('permissions', () => {
+    const f = checkPermissions(bad);
+    expect(f.some((x) => /no top-level 'permissions'/.test(x))).toBe(true);
+    expect(f.some((x) => /job 'build' uses 'write-all'/.test(x))).toBe(true);
+    expect(f.some((x) => /job 'scan' asks for 'contents: write'/.test(x))).toBe(true);
+    expect(f.some((x) => /job 'scan' asks for 'security-events: write' but none of its steps uses it/.test(x))).toBe(true);
+    expect(f.some((x) => /job 'call' grants 'issues: write'/.test(x))).toBe(true);
+    expect(f).toHaveLength(5);
+  });
+
+  it('our actions and workflows: unknown input, missing required input, unknown output, missing action, unknown secret', () => {
+    const f = checkLocalRefs(bad);
+    expect(f).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/input 'tool' is not an input of actions\/setup-tools/),
+        expect.stringMatching(/required input 'tools' of actions\/setup-tools is not passed/),
+        expect.stringMatching(/steps\.gate\.outputs\.no-such-output/),
+        expect.stringMatching(/\.\/actions\/no-such-action → actions\/no-such-action\/action\.yml does not exist/),
+        expect.stringMatching(/input 'imag' is not an input of \.github\/workflows\/build-sign-scan\.yml/),
+        expect.stringMatching(/required input 'image' of \.github\/workflows\/build-sign-scan\.yml is not passed/),
+        expect.stringMatching(/secret 'cosign-keys' is not a secret/),
+      ]),
+    );
+    expect(f).toHaveLength(7);
+  });
+
+  it('job outputs: needs.<job>.outputs.<x> must be declared, needs.<job> must be listed, workflow outputs must point at job outputs', () => {
+    const wf = fromText(
+      'o.yml',
+      `on:
+  workflow_call:
+    outputs:
+      digest: { value: '\${{ jobs.build.outputs.digest }}' }
+      nope: { value: '\${{ jobs.build.outputs.missing }}' }
+      gone: { value: '\${{ jobs.nosuch.outputs.x }}' }
+permissions: {}
+jobs:
+  build:
+    runs-on: ubuntu-24.04
+    permissions: {}
+    outputs:
+      digest: \${{ steps.b.outputs.digest }}
+    steps:
+      - id: b
+        run: echo "digest=x" >> "$GITHUB_OUTPUT"
+  use:
+    needs: build
+    runs-on: ubuntu-24.04
+    permissions: {}
+    if: needs.build.result == 'success' && needs.other.result == 'success'
+    steps:
+      - env:
+          A: \${{ needs.build.outputs.digest }}
+          B: \${{ needs.build.outputs.passed }}
+        run: echo "$A $B"
+  other:
+    runs-on: ubuntu-24.04
+    permissions: {}
+    steps:
+      - run: 'true'
+`,
+    );
+    const f = checkLocalRefs(wf);
+    expect(f).toEqual([
+      expect.stringMatching(/job 'use': needs\.other is used but 'other' is not in its needs:/),
+      expect.stringMatching(/job 'use': needs\.build\.outputs\.passed: job 'build' has no output 'passed'/),
+      expect.stringMatching(/workflow output 'nope': job 'build' has no output 'missing'/),
+      expect.stringMatching(/workflow output 'gone': no job 'nosuch'/),
+    ]);
+  });
+
+  it('an action.yml that is not valid YAML is a finding, not a crash', () => {
+    const root = mkdtempSync(join(dir, 'root-'));
+    mkdirSync(join(root, 'actions', 'broken'), { recursive: true });
+    writeFileSync(join(root, 'actions', 'broken', 'action.yml'), 'name: x\ninputs:\n  a:\n    description: a: b: c\n');
+    const wf = fromText('b.yml', 'on: push\npermissions: {}\njobs:\n  a:\n    runs-on: x\n    permissions: {}\n    steps:\n      - uses: ./actions/broken\n');
+    const f = checkLocalRefs(wf, root);
+    expect(f).toHaveLength(1);
+    expect(f[0]).toMatch(/actions\/broken\/action\.yml is not valid YAML/);
+  });
+
+  it('GitHub’s parser on a bad reusable-workflow call', async () => {
+    const f = await parserFindings('bad.yml', BAD);
+    expect(f.some((x) => /imag/.test(x))).toBe(true);
+  });
+
+  it('deploy concurrency', () => {
+    const f = checkDeployConcurrency(fromText('d.yml', 'concurrency:\n  group: deploy\n  cancel-in-progress: true\njobs: {}\n'));
+    expect(f).toHaveLength(2);
+  });
+});
