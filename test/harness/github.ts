@@ -90,6 +90,12 @@ export interface GitHubServicesOptions {
   jobBackendId?: string;
   oidcClaims?: Record<string, unknown>;
   restToken?: string;
+  /**
+   * Who the REST token belongs to. Unset: it is the job's GITHUB_TOKEN (comments are written by
+   * `github-actions[bot]`, and `GET /user` answers 403 as it does for installation tokens). Set: a
+   * personal access token of that user (comments are theirs, `GET /user` names them).
+   */
+  restUser?: string;
 }
 
 export async function startGitHubServices(opts: GitHubServicesOptions = {}): Promise<GitHubServices> {
@@ -138,7 +144,7 @@ export async function startGitHubServices(opts: GitHubServicesOptions = {}): Pro
       return json(res, 200, { count: 1, value: fakeJwt({ iat: t, nbf: t, exp: t + 300, ...svc.oidcClaims, aud }) });
     }
     // ---- REST ----
-    if (p.startsWith('/repos/')) return rest(req, res, u);
+    if (p.startsWith('/repos/') || p === '/user') return rest(req, res, u);
     json(res, 404, { message: `loopback GitHub: no route for ${req.method} ${p}` });
   }
 
@@ -294,6 +300,11 @@ export async function startGitHubServices(opts: GitHubServicesOptions = {}): Pro
     const auth = String(req.headers.authorization ?? '');
     const m = /^(?:token|Bearer) (.+)$/.exec(auth);
     if (!m || (svc.restToken !== undefined && m[1] !== svc.restToken)) return json(res, 401, { message: 'Bad credentials' });
+    if (u.pathname.endsWith('/user') && !u.pathname.includes('/repos/')) {
+      return opts.restUser
+        ? json(res, 200, { login: opts.restUser, type: 'User' })
+        : json(res, 403, { message: 'Resource not accessible by integration' });
+    }
     const prefix = `/repos/${owner}/${repo}`;
     if (!u.pathname.startsWith(prefix + '/')) return json(res, 404, { message: 'Not Found' });
     const p = u.pathname.slice(prefix.length);
@@ -317,7 +328,7 @@ export async function startGitHubServices(opts: GitHubServicesOptions = {}): Pro
       if (req.method === 'POST') {
         const body = JSON.parse(req.text || '{}') as { body?: string };
         if (typeof body.body !== 'string') return json(res, 422, { message: 'body is required' });
-        return json(res, 201, view(svc.addComment(issue, body.body)));
+        return json(res, 201, view(svc.addComment(issue, body.body, opts.restUser)));
       }
     }
     if ((mm = /^\/issues\/comments\/(\d+)$/.exec(p))) {

@@ -220,6 +220,43 @@ describe('PR comment upsert over the loopback REST API', () => {
     expect(patches.every((r) => r.headers.authorization === 'token ghs_loopbackTokenForTests123')).toBe(true);
   });
 
+  it('only the token\'s own comment is updated: a planted marker is ignored (GITHUB_TOKEN and a personal token)', async () => {
+    const marker = (env: string) => `<!-- hallmark:terraform-gated-apply environment=${env} -->`;
+    // GITHUB_TOKEN: someone plants the marker before the bot's first comment.
+    const s = stack();
+    const home = job();
+    const event = join(home.root, 'event.json');
+    writeFileSync(event, JSON.stringify({ number: 44, pull_request: { number: 44 } }));
+    const planted = gh.addComment(44, `${marker('production')}\nplan approved, nothing to see`, 'mallory');
+    const prEnv = { GITHUB_EVENT_NAME: 'pull_request', GITHUB_EVENT_PATH: event };
+    for (const fixture of ['tf-1.14.2-plan-module-create.json', 'tofu-show-json-basic-create.json']) {
+      const r = await tf(s, { mode: 'plan', environment: 'production' }, { home, env: prEnv, fixture });
+      expect(r.code, visibleLog(r)).toBe(0);
+    }
+    expect(gh.comments.find((c) => c.id === planted.id)!.body).toBe(`${marker('production')}\nplan approved, nothing to see`);
+    const bots = gh.comments.filter((c) => c.issue === 44 && c.user.login === 'github-actions[bot]');
+    expect(bots).toHaveLength(1);
+    expect(bots[0]!.body).toContain('**3 to add, 0 to change, 0 to destroy**');
+
+    // A personal access token: its user's comment is found again, not the bot's nor mallory's.
+    const pat = await startGitHubServices({ restUser: 'release-manager' });
+    try {
+      pat.addComment(45, `${marker('production')}\nold bot comment`, 'github-actions[bot]');
+      const forged = pat.addComment(45, `${marker('production')}\nforged`, 'mallory');
+      writeFileSync(event, JSON.stringify({ number: 45, pull_request: { number: 45 } }));
+      for (let i = 0; i < 2; i++) {
+        const r = await tf(stack(), { mode: 'plan', environment: 'production' }, { home: job(), env: { ...pat.env, ...prEnv } });
+        expect(r.code, visibleLog(r)).toBe(0);
+      }
+      const mine = pat.comments.filter((c) => c.issue === 45 && c.user.login === 'release-manager');
+      expect(mine).toHaveLength(1);
+      expect(pat.comments.find((c) => c.id === forged.id)!.body).toBe(`${marker('production')}\nforged`);
+      expect(pat.comments.filter((c) => c.issue === 45)).toHaveLength(3);
+    } finally {
+      await pat.close();
+    }
+  });
+
   it('a comment the API refuses (fork token, 403) is a warning; the plan is still published', async () => {
     const s = stack();
     const home = job();

@@ -45,8 +45,8 @@ export interface CommentTarget {
 
 /**
  * One comment per environment on the PR of this event: the existing comment that starts with the
- * marker and was written by a bot account (the token's own, `github-actions[bot]` for GITHUB_TOKEN) is
- * updated in place, else one is created. A marker in a comment a person wrote is ignored: anyone who
+ * marker and was written by the token's own account (its user for a personal access token,
+ * `github-actions[bot]` for GITHUB_TOKEN) is updated in place, else one is created. A marker in a comment a person wrote is ignored: anyone who
  * can comment could plant it to have the plan written into a comment they can later edit.
  */
 export async function upsertPrComment(t: CommentTarget): Promise<{ action: 'created' | 'updated' | 'skipped'; id?: number; why?: string }> {
@@ -61,7 +61,15 @@ export async function upsertPrComment(t: CommentTarget): Promise<{ action: 'crea
   const request = { signal: AbortSignal.timeout(t.timeoutMs ?? 60_000) };
   const comments = await octokit.paginate(octokit.rest.issues.listComments, { owner, repo, issue_number: issue, per_page: 100, request });
   const ours = comments.filter((c) => typeof c.body === 'string' && c.body.startsWith(t.marker));
-  const existing = ours.find((c) => c.user?.login === 'github-actions[bot]') ?? ours.find((c) => c.user?.type === 'Bot');
+  // Whose token is this? A personal access token names its user; the job's GITHUB_TOKEN cannot
+  // (403), and then the action's comments are the bot's.
+  const self = await octokit.rest.users.getAuthenticated({ request }).then(
+    (r) => r.data.login,
+    () => undefined,
+  );
+  const existing = self
+    ? ours.find((c) => c.user?.login === self)
+    : (ours.find((c) => c.user?.login === 'github-actions[bot]') ?? ours.find((c) => c.user?.type === 'Bot'));
   if (existing) {
     await octokit.rest.issues.updateComment({ owner, repo, comment_id: existing.id, body: t.body, request });
     return { action: 'updated', id: existing.id };

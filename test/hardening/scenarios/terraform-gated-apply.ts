@@ -80,7 +80,8 @@ const watch = (requests: RecordedRequest[]): Watched => ({
   name: 'github',
   requests: () => requests,
   allow: [
-    { label: 'input:github-token', header: 'authorization', path: /^\/repos\// },
+    // The repository's comments, and `GET /user` on the same API (which account the token is, so only its own comment is updated).
+    { label: 'input:github-token', header: 'authorization', path: /^\/(repos\/|user$)/ },
     { label: 'env:ACTIONS_RUNTIME_TOKEN', header: 'authorization', path: /^\/twirp\// },
   ],
 });
