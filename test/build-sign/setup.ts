@@ -5,10 +5,13 @@
  * context with busybox-static, the loopback Sigstore, and the cosign stand-in on PATH.
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, runnerHome, type RunnerHome } from '../harness/runner.js';
+import { filesUnder } from '../harness/files.js';
+
+export { filesUnder };
 
 export const STAND_INS = join(ROOT, 'test', 'stand-ins');
 export const COSIGN = join(STAND_INS, 'cosign');
@@ -80,31 +83,6 @@ export function canaryKey(lab: Lab, password: string): { privateKey: string; pub
   return { privateKey: readFileSync(join(d, 'cosign.key'), 'utf8'), publicKey: readFileSync(join(d, 'cosign.pub'), 'utf8') };
 }
 
-/** Every regular file under `dir` (for leak scans), skipping what cannot be read. */
-export function filesUnder(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    let names: string[];
-    try {
-      names = readdirSync(d);
-    } catch {
-      return;
-    }
-    for (const n of names) {
-      const p = join(d, n);
-      let st;
-      try {
-        st = statSync(p);
-      } catch {
-        continue;
-      }
-      if (st.isDirectory()) walk(p);
-      else if (st.isFile() && st.size < 32 * 1024 * 1024) out.push(p);
-    }
-  };
-  walk(dir);
-  return out;
-}
 
 /** Files under `dirs` whose bytes contain any of `needles`. */
 export function leaks(dirs: string[], needles: string[]): string[] {

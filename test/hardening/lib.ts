@@ -4,11 +4,12 @@
  * argv-recording stand-ins for the command-injection checks.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ActionCorpus } from './corpus.js';
 import { bundlePath, ROOT, type ActionResult } from '../harness/runner.js';
+import { filesUnder, walkTree } from '../harness/files.js';
 
 export const HARDENING = join(ROOT, 'test', 'hardening');
 
@@ -59,37 +60,17 @@ export async function pool<T, R>(items: readonly T[], limit: number, fn: (item: 
  */
 export function snapshot(dir: string, skip: (rel: string) => boolean = () => false): Record<string, string> {
   const out: Record<string, string> = {};
-  const walk = (d: string) => {
-    let names: string[];
-    try {
-      names = readdirSync(d);
-    } catch {
-      return;
-    }
-    for (const n of names) {
-      const p = join(d, n);
-      const rel = relative(dir, p);
-      if (skip(rel)) continue;
-      let st;
+  for (const { path, rel, stat } of walkTree(dir, skip)) {
+    if (stat.isSymbolicLink()) out[rel] = `link:${readlinkSync(path)}`;
+    else if (stat.isDirectory()) out[rel] = 'dir';
+    else if (stat.isFile()) {
       try {
-        st = lstatSync(p);
+        out[rel] = createHash('sha256').update(readFileSync(path)).digest('hex').slice(0, 16);
       } catch {
-        continue;
+        out[rel] = 'unreadable';
       }
-      if (st.isSymbolicLink()) out[rel] = `link:${readlinkSync(p)}`;
-      else if (st.isDirectory()) {
-        out[rel] = 'dir';
-        walk(p);
-      } else if (st.isFile()) {
-        try {
-          out[rel] = createHash('sha256').update(readFileSync(p)).digest('hex').slice(0, 16);
-        } catch {
-          out[rel] = 'unreadable';
-        }
-      } else out[rel] = 'other';
-    }
-  };
-  walk(dir);
+    } else out[rel] = 'other';
+  }
   return out;
 }
 
@@ -152,32 +133,13 @@ export function findLeaks(text: string, secrets: Record<string, string>): string
 /** Every regular file under `dir` (< 16 MB) with its text. */
 export function filesText(dir: string): { file: string; text: string }[] {
   const out: { file: string; text: string }[] = [];
-  const walk = (d: string) => {
-    let names: string[];
+  for (const file of filesUnder(dir, 16 * 1024 * 1024)) {
     try {
-      names = readdirSync(d);
+      out.push({ file, text: readFileSync(file).toString('latin1') });
     } catch {
-      return;
+      /* unreadable */
     }
-    for (const n of names) {
-      const p = join(d, n);
-      let st;
-      try {
-        st = lstatSync(p);
-      } catch {
-        continue;
-      }
-      if (st.isDirectory()) walk(p);
-      else if (st.isFile() && st.size < 16 * 1024 * 1024) {
-        try {
-          out.push({ file: p, text: readFileSync(p).toString('latin1') });
-        } catch {
-          /* unreadable */
-        }
-      }
-    }
-  };
-  walk(dir);
+  }
   return out;
 }
 
