@@ -2,7 +2,7 @@
  * Turns the `tools` input into a list of tool versions to install, and the `mirror` input into
  * a base URL. Pure: every problem is an InputError naming the input and what is accepted.
  */
-import { InputError, UserError } from '@hallmark/kit';
+import { input, InputError, UserError } from '@hallmark/kit';
 import { platformName, PLATFORMS, TOOL_NAMES, isToolName, tool, type Platform, type ToolName } from './catalog.js';
 
 export interface Wanted {
@@ -18,13 +18,7 @@ const VERSION = /^v?(\d+\.\d+\.\d+(?:-[0-9A-Za-z][0-9A-Za-z.-]*)?)$/;
 const ACCEPTED = `${TOOL_NAMES.join(', ')}, each as name or name@X.Y.Z (e.g. trivy@0.74.0)`;
 
 /** `"abc"`: quoted, one line, short (the value came from the workflow file), with URL credentials hidden. */
-function shown(v: string): string {
-  const s = v
-    .replace(/(\/\/)[^/@\s]*@/g, '$1***@')
-    .replace(/[\r\n]+/g, '⏎')
-    .replace(/[\u0000-\u001f\u007f]/g, '?');
-  return JSON.stringify(s.length > 60 ? `${s.slice(0, 60)}…` : s);
-}
+const shown = (v: string): string => input.shown(v, 60);
 
 /**
  * Parses `cosign, trivy@0.74.0` (already split into items). A bare name takes the catalog default;

@@ -2,7 +2,9 @@
  * trivy-gate's inputs, checked as plain data before anything runs: a bad input fails with one
  * `input '<name>' …` error before Trivy starts, a cache is restored or a file is written.
  */
-import { InputError } from '@hallmark/kit';
+import { input, InputError } from '@hallmark/kit';
+
+const { shown } = input;
 import { parseImageRef, RefError } from '@hallmark/oci';
 import { isAbsolute, resolve } from 'node:path';
 import { IgnoreFileError, parseIgnoreFile, type IgnoreConfig } from './ignore.js';
@@ -72,10 +74,6 @@ export interface Env {
 const REPO_RE = /^(?:localhost|[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:]+\])(?::\d{1,5})?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)+(?::[\w][\w.-]{0,127})?$/;
 const LOOPBACK = /^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d+)?$/;
 
-function shown(v: string): string {
-  const s = v.replace(/[\r\n]+/g, '⏎').replace(/[\u0000-\u001f\u007f]/g, '?');
-  return JSON.stringify(s.length > 80 ? `${s.slice(0, 80)}…` : s);
-}
 
 /** A path input: no control characters, resolved against the workspace. */
 function pathInput(name: string, v: string, env: Env): string {

@@ -28,12 +28,12 @@ export function raw(name: string): string {
  * user-info part of anything URL-like (`https://user:token@host` → `https://***@host`): a
  * malformed URL is echoed back, and the credentials in it must not be.
  */
-export function shown(value: string): string {
+export function shown(value: string, max = 80): string {
   const v = value
     .replace(/(\/\/)[^/@\s]*@/g, '$1***@')
     .replace(/[\r\n]+/g, '⏎')
     .replace(/[\u0000-\u001f\u007f]/g, '?');
-  return JSON.stringify(v.length > 80 ? `${v.slice(0, 80)}…` : v);
+  return JSON.stringify(v.length > max ? `${v.slice(0, max)}…` : v);
 }
 
 export function string(name: string, opts: StringOptions = {}): string {
