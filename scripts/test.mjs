@@ -1,5 +1,5 @@
 // Runs the whole test suite (unit, bundle and workflow tests) with vitest and ends with one plain
-// `N passed, N failed, N skipped` line for CI logs. Extra arguments go to vitest (e.g. a path filter).
+// `N passed, N failed, N skipped` line for CI logs; with CI=true a skipped test counts as failed. Extra arguments go to vitest (e.g. a path filter).
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -29,6 +29,12 @@ if (existsSync(report)) {
   rmSync(report, { force: true });
 } else if (code !== 0) {
   failed = 1;
+}
+// Under CI a skipped test is a failure: every test peer is installed there, so a skip hides a gap.
+const ci = /^(1|true)$/i.test(process.env.CI ?? '');
+if (ci && skipped > 0) {
+  failed += skipped;
+  console.error(`test: CI=true and ${skipped} test(s) skipped: a skip under CI counts as a failure`);
 }
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exit(code === 0 && failed === 0 ? 0 : 1);

@@ -1,13 +1,13 @@
 /**
  * The `docker` builder for real (docker CLI → `podman system service` as the daemon, classic
  * builder, `docker push` reporting the digest), and registry login against a real registry with
- * htpasswd auth: the registry password is a canary that must not survive anywhere.
+ * htpasswd auth: the registry password is a canary that must not survive anywhere. Signing is
+ * the real cosign 3 in key mode without a transparency log (no network here beyond the registries).
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasRegistry, startRegistry, type Registry } from '../harness/registry.js';
 import { runAction, visibleLog, type ActionResult } from '../harness/runner.js';
-import { startSigstore, type LoopbackSigstore } from './sigstore.js';
 import { canaryKey, cosignCalls, getManifest, hasBuildah, htpasswd, leaks, makeLab, startPodman, writeContext, type Lab, cleanupTracked, trackedHome } from './setup.js';
 
 const PASSWORD = `canary-key-pw-${randomBytes(6).toString('hex')}`;
@@ -16,7 +16,6 @@ const REG_PASSWORD = `canary-registry-pw-${randomBytes(6).toString('hex')}`;
 let lab: Lab;
 let open: Registry;
 let authed: Registry;
-let sigstore: LoopbackSigstore;
 let podman: Awaited<ReturnType<typeof startPodman>>;
 let key: { privateKey: string; publicKey: string };
 
@@ -25,20 +24,18 @@ beforeAll(async () => {
   lab = makeLab();
   open = await startRegistry();
   authed = await startRegistry({ htpasswd: await htpasswd(lab, 'ci-bot', REG_PASSWORD) });
-  sigstore = await startSigstore(lab.dir);
   podman = await startPodman(lab, [open.host, authed.host]);
   key = canaryKey(lab, PASSWORD);
 });
 afterAll(async () => {
   cleanupTracked();
   await podman?.stop();
-  await sigstore?.close();
   await open?.stop();
   await authed?.stop();
   lab?.cleanup();
 });
 
-const env = (extra: Record<string, string> = {}) => lab.env({ COSIGN_STANDIN_SIGSTORE_URL: sigstore.url, COSIGN_STANDIN_TRUSTED_ROOT: sigstore.trustedRootPath, ...extra });
+const env = (extra: Record<string, string> = {}) => lab.env(extra);
 
 function noLeak(r: ActionResult, needles: string[]): void {
   for (const n of needles) {
@@ -59,7 +56,7 @@ describe('docker builder through podman system service', () => {
     const nonce = randomBytes(8).toString('hex');
     const r = await runAction('build-sign', {
       home,
-      inputs: { image: `${open.host}/octo-org/web`, builder: 'docker', context: 'app', file: 'app/Containerfile', tags: 'sha-4f1c6b9,v2', 'build-args': `NONCE=${nonce}`, 'registry-insecure': 'true', sign: 'key', 'cosign-key': key.privateKey, 'cosign-password': PASSWORD, platforms: 'linux/amd64' },
+      inputs: { image: `${open.host}/octo-org/web`, builder: 'docker', context: 'app', file: 'app/Containerfile', tags: 'sha-4f1c6b9,v2', 'build-args': `NONCE=${nonce}`, 'registry-insecure': 'true', sign: 'key', 'cosign-key': key.privateKey, 'cosign-password': PASSWORD, tlog: 'false', platforms: 'linux/amd64' },
       env: env(podman!.env),
       timeoutMs: 45_000,
     });
@@ -69,7 +66,8 @@ describe('docker builder through podman system service', () => {
     expect((await getManifest(open.url, 'octo-org/web', 'v2')).digest).toBe(m.digest);
     expect(r.stdout).toMatch(/Pushing: docker push .*:sha-4f1c6b9/);
     expect(r.outputs.signed).toBe('true');
-    expect((await getManifest(open.url, 'octo-org/web', `${m.digest!.replace(':', '-')}.sig`)).status).toBe(200);
+    // cosign 3 stores the signature bundle as a referrer: the referrers tag `sha256-<hex>` (no .sig tag).
+    expect((await getManifest(open.url, 'octo-org/web', m.digest!.replace(':', '-'))).status).toBe(200);
     noLeak(r, [PASSWORD, ...key.privateKey.split('\n').filter((l) => l.length > 20)]);
   });
   // docker login through podman's compat API is not tested here: podman's /auth pings the registry
@@ -85,13 +83,13 @@ describe('buildah with registry login', () => {
     const before = cosignCalls(lab).length;
     const r = await runAction('build-sign', {
       home,
-      inputs: { image: `${authed.host}/octo-org/api`, builder: 'buildah', context: 'app', 'build-args': `NONCE=${randomBytes(8).toString('hex')}`, 'registry-insecure': 'true', sign: 'key', 'cosign-key': key.privateKey, 'cosign-password': PASSWORD, 'registry-username': 'ci-bot', 'registry-password': REG_PASSWORD },
+      inputs: { image: `${authed.host}/octo-org/api`, builder: 'buildah', context: 'app', 'build-args': `NONCE=${randomBytes(8).toString('hex')}`, 'registry-insecure': 'true', sign: 'key', 'cosign-key': key.privateKey, 'cosign-password': PASSWORD, tlog: 'false', 'registry-username': 'ci-bot', 'registry-password': REG_PASSWORD },
       env: env(),
       timeoutMs: 45_000,
     });
     expect(r.errors, r.stdout + r.stderr).toEqual([]);
     expect(r.outputs.signed).toBe('true');
-    expect(cosignCalls(lab).slice(before).map((c) => c.cmd)).toEqual(['public-key', 'sign', 'verify']);
+    expect(cosignCalls(lab).slice(before).map((c) => c.cmd)).toEqual(['version', 'public-key', 'sign', 'verify']);
     const { readdirSync } = await import('node:fs');
     expect(readdirSync(home.temp)).toEqual([]);
     noLeak(r, [REG_PASSWORD, Buffer.from(`ci-bot:${REG_PASSWORD}`).toString('base64'), PASSWORD]);

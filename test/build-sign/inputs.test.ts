@@ -44,6 +44,12 @@ const cases: { name: string; inputs: Record<string, string>; input: string; reas
   { name: 'env:// key variable not set', inputs: { sign: 'key', 'cosign-key': 'env://HALLMARK_NOT_SET' }, input: 'cosign-key', message: /HALLMARK_NOT_SET.*not set/ },
   { name: 'missing context', inputs: { context: 'nope' }, input: 'context', message: /input 'context' must be a directory/ },
   { name: 'tags with digest', inputs: { digest: `sha256:${D64}`, tags: 'v1' }, input: 'tags', message: /cannot be used with 'digest'/ },
+  { name: 'tlog not a boolean', inputs: { tlog: 'maybe' }, input: 'tlog', message: /input 'tlog' must be true or false \(got "maybe"\)/ },
+  { name: 'keyless without the transparency log', inputs: { sign: 'keyless', tlog: 'false' }, input: 'tlog', message: /input 'tlog' may only be false with sign: key/ },
+  { name: 'trusted-root file missing', inputs: { sign: 'keyless', 'trusted-root': 'sigstore/trusted_root.json' }, input: 'trusted-root', message: /input 'trusted-root' must name an existing file \(.*sigstore\/trusted_root\.json does not exist\)/ },
+  { name: 'signing-config file missing', inputs: { sign: 'keyless', 'signing-config': 'nope.json' }, input: 'signing-config', message: /input 'signing-config' must name an existing file/ },
+  { name: 'signing-config that is not one', inputs: { sign: 'keyless', 'signing-config': 'app/Containerfile' }, input: 'signing-config', message: /input 'signing-config' is not JSON/ },
+  { name: 'unknown policy kind', inputs: { 'policy-kind': 'pod-policy' }, input: 'policy-kind', message: /input 'policy-kind' must be one of cluster-policy, image-validating-policy/ },
 ];
 
 describe.each(runtimes())('build-sign bad inputs ($name)', (rt) => {

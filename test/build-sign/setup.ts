@@ -2,19 +2,46 @@
  * Real parts for build-sign's bundle tests: a docker-registry on loopback, buildah storage in a
  * temp dir (vfs, chroot isolation, selected through buildah's own CONTAINERS_STORAGE_CONF and
  * BUILDAH_ISOLATION variables so the action passes no test-only flags), a FROM-scratch build
- * context with busybox-static, the loopback Sigstore, and the cosign stand-in on PATH.
+ * context with busybox-static, the loopback Sigstore, and the REAL cosign (3.1.2, or 2.6.4 as a
+ * user may pin it) from `npm run tools`, reached through a recorder that notes each call's argv
+ * (and the names of the COSIGN_ and SIGSTORE_ variables it got) and then runs the real binary.
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, runnerHome, type RunnerHome } from '../harness/runner.js';
+import { runnerHome, type RunnerHome } from '../harness/runner.js';
 import { filesUnder } from '../harness/files.js';
+import { toolPath } from '../harness/tools.js';
 
 export { filesUnder };
 
-export const STAND_INS = join(ROOT, 'test', 'stand-ins');
-export const COSIGN = join(STAND_INS, 'cosign');
+export type CosignVersion = 'cosign' | 'cosign2';
+
+/**
+ * A directory holding `cosign`: a recorder that appends `{cmd, argv, env}` to `log` and then runs
+ * the real cosign binary `real` with the same argv, stdio and exit status. It decides nothing.
+ */
+function cosignRecorder(dir: string, real: string, log: string): string {
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, 'cosign');
+  writeFileSync(
+    file,
+    `#!${process.execPath}
+// Records the call, then runs the real cosign (${real}); nothing here answers for cosign.
+const fs = require('node:fs');
+const { spawnSync } = require('node:child_process');
+const argv = process.argv.slice(2);
+const env = Object.keys(process.env).filter((k) => /^(COSIGN|SIGSTORE)_/.test(k)).sort();
+fs.appendFileSync(${JSON.stringify(log)}, JSON.stringify({ cmd: argv[0], argv, env }) + '\\n');
+const r = spawnSync(${JSON.stringify(real)}, argv, { stdio: 'inherit' });
+if (r.error) { process.stderr.write(String(r.error) + '\\n'); process.exit(127); }
+process.exit(r.status ?? 1);
+`,
+  );
+  chmodSync(file, 0o755);
+  return dir;
+}
 export const BUSYBOX = ['/bin/busybox', '/usr/bin/busybox'].find((p) => existsSync(p));
 export const hasBuildah = existsSync('/usr/bin/buildah');
 /** The docker CLI (the machine image has one at /usr/local/bin/docker; Debian only ships it with the daemon). */
@@ -24,8 +51,8 @@ export interface Lab {
   dir: string;
   storageConf: string;
   logFile: string;
-  /** Environment every bundle test run gets (buildah storage, cosign stand-in, PATH). */
-  env(extra?: Record<string, string>): Record<string, string>;
+  /** Environment every bundle test run gets (buildah storage, PATH with the real cosign 3 — or 2.6.4 — behind the recorder). */
+  env(extra?: Record<string, string>, cosign?: CosignVersion): Record<string, string>;
   cleanup(): void;
 }
 
@@ -35,15 +62,16 @@ export function makeLab(): Lab {
   writeFileSync(storageConf, `[storage]\ndriver = "vfs"\ngraphroot = "${join(dir, 'storage', 'root')}"\nrunroot = "${join(dir, 'storage', 'run')}"\n`);
   const logFile = join(dir, 'cosign-calls.jsonl');
   writeFileSync(logFile, '');
+  const bins: Partial<Record<CosignVersion, string>> = {};
+  const binOf = (v: CosignVersion) => (bins[v] ??= cosignRecorder(join(dir, `bin-${v}`), toolPath(v), logFile));
   return {
     dir,
     storageConf,
     logFile,
-    env: (extra = {}) => ({
-      PATH: `${STAND_INS}:${process.env.PATH ?? '/usr/bin:/bin'}`,
+    env: (extra = {}, cosign: CosignVersion = 'cosign') => ({
+      PATH: `${binOf(cosign)}:${process.env.PATH ?? '/usr/bin:/bin'}`,
       CONTAINERS_STORAGE_CONF: storageConf,
       BUILDAH_ISOLATION: 'chroot',
-      COSIGN_STANDIN_LOG: logFile,
       ...extra,
     }),
     cleanup: () => {
@@ -68,7 +96,7 @@ export function writeContext(workspace: string, sub = 'app'): string {
   return ctx;
 }
 
-/** cosign calls the stand-in recorded (argv and the names of COSIGN_* variables it saw). */
+/** cosign calls the recorder saw (argv and the names of COSIGN_ and SIGSTORE_ variables). */
 export function cosignCalls(lab: Lab): { cmd: string; argv: string[]; env: string[] }[] {
   return readFileSync(lab.logFile, 'utf8')
     .split('\n')
@@ -76,10 +104,10 @@ export function cosignCalls(lab: Lab): { cmd: string; argv: string[]; env: strin
     .map((l) => JSON.parse(l) as { cmd: string; argv: string[]; env: string[] });
 }
 
-/** A canary cosign key pair made by the stand-in's `generate-key-pair` (real encrypted cosign format). */
+/** A canary cosign key pair made by the real `cosign generate-key-pair`. */
 export function canaryKey(lab: Lab, password: string): { privateKey: string; publicKey: string } {
   const d = mkdtempSync(join(lab.dir, 'key-'));
-  execFileSync(process.execPath, [COSIGN, 'generate-key-pair'], { cwd: d, env: { PATH: process.env.PATH, COSIGN_PASSWORD: password }, stdio: 'pipe' });
+  execFileSync(toolPath('cosign'), ['generate-key-pair'], { cwd: d, env: { PATH: process.env.PATH, HOME: d, COSIGN_PASSWORD: password }, stdio: 'pipe' });
   return { privateKey: readFileSync(join(d, 'cosign.key'), 'utf8'), publicKey: readFileSync(join(d, 'cosign.pub'), 'utf8') };
 }
 

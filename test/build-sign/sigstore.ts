@@ -1,11 +1,13 @@
 /**
  * A loopback Sigstore for tests: @sigstore/mock's Fulcio CA (with a CT log) and Rekor transparency
  * log mounted in one real HTTP server on 127.0.0.1, plus the trusted_root.json that trusts exactly
- * those keys. The cosign stand-in signs against it (COSIGN_STANDIN_SIGSTORE_URL) and verifies with
- * the trusted root (COSIGN_STANDIN_TRUSTED_ROOT).
+ * those keys and a signing_config.json that names them. Real cosign 3 signs against it with
+ * `--signing-config` and verifies with `--trusted-root`; sigstore-js (sbom-attach) uses the same.
  *
  * Like the real Fulcio for GitHub's issuer, the certificate's SAN is
  * `https://github.com/<job_workflow_ref>` of the OIDC token (the mock alone would use `sub`).
+ * Where the mock's HTTP differs from the real services in a way real cosign notices, the server
+ * answers like the real one (see withFulcioSubject and the status/ETag notes below).
  */
 import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -22,6 +24,8 @@ const keyUtil = require('@sigstore/mock/dist/util/key') as { generateKeyPair(cur
 export interface LoopbackSigstore {
   url: string;
   trustedRootPath: string;
+  /** A Sigstore SigningConfig (v0.2) naming this Fulcio and Rekor, for real cosign 3's `--signing-config`. */
+  signingConfigPath: string;
   server: TestServer;
   /** Certificates issued (SAN of each). */
   issued: string[];
@@ -36,9 +40,17 @@ function bytes(x: ArrayBuffer | ArrayBufferView): Buffer {
 
 const b64url = (s: string) => Buffer.from(s).toString('base64url');
 
-/** Rewrites the token so the mock issues Fulcio's GitHub-style SAN (the mock never checks token signatures). */
-function withFulcioSubject(body: string, serverUrl: string): string {
-  const req = JSON.parse(body) as { credentials: { oidcIdentityToken: string } };
+/**
+ * Rewrites the token so the mock issues Fulcio's GitHub-style SAN (the mock never checks token
+ * signatures). Real Fulcio takes the token in the body (`credentials.oidcIdentityToken`, as
+ * sigstore-js sends it) or as `Authorization: Bearer` (as cosign 3 / sigstore-go send it, with
+ * only `publicKeyRequest` in the body); the mock reads only the body, so the header is moved there.
+ */
+function withFulcioSubject(body: string, serverUrl: string, authorization?: string): string {
+  const req = JSON.parse(body) as { credentials?: { oidcIdentityToken: string } };
+  const bearer = /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
+  if (!req.credentials?.oidcIdentityToken && bearer) req.credentials = { oidcIdentityToken: bearer };
+  if (!req.credentials) throw new Error('no OIDC token in the Fulcio request');
   const [, payload] = req.credentials.oidcIdentityToken.split('.');
   const claims = JSON.parse(Buffer.from(payload ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
   if (typeof claims.job_workflow_ref === 'string') claims.fulcio_subject = `${serverUrl}/${claims.job_workflow_ref}`;
@@ -66,7 +78,7 @@ export async function startSigstore(dir: string, serverUrl = 'https://github.com
     let body = req.text;
     try {
       if (handler === fulcio) {
-        body = withFulcioSubject(body, serverUrl);
+        body = withFulcioSubject(body, serverUrl, typeof req.headers.authorization === 'string' ? req.headers.authorization : undefined);
         const c = JSON.parse(body).credentials.oidcIdentityToken.split('.')[1];
         issued.push(String(JSON.parse(Buffer.from(c, 'base64url').toString()).fulcio_subject ?? ''));
       } else {
@@ -76,7 +88,18 @@ export async function startSigstore(dir: string, serverUrl = 'https://github.com
       /* the handler answers malformed bodies itself */
     }
     const r = await handler.fn(body);
-    res.writeHead(r.statusCode, { 'content-type': r.contentType ?? 'text/plain' });
+    // Real Fulcio answers a created certificate with 200 (sigstore-go, which cosign 3 signs with,
+    // refuses anything else: "Fulcio returned 201"); the mock says 201. Rekor's 201 is the real one.
+    const status = handler === fulcio && r.statusCode === 201 ? 200 : r.statusCode;
+    const headers: Record<string, string> = { 'content-type': r.contentType ?? 'text/plain' };
+    // Real Rekor names the new entry's UUID in the ETag (and Location) headers, and sigstore-go
+    // reads the entry out of the response by that ETag (pkg/sign/transparency.go getRekorV1TLE,
+    // v1.2.1); the mock leaves them out.
+    if (handler === rekor && r.statusCode === 201 && typeof r.response === 'string') {
+      const uuid = Object.keys(JSON.parse(r.response) as Record<string, unknown>)[0];
+      if (uuid) Object.assign(headers, { etag: uuid, location: `/api/v1/log/entries/${uuid}` });
+    }
+    res.writeHead(status, headers);
     res.end(typeof r.response === 'string' ? r.response : Buffer.from(r.response.buffer, r.response.byteOffset, r.response.byteLength));
   });
   const tlog = await mock.initializeTLog(server.url, tlKeys);
@@ -115,5 +138,20 @@ export async function startSigstore(dir: string, serverUrl = 'https://github.com
   };
   const trustedRootPath = join(dir, 'trusted_root.json');
   writeFileSync(trustedRootPath, JSON.stringify(trustedRoot, null, 2));
-  return { url: server.url, trustedRootPath, server, issued, logged, close: () => server.close() };
+  // The SigningConfig format of sigstore/protobuf-specs (signing_config.v0.2, as `cosign
+  // signing-config create` writes it): one Fulcio (v1 API: /api/v2/signingCert is Fulcio's v1
+  // service), one Rekor v1, no TSA, no OIDC provider (the token comes from SIGSTORE_ID_TOKEN).
+  const service = { url: server.url, majorApiVersion: 1, validFor: { start }, operator: 'hallmark.test' };
+  const signingConfig = {
+    mediaType: 'application/vnd.dev.sigstore.signingconfig.v0.2+json',
+    caUrls: [service],
+    oidcUrls: [],
+    rekorTlogUrls: [service],
+    rekorTlogConfig: { selector: 'ANY' },
+    tsaUrls: [],
+    tsaConfig: { selector: 'ANY' },
+  };
+  const signingConfigPath = join(dir, 'signing_config.json');
+  writeFileSync(signingConfigPath, JSON.stringify(signingConfig, null, 2));
+  return { url: server.url, trustedRootPath, signingConfigPath, server, issued, logged, close: () => server.close() };
 }

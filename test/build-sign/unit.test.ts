@@ -11,7 +11,13 @@ import { parse as parseYaml } from 'yaml';
 import { InputError, UserError } from '@hallmark/kit';
 import {
   attestArgs,
+  BUNDLE_SIGNATURE_TYPE,
+  checkSigstoreOptions,
   checkVerified,
+  CosignArgError,
+  parseCosignVersion,
+  signingConfigHasTlog,
+  verifyAttestationArgs,
   githubWorkflowIdentity,
   keyFromInput,
   parsePublicKey,
@@ -24,7 +30,7 @@ import {
   verifyArgs,
   writeSecretFile,
 } from '@hallmark/oci';
-import { checkInputs, defaultTags, isLoopbackRegistry, parseBuildArgs, type RawInputs } from '../../actions/build-sign/src/config.js';
+import { checkInputs, checkSigstoreFiles, defaultTags, isLoopbackRegistry, parseBuildArgs, type RawInputs } from '../../actions/build-sign/src/config.js';
 import { digestFromBuildxMetadata, digestFromDockerPush, digestFromFile, planBuild } from '../../actions/build-sign/src/builders.js';
 import { buildAndSign, type Deps, type ToolResult } from '../../actions/build-sign/src/flow.js';
 import { describeFixtures, fixtureJson, fixtureText } from '../harness/fixtures.js';
@@ -40,7 +46,8 @@ function raw(over: Partial<RawInputs> = {}): RawInputs {
   return {
     image: 'ghcr.io/octo-org/shop', tags: [], tagsGiven: false, context: '.', file: '', platforms: [], buildArgs: '', builder: 'buildx', push: true, digest: '',
     sign: 'keyless', cosignKeyGiven: false, registry: '', registryUsername: '', registryPasswordGiven: false, registryInsecure: false, identity: '',
-    issuer: 'https://token.actions.githubusercontent.com', policy: 'hallmark-policy.yaml', allowLatest: false, ...over,
+    issuer: 'https://token.actions.githubusercontent.com', policy: 'hallmark-policy.yaml', allowLatest: false,
+    tlog: true, signingConfig: '', trustedRoot: '', policyKind: 'cluster-policy', ...over,
   };
 }
 
@@ -163,7 +170,10 @@ describe('cosign invocation (packages/oci/src/cosign.ts)', () => {
   it('attest and sign-blob argument arrays', () => {
     expect(attestArgs(ref, { predicate: '/t/sbom.json', type: 'spdxjson' })).toEqual(['attest', '--yes', '--predicate', '/t/sbom.json', '--type', 'spdxjson', ref]);
     expect(() => attestArgs(ref, { predicate: '/t/x', type: 'spdx json' })).toThrow();
-    expect(signBlobArgs('/t/sbom.json', { bundle: '/t/sbom.json.sigstore.json', newBundleFormat: true })).toEqual(['sign-blob', '--yes', '--bundle', '/t/sbom.json.sigstore.json', '--new-bundle-format', '/t/sbom.json']);
+    expect(signBlobArgs('/t/sbom.json', { bundle: '/t/sbom.json.sigstore.json', version: { major: 2 } })).toEqual(['sign-blob', '--yes', '--bundle', '/t/sbom.json.sigstore.json', '--new-bundle-format', '/t/sbom.json']);
+    // cosign 3 writes a bundle by default (the flag is deprecated there); tlog off needs the signing config off too.
+    expect(signBlobArgs('/t/sbom.json', { bundle: '/t/b.json', key: { ref: 'env://COSIGN_KEY', env: {} }, sigstore: { tlog: false } })).toEqual(['sign-blob', '--yes', '--bundle', '/t/b.json', '--key', 'env://COSIGN_KEY', '--use-signing-config=false', '--tlog-upload=false', '/t/sbom.json']);
+    expect(() => signBlobArgs('/t/sbom.json', { bundle: '/t/b.json', sigstore: { tlog: false } })).toThrow(/keyless|log/i);
   });
   it('writes a secret file 0600 in a private directory and removes it', () => {
     const dir = trackedDir('hallmark-unit-');
@@ -192,7 +202,7 @@ describeFixtures('cosign verify output, as recorded from the real cosign', () =>
     expect(sigs[0]!.subject).toBe(expected[0]!.optional.Subject);
     expect(sigs[0]!.issuer).toBe(expected[0]!.optional.Issuer);
     const digest = expected[0]!.critical.image['docker-manifest-digest'];
-    expect(checkVerified(sigs, { digest, identity: expected[0]!.optional.Subject, issuer: 'https://token.actions.githubusercontent.com' })).toEqual({ ok: true, signatures: 1 });
+    expect(checkVerified(sigs, { digest, identity: expected[0]!.optional.Subject, issuer: 'https://token.actions.githubusercontent.com' })).toEqual({ ok: true, signatures: 1, attestations: 0 });
     const other = checkVerified(sigs, { digest: D, identity: expected[0]!.optional.Subject });
     expect(other.ok).toBe(false);
     const wrongWho = checkVerified(sigs, { digest, identity: 'https://github.com/someone/else/.github/workflows/x.yml@refs/heads/main' });
@@ -217,19 +227,22 @@ describeFixtures('Kyverno policy against kyverno/policies samples', () => {
   const pem = '-----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY-----\n';
   const keyed = parseYaml(renderPolicy({ image, attestor: { publicKey: pem } }));
 
-  it('same apiVersion and kind as the samples; Enforce', () => {
+  it('same apiVersion and kind as the samples; Enforce per rule (spec.validationFailureAction is deprecated)', () => {
     for (const p of [keyless, keyed]) {
       expect(p.apiVersion).toBe(keySample.apiVersion);
       expect(p.kind).toBe(keySample.kind);
-      expect(p.spec.validationFailureAction).toBe('Enforce');
+      expect(p.spec.validationFailureAction).toBeUndefined();
+      expect(p.spec.rules[0].verifyImages[0].failureAction).toBe('Enforce');
+      expect(p.spec.rules[1].validate.failureAction).toBe('Enforce');
       expect(p.spec.rules.map((r: { match: unknown }) => r.match)).toEqual([keySample.spec.rules[0].match, keySample.spec.rules[0].match]);
     }
   });
-  it('verifyImages rule has the samples’ shape, with mutateDigest and verifyDigest on and <image>* as reference', () => {
+  it('verifyImages rule has the samples’ shape (plus type and failureAction), with mutateDigest and verifyDigest on and exact references', () => {
     const mine = keyless.spec.rules[0].verifyImages[0];
-    const sampleKeys = new Set([...Object.keys(keylessSample.spec.rules[0].verifyImages[0]), ...Object.keys(keySample.spec.rules[0].verifyImages[0]), 'required']);
+    const sampleKeys = new Set([...Object.keys(keylessSample.spec.rules[0].verifyImages[0]), ...Object.keys(keySample.spec.rules[0].verifyImages[0]), 'required', 'type', 'failureAction']);
     for (const k of Object.keys(mine)) expect(sampleKeys.has(k), k).toBe(true);
-    expect(mine.imageReferences).toEqual(['ghcr.io/octo-org/shop*']);
+    expect(mine.type).toBe('SigstoreBundle');
+    expect(mine.imageReferences).toEqual(['ghcr.io/octo-org/shop:*', 'ghcr.io/octo-org/shop@*']);
     expect(mine.mutateDigest).toBe(true);
     expect(mine.verifyDigest).toBe(true);
   });
@@ -248,11 +261,12 @@ describeFixtures('Kyverno policy against kyverno/policies samples', () => {
     expect(Object.keys(entry.keys)).toEqual(Object.keys(sampleEntry.keys));
     expect(entry.keys.publicKeys).toBe(pem);
   });
-  it(':latest rule is the sample’s validate-image-tag rule', () => {
+  it(':latest rule matches like the sample’s validate-image-tag rule but denies more than its `!*:latest` pattern (untagged, latest@sha256)', () => {
     const sampleRule = latestSample.spec.rules.find((r: { name: string }) => r.name === 'validate-image-tag');
     const mine = keyless.spec.rules[1];
-    expect(mine.validate).toEqual(sampleRule.validate);
     expect(mine.match).toEqual(sampleRule.match);
+    expect(mine.validate.foreach[0].deny.conditions.any[0].key).toContain('regex_match(');
+    expect(mine.validate.message).toMatch(/untagged/);
   });
   it('refuses wildcard subjects and keeps names DNS-1123', () => {
     expect(() => policyObject({ image, attestor: { keyless: { subject: 'https://github.com/o/*', issuer: 'https://token.actions.githubusercontent.com' } } })).toThrow(/exact/);
@@ -261,6 +275,8 @@ describeFixtures('Kyverno policy against kyverno/policies samples', () => {
     expect(long).toMatch(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
   });
 });
+
+const TOKEN = `${Buffer.from('{}').toString('base64url')}.${Buffer.from(JSON.stringify({ iss: 'https://token.actions.githubusercontent.com', job_workflow_ref: 'octo-org/shop/.github/workflows/release.yml@refs/tags/v2' })).toString('base64url')}.sig`;
 
 describe('the flow with fake tools', () => {
   function fakeDeps(handler: (tool: string, args: string[], env: Record<string, string | undefined>) => Partial<ToolResult>): Deps & { calls: { tool: string; args: string[] }[] } {
@@ -272,7 +288,7 @@ describe('the flow with fake tools', () => {
         calls.push({ tool, args });
         return { exitCode: 0, stdout: '', stderr: '', timedOut: false, ...handler(tool, args, o.env ?? {}) };
       },
-      getIdToken: async () => `${Buffer.from('{}').toString('base64url')}.${Buffer.from(JSON.stringify({ iss: 'https://token.actions.githubusercontent.com', job_workflow_ref: 'octo-org/shop/.github/workflows/release.yml@refs/tags/v2' })).toString('base64url')}.sig`,
+      getIdToken: async () => TOKEN,
       mask: () => undefined,
       info: () => undefined,
       warn: () => undefined,
@@ -311,7 +327,7 @@ describe('the flow with fake tools', () => {
     expect(r.failure).toBeUndefined();
     expect(r.verify).toBe('passed');
     expect(r.identity).toBe(id);
-    expect(deps.calls.map((c) => c.args[0])).toEqual(['sign', 'verify']);
+    expect(deps.calls.map((c) => c.args[0])).toEqual(['version', 'sign', 'verify']);
     for (const e of envs) expect('INPUT_COSIGN-KEY' in e && e['INPUT_COSIGN-KEY'] === undefined).toBe(true);
     expect(readFileSync(r.policy as string, 'utf8')).toContain(id);
   });
@@ -371,30 +387,153 @@ describe('registry login for docker/buildx', () => {
   });
 });
 
-const kyverno = (process.env.PATH ?? '').split(':').map((d) => join(d, 'kyverno')).find((p) => existsSync(p));
-describe.skipIf(!kyverno)('kyverno CLI (only where a kyverno binary is on PATH; not on the development machine)', () => {
-  it('kyverno apply: the generated policy loads, and refuses a :latest pod', async () => {
-    const { execFileSync } = await import('node:child_process');
-    const { writeFileSync } = await import('node:fs');
-    const dir = trackedDir('hallmark-kyverno-');
-    writeFileSync(join(dir, 'policy.yaml'), renderPolicy({ image: { registry: 'ghcr.io', repository: 'octo-org/shop' }, attestor: { keyless: { subject: 'https://github.com/o/p/.github/workflows/s.yml@refs/tags/v1', issuer: 'https://token.actions.githubusercontent.com' } } }));
-    writeFileSync(join(dir, 'pod.yaml'), 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n    - name: c\n      image: docker.io/library/nginx:latest\n');
-    let out = '';
-    let code = 0;
-    try {
-      out = execFileSync(kyverno as string, ['apply', join(dir, 'policy.yaml'), '--resource', join(dir, 'pod.yaml')], { encoding: 'utf8', stdio: 'pipe' });
-    } catch (e) {
-      code = (e as { status: number }).status;
-      out = String((e as { stdout: string }).stdout);
-    }
-    expect(code).not.toBe(0);
-    expect(out).toMatch(/disallow-latest-tag/);
-  });
-});
-
 describe('inputs a reusable workflow passes through', () => {
   it('a cosign-key next to sign: keyless is ignored with a warning, not an error', () => {
     const c = checkInputs(raw({ sign: 'keyless', cosignKeyGiven: true }), { sha: SHA });
     expect(c.warnings).toEqual([expect.stringContaining("'cosign-key' is set but sign is 'keyless'")]);
+  });
+});
+
+/*
+ * The Sigstore options (tlog / signing-config / trusted-root) per cosign major version, as read in
+ * sigstore/cosign cmd/cosign/cli/options/{sign,attest,verify}.go and signcommon/common.go at v3.1.2
+ * and v2.6.4 (and checked against both binaries' --help; the bundle tests run them for real).
+ */
+describe('Sigstore options on the cosign argument arrays', () => {
+  const ref = `ghcr.io/octo-org/shop@${D}`;
+  const key = { ref: 'env://COSIGN_KEY', env: {} };
+  it('cosign 3, tlog off: --use-signing-config=false with --tlog-upload=false (cosign 3 refuses the latter next to a signing config)', () => {
+    expect(signArgs(ref, { key, sigstore: { tlog: false } })).toEqual(['sign', '--yes', '--key', 'env://COSIGN_KEY', '--use-signing-config=false', '--tlog-upload=false', ref]);
+    expect(attestArgs(ref, { key, predicate: '/t/s.json', type: 'spdxjson', sigstore: { tlog: false }, version: { major: 3 } })).toEqual(['attest', '--yes', '--predicate', '/t/s.json', '--type', 'spdxjson', '--key', 'env://COSIGN_KEY', '--use-signing-config=false', '--tlog-upload=false', ref]);
+    expect(verifyArgs(ref, { key }, { allowHttp: true }, { tlog: false })).toEqual(['verify', '--key', 'env://COSIGN_KEY', '--insecure-ignore-tlog=true', '--allow-http-registry', '--output', 'json', ref]);
+  });
+  it('cosign 3 with a signing config: only --signing-config (the file says whether there is a log), and --trusted-root everywhere', () => {
+    const sg = { tlog: true, signingConfig: '/ws/sc.json', trustedRoot: '/ws/tr.json' };
+    expect(signArgs(ref, { sigstore: sg })).toEqual(['sign', '--yes', '--signing-config', '/ws/sc.json', '--trusted-root', '/ws/tr.json', ref]);
+    expect(verifyAttestationArgs(ref, { identity: 'https://github.com/o/r/.github/workflows/x.yml@refs/heads/main', issuer: 'https://token.actions.githubusercontent.com' }, 'spdxjson', {}, sg)).toEqual([
+      'verify-attestation', '--type', 'spdxjson', '--certificate-identity', 'https://github.com/o/r/.github/workflows/x.yml@refs/heads/main', '--certificate-oidc-issuer', 'https://token.actions.githubusercontent.com', '--trusted-root', '/ws/tr.json', '--output', 'json', ref,
+    ]);
+    expect(signArgs(ref, { key, sigstore: { tlog: false, signingConfig: '/ws/sc.json' } })).toEqual(['sign', '--yes', '--key', 'env://COSIGN_KEY', '--signing-config', '/ws/sc.json', ref]);
+  });
+  it('cosign 2: --tlog-upload=false alone; signing-config and trusted-root refused (cosign 2 reads them only in its bundle format)', () => {
+    expect(signArgs(ref, { key, sigstore: { tlog: false }, version: { major: 2 } })).toEqual(['sign', '--yes', '--key', 'env://COSIGN_KEY', '--tlog-upload=false', ref]);
+    expect(verifyArgs(ref, { key }, { version: { major: 2 } }, { tlog: false })).toContain('--insecure-ignore-tlog=true');
+    expect(() => signArgs(ref, { key, sigstore: { tlog: true, signingConfig: '/ws/sc.json' }, version: { major: 2 } })).toThrow(/cosign 3/);
+    expect(() => verifyArgs(ref, { key }, { version: { major: 2 } }, { tlog: true, trustedRoot: '/ws/tr.json' })).toThrow(/cosign 3/);
+  });
+  it('tlog on adds nothing: the default arrays are unchanged', () => {
+    expect(signArgs(ref, { key, sigstore: { tlog: true } })).toEqual(['sign', '--yes', '--key', 'env://COSIGN_KEY', ref]);
+  });
+  it('keyless requires the transparency log; paths must be absolute', () => {
+    expect(() => checkSigstoreOptions('keyless', { tlog: false })).toThrow(CosignArgError);
+    expect(() => signArgs(ref, { sigstore: { tlog: false } })).toThrow(/key mode/);
+    expect(() => verifyArgs(ref, { identity: 'https://github.com/o/r/.github/workflows/x.yml@refs/heads/main', issuer: 'https://token.actions.githubusercontent.com' }, {}, { tlog: false })).toThrow(/key mode/);
+    expect(checkSigstoreOptions('key', { tlog: false })).toEqual({ tlog: false });
+    expect(() => checkSigstoreOptions('key', { tlog: true, trustedRoot: 'rel/tr.json' })).toThrow(/absolute/);
+  });
+  it('parses cosign version --json (2 and 3) and the text form', () => {
+    expect(parseCosignVersion('{\n  "gitVersion": "v3.1.2",\n  "gitCommit": "unknown"\n}\n')).toEqual({ major: 3, minor: 1, patch: 2, raw: 'v3.1.2' });
+    expect(parseCosignVersion('{"gitVersion":"v2.6.4"}')?.major).toBe(2);
+    expect(parseCosignVersion('  ______\nGitVersion:    v2.4.1\nGitCommit: x\n')?.minor).toBe(4);
+    expect(parseCosignVersion('devel')).toBeUndefined();
+  });
+  it('signing configs with and without a transparency log', () => {
+    const sc = (extra: object) => JSON.stringify({ mediaType: 'application/vnd.dev.sigstore.signingconfig.v0.2+json', caUrls: [], ...extra });
+    expect(signingConfigHasTlog(sc({ rekorTlogUrls: [{ url: 'https://rekor.internal' }] }))).toBe(true);
+    expect(signingConfigHasTlog(sc({ rekorTlogUrls: [] }))).toBe(false);
+    expect(() => signingConfigHasTlog('{"mediaType":"application/vnd.dev.sigstore.trustedroot+json;version=0.1"}')).toThrow(/not a Sigstore signing config/);
+  });
+});
+
+describe('verify output: cosign 3 bundles among attestations', () => {
+  const entry = (type: string, digest = D) => ({ critical: { identity: { 'docker-reference': `ghcr.io/octo-org/shop@${digest}` }, image: { 'docker-manifest-digest': digest }, type }, optional: {} });
+  it('picks the image signature and counts attestations without judging them; fails when only attestations verified', () => {
+    const sigs = parseVerifyOutput(`\n${JSON.stringify([entry(BUNDLE_SIGNATURE_TYPE), entry('https://spdx.dev/Document'), entry('https://cyclonedx.org/bom')])}\n`);
+    expect(sigs.map((x) => x.kind)).toEqual(['signature', 'attestation', 'attestation']);
+    expect(checkVerified(sigs, { digest: D })).toEqual({ ok: true, signatures: 1, attestations: 2 });
+    const only = checkVerified(parseVerifyOutput(JSON.stringify([entry('https://spdx.dev/Document')])), { digest: D });
+    expect(only).toEqual({ ok: false, problem: expect.stringContaining('no image signature') });
+    // An image signature over another digest still fails, whatever else verified.
+    expect(checkVerified(parseVerifyOutput(JSON.stringify([entry(BUNDLE_SIGNATURE_TYPE, D2), entry('https://spdx.dev/Document')])), { digest: D }).ok).toBe(false);
+  });
+});
+
+describe('the new inputs: tlog, signing-config, trusted-root, policy-kind', () => {
+  it('keyless with tlog false is refused, naming tlog', () => {
+    expect(() => checkInputs(raw({ tlog: false }), { sha: SHA })).toThrow(/input 'tlog' may only be false with sign: key/);
+    expect(checkInputs(raw({ sign: 'key', cosignKeyGiven: true, tlog: false }), { sha: SHA }).tlog).toBe(false);
+  });
+  it('paths resolve against the workspace; the files must exist and be what they claim', () => {
+    const ws = trackedDir('hallmark-sigfiles-');
+    const c = checkInputs(raw({ sign: 'key', cosignKeyGiven: true, tlog: false, signingConfig: 'sigstore/sc.json', trustedRoot: `${ws}/tr.json` }), { sha: SHA, workspace: ws });
+    expect(c.signingConfig).toBe(`${ws}/sigstore/sc.json`);
+    expect(c.trustedRoot).toBe(`${ws}/tr.json`);
+    const files: Record<string, string> = {};
+    const read = (p: string) => files[p];
+    expect(() => checkSigstoreFiles(c, read)).toThrow(/input 'signing-config' must name an existing file/);
+    files[`${ws}/sigstore/sc.json`] = JSON.stringify({ mediaType: 'application/vnd.dev.sigstore.signingconfig.v0.2+json', rekorTlogUrls: [{ url: 'https://rekor.internal' }] });
+    expect(() => checkSigstoreFiles(c, read)).toThrow(/input 'signing-config' names a transparency log \(https:\/\/rekor\.internal\) but tlog is false/);
+    files[`${ws}/sigstore/sc.json`] = JSON.stringify({ mediaType: 'application/vnd.dev.sigstore.signingconfig.v0.2+json', rekorTlogUrls: [] });
+    expect(() => checkSigstoreFiles(c, read)).toThrow(/input 'trusted-root' must name an existing file/);
+    files[`${ws}/tr.json`] = '{"not":"a root"}';
+    expect(() => checkSigstoreFiles(c, read)).toThrow(/input 'trusted-root' is not a Sigstore trusted root/);
+    files[`${ws}/tr.json`] = JSON.stringify({ mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1' });
+    expect(checkSigstoreFiles(c, read)).toEqual({});
+    const keyless = checkInputs(raw({ signingConfig: '/x/sc.json' }), { sha: SHA });
+    expect(checkSigstoreFiles(keyless, () => JSON.stringify({ mediaType: 'application/vnd.dev.sigstore.signingconfig.v0.2+json', rekorTlogUrls: [{ url: 'http://127.0.0.1:9/' }] }))).toEqual({ rekorUrl: 'http://127.0.0.1:9/' });
+  });
+  it('an unknown policy kind is refused', () => {
+    expect(() => checkInputs(raw({ policyKind: 'pod-policy' as never }), { sha: SHA })).toThrow(/input 'policy-kind' must be one of cluster-policy, image-validating-policy/);
+  });
+});
+
+describe('the flow follows the detected cosign version', () => {
+  function deps(version: string, seen: { args: string[]; env: Record<string, string | undefined> }[]): Deps {
+    const temp = trackedDir('hallmark-flow-');
+    return {
+      exec: async (_tool, args, o) => {
+        seen.push({ args, env: o.env ?? {} });
+        const out = args[0] === 'version' ? version : args[0] === 'verify' ? JSON.stringify([{ critical: { identity: { 'docker-reference': 'ghcr.io/octo-org/shop' }, image: { 'docker-manifest-digest': D }, type: version.includes('v2.') ? 'cosign container image signature' : BUNDLE_SIGNATURE_TYPE }, optional: {} }]) : '';
+        return { exitCode: 0, stdout: out, stderr: '', timedOut: false };
+      },
+      getIdToken: async () => TOKEN,
+      mask: () => undefined, info: () => undefined, warn: () => undefined, printUntrusted: () => undefined,
+      oneLine: (t) => t, displayCommand: (t, a) => [t, ...a].join(' '), scrubEnv: {}, lookupEnv: () => undefined,
+      tempDir: temp, workspace: temp, serverUrl: 'https://github.com',
+    };
+  }
+  it('cosign 3: SigstoreBundle policy; keyless gets the OIDC token in SIGSTORE_ID_TOKEN, never in argv', async () => {
+    const seen: { args: string[]; env: Record<string, string | undefined> }[] = [];
+    const r = await buildAndSign(checkInputs(raw({ digest: D, policyKind: 'image-validating-policy' }), { sha: SHA }), { cosignKey: '', cosignPassword: '', registryPassword: '' }, deps('{"gitVersion":"v3.1.2"}', seen));
+    expect(r.failure).toBeUndefined();
+    expect(r.cosignVersion).toBe('v3.1.2');
+    const sign = seen.find((x) => x.args[0] === 'sign')!;
+    expect(sign.env.SIGSTORE_ID_TOKEN).toBe(TOKEN);
+    expect(JSON.stringify(seen.map((x) => x.args))).not.toContain(TOKEN);
+    expect(seen.find((x) => x.args[0] === 'verify')!.env.SIGSTORE_ID_TOKEN).toBeUndefined();
+    const policy = parseYaml(readFileSync(r.policy as string, 'utf8'));
+    expect(policy.kind).toBe('ImageValidatingPolicy');
+  });
+  it('cosign 2: legacy (Cosign) ClusterPolicy, --tlog-upload=false only; signing-config refused naming the input', async () => {
+    const seen: { args: string[]; env: Record<string, string | undefined> }[] = [];
+    const cfg = checkInputs(raw({ digest: D, sign: 'key', cosignKeyGiven: true, tlog: false }), { sha: SHA });
+    const pem = '-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\nabc\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----';
+    const { generateKeyPairSync } = await import('node:crypto');
+    const pub = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    const d = deps('{"gitVersion":"v2.6.4"}', seen);
+    const exec = d.exec;
+    d.exec = async (tool, args, o) => (args[0] === 'public-key' ? (seen.push({ args, env: o.env ?? {} }), { exitCode: 0, stdout: pub, stderr: '', timedOut: false }) : exec(tool, args, o));
+    const r = await buildAndSign(cfg, { cosignKey: pem, cosignPassword: 'pw', registryPassword: '' }, d);
+    expect(r.failure).toBeUndefined();
+    expect(seen.find((x) => x.args[0] === 'sign')!.args).toEqual(['sign', '--yes', '--key', 'env://COSIGN_KEY', '--tlog-upload=false', `ghcr.io/octo-org/shop@${D}`]);
+    const policy = parseYaml(readFileSync(r.policy as string, 'utf8'));
+    expect(policy.kind).toBe('ClusterPolicy');
+    expect(policy.spec.rules[0].verifyImages[0].type).toBe('Cosign');
+    const ws = trackedDir('hallmark-sc-');
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(`${ws}/sc.json`, JSON.stringify({ mediaType: 'application/vnd.dev.sigstore.signingconfig.v0.2+json', rekorTlogUrls: [] }));
+    const withSc = checkInputs(raw({ digest: D, sign: 'key', cosignKeyGiven: true, tlog: false, signingConfig: 'sc.json' }), { sha: SHA, workspace: ws });
+    const r2 = await buildAndSign(withSc, { cosignKey: pem, cosignPassword: 'pw', registryPassword: '' }, d);
+    expect(r2.failure).toEqual({ reason: 'invalid-input', message: expect.stringMatching(/^input 'signing-config' needs cosign 3 or later \(this runner has cosign v2\.6\.4/) });
   });
 });

@@ -6,8 +6,9 @@
  *   and split no output value. Checked on what the runner would act on: the parsed commands of
  *   stdout (stop-commands honoured), the raw stdout lines, and the GITHUB_OUTPUT/ENV/STATE files.
  * - Commands: shell metacharacters and leading dashes reach tools as single arguments or are
- *   refused; a canary file that any shell would have created must not exist. Tools are
- *   argv-recording stand-ins, so each scenario can also check the exact argv.
+ *   refused; a canary file that any shell would have created must not exist. The pipeline's
+ *   CLIs are the real ones (npm run tools) behind argv tracers (lib.ts `argvTracer`), other
+ *   commands argv-recording stand-ins, so each scenario can also check the exact argv.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

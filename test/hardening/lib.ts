@@ -1,7 +1,9 @@
 /**
  * Shared plumbing for the hardening suites (issue #9): loading the per-action corpora, knowing
- * which bundles exist, snapshotting directories, a small concurrency pool, canary values, and
- * argv-recording stand-ins for the command-injection checks.
+ * which bundles exist, snapshotting directories, a small concurrency pool, canary values, the real
+ * tools for scenarios (`realToolsPath`, `argvTracer`: npm run tools, never PATH accidents), and
+ * argv-recording stand-ins for commands that are not one of those tools (buildah/docker faults,
+ * smoke-test's `probe`).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
@@ -10,6 +12,55 @@ import { pathToFileURL } from 'node:url';
 import type { ActionCorpus } from './corpus.js';
 import { bundlePath, ROOT, type ActionResult } from '../harness/runner.js';
 import { filesUnder, walkTree } from '../harness/files.js';
+import { pathWith, realTools, toolPath, type ToolName } from '../harness/tools.js';
+
+export { toolPath, type ToolName };
+
+/**
+ * A PATH for a scenario: the named REAL tools first (built by `npm run tools`, under the names the
+ * actions call: `cosign2` appears as `cosign`, `helm3` as `helm`), then `rest`.
+ */
+export function realToolsPath(names: ToolName[], rest = process.env.PATH ?? '/usr/bin:/bin'): string {
+  return pathWith(names, rest);
+}
+
+/** Why a scenario cannot run with the real tools (`missing()` of an ActionHardening), or undefined. */
+export function realToolsMissing(names: ToolName[]): string | undefined {
+  try {
+    const all = realTools();
+    const absent = names.filter((n) => !all[n] || !existsSync(all[n].path));
+    return absent.length ? `real tools not built: ${absent.join(', ')} (npm run tools)` : undefined;
+  } catch (e) {
+    return `real tools not built (npm run tools): ${(e as Error).message.split('\n')[0]}`;
+  }
+}
+
+/**
+ * Writes `binDir/<as>` (default: the name the actions call) that appends `{ tool, argv, cwd }` to
+ * `$HARDENING_ARGV_LOG` and then `exec`s the REAL tool with the same arguments, so stdin, stdout,
+ * stderr, signals and the exit code are the real tool's own. Not a stand-in: the real tool does
+ * all the work; this only lets a scenario check the exact argv an action gave it.
+ */
+export function argvTracer(binDir: string, name: ToolName, as?: string): string {
+  mkdirSync(binDir, { recursive: true });
+  const real = toolPath(name);
+  const shown = as ?? (name === 'cosign2' ? 'cosign' : name === 'helm3' ? 'helm' : name);
+  const file = join(binDir, shown);
+  const q = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`;
+  const record = 'require("node:fs").appendFileSync(process.env.HARDENING_ARGV_LOG, JSON.stringify({ tool: process.argv[1], argv: process.argv.slice(2), cwd: process.cwd(), input: "" }) + "\\n")';
+  writeFileSync(
+    file,
+    `#!/bin/sh
+# argv tracer (hardening suites) around the REAL ${shown} (${real}): records the argv, then execs it.
+if [ -n "\${HARDENING_ARGV_LOG:-}" ]; then
+  ${q(process.execPath)} -e ${q(record)} -- ${q(shown)} "$@" || exit 127
+fi
+exec ${q(real)} "$@"
+`,
+  );
+  chmodSync(file, 0o755);
+  return file;
+}
 
 export const HARDENING = join(ROOT, 'test', 'hardening');
 

@@ -138,7 +138,10 @@ export async function startGitHubServices(opts: GitHubServicesOptions = {}): Pro
     if (blob) return blobRoute(blob[1] as string, Number(blob[2]), u, req, res, raw);
     // ---- OIDC ----
     if (p === '/oidc/token' && req.method === 'GET') {
-      if (req.headers.authorization !== `Bearer ${svc.oidcRequestToken}`) return json(res, 401, { message: 'bad OIDC request token' });
+      // The auth scheme is case-insensitive (RFC 9110 §11.1): @actions/core sends `Bearer`, cosign's
+      // GitHub provider `bearer` (pkg/providers/github/github.go); the token must match exactly.
+      const m = /^bearer (.+)$/i.exec(String(req.headers.authorization ?? ''));
+      if (!m || m[1] !== svc.oidcRequestToken) return json(res, 401, { message: 'bad OIDC request token' });
       const aud = u.searchParams.get('audience') ?? 'https://github.com/' + owner;
       const t = Math.floor(Date.now() / 1000);
       return json(res, 200, { count: 1, value: fakeJwt({ iat: t, nbf: t, exp: t + 300, ...svc.oidcClaims, aud }) });
@@ -298,7 +301,7 @@ export async function startGitHubServices(opts: GitHubServicesOptions = {}): Pro
 
   function rest(req: RecordedRequest, res: ServerResponse, u: URL): void {
     const auth = String(req.headers.authorization ?? '');
-    const m = /^(?:token|Bearer) (.+)$/.exec(auth);
+    const m = /^(?:token|bearer) (.+)$/i.exec(auth);
     if (!m || (svc.restToken !== undefined && m[1] !== svc.restToken)) return json(res, 401, { message: 'Bad credentials' });
     if (u.pathname.endsWith('/user') && !u.pathname.includes('/repos/')) {
       return opts.restUser

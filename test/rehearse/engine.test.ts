@@ -1,14 +1,16 @@
 /**
  * The rehearsal engine on small purpose-made workflows: needs order and parallelism, outputs,
  * if:, matrices, the runner file protocol, local reusable workflows, local node actions (and the
- * hallmark-dev/hallmark/actions/… mapping), unknown uses:, environment gates, stand-ins, masking.
+ * hallmark-dev/hallmark/actions/… mapping), unknown uses:, environment gates, the real tools that
+ * setup-tools steps hand out, the simulated BuildKit, masking.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { expandMatrix, rehearse, RehearsalError, type RehearseOptions } from '../../packages/rehearse/src/engine.mjs';
+import { realTools } from '../harness/tools.js';
 
 const roots: string[] = [];
 afterAll(() => roots.forEach((r) => rmSync(r, { recursive: true, force: true })));
@@ -457,28 +459,131 @@ jobs:
   });
 });
 
-describe('--stand-ins', () => {
-  it('links stand-ins only for tools missing from PATH and names every simulated tool', async () => {
-    const root = repo({
-      'stand-ins/hallmark-fake-tool': '#!/usr/bin/env node\n// test stand-in\nconsole.log("simulated:" + process.argv.slice(2).join(" "));\n',
-      'stand-ins/bash': '#!/bin/sh\necho "I am not bash"\nexit 1\n',
-      '.github/workflows/s.yml': `on: push
+describe('setup-tools steps hand out the real tools of npm run tools', () => {
+  // The job's PATH starts with an impostor cosign: only the setup-tools step can put the real one first.
+  const root = repo({
+    'impostor/cosign': '#!/bin/sh\necho impostor\n',
+    '.github/workflows/t.yml': `on: push
 permissions: {}
 jobs:
-  s:
+  before:
     runs-on: ubuntu-24.04
     steps:
-      - run: test "$(hallmark-fake-tool a b)" = "simulated:a b"
+      - id: w
+        run: echo "cosign=$(command -v cosign || echo none)" >> "$GITHUB_OUTPUT"
+  latest:
+    runs-on: ubuntu-24.04
+    steps:
+      - id: st
+        uses: ./actions/setup-tools
+        with:
+          tools: cosign, terraform, kubectl
+      - id: w
+        run: |
+          echo "target=$(readlink -f "$(command -v cosign)")" >> "$GITHUB_OUTPUT"
+          echo "version=$(cosign version --json | sed -n 's/.*"gitVersion": *"\\([^"]*\\)".*/\\1/p')" >> "$GITHUB_OUTPUT"
+          echo "terraform=$(terraform version -json | sed -n 's/.*"terraform_version": *"\\([^"]*\\)".*/\\1/p')" >> "$GITHUB_OUTPUT"
+          echo "kubectl=$(command -v kubectl)" >> "$GITHUB_OUTPUT"
+  pinned:
+    runs-on: ubuntu-24.04
+    steps:
+      - uses: ./actions/setup-tools
+        with:
+          tools: cosign@2.6.4
+      - id: w
+        run: |
+          echo "version=$(cosign version --json | sed -n 's/.*"gitVersion": *"\\([^"]*\\)".*/\\1/p')" >> "$GITHUB_OUTPUT"
+`,
+    '.github/workflows/bad.yml': `on: push
+permissions: {}
+jobs:
+  old:
+    runs-on: ubuntu-24.04
+    steps:
+      - uses: ./actions/setup-tools
+        with:
+          tools: cosign@1.13.1
+      - run: echo never
+  absent:
+    runs-on: ubuntu-24.04
+    steps:
+      - uses: ./actions/setup-tools
+        with:
+          tools: hallmark-no-such-tool
+`,
+  });
+
+  const bare = () => {
+    chmodSync(join(root, 'impostor/cosign'), 0o755);
+    return { PATH: `${join(root, 'impostor')}:/usr/bin:/bin` };
+  };
+
+  it('puts the real cosign 3 (and 2.6 when pinned), terraform and the machine\'s kubectl first on the job\'s PATH, and says so', async () => {
+    const { record, log, job } = await run(root, '.github/workflows/t.yml', { env: bare(), verbose: true });
+    expect(record.status, log).toBe('success');
+    expect(job('before')!.steps[0]!.outputs).toEqual({ cosign: join(root, 'impostor/cosign') });
+    const real = realTools();
+    const out = job('latest')!.steps[1]!.outputs!;
+    expect(out.target).toBe(realpathSync(real.cosign.path));
+    // What the binary itself says (sigs.k8s.io/release-utils/version, read from the module build info).
+    expect(out.version).toBe(`v${real.cosign.version}`);
+    expect(out.terraform).toBe(real.terraform.version.replace(/^opentofu-/, ''));
+    expect(out.kubectl).toBe('/usr/bin/kubectl');
+    expect(job('pinned')!.steps[1]!.outputs).toEqual({ version: 'v2.6.4' });
+    const listed = JSON.parse(job('latest')!.steps[0]!.outputs!.tools!) as Record<string, { version: string; path: string }>;
+    expect(Object.keys(listed).sort()).toEqual(['cosign', 'kubectl', 'terraform']);
+    expect(listed.cosign!.version).toBe(real.cosign.version);
+    // Keyed like npm run tools: the pinned 2.6 line is its own entry.
+    expect(record.realTools.cosign).toEqual({ version: real.cosign.version, path: real.cosign.path });
+    expect(record.realTools.cosign2).toEqual({ version: '2.6.4', path: real.cosign2.path });
+    expect(record.simulatedTools).toEqual([]);
+    expect(log).toMatch(/┌ SIMULATED: GitHub \(this rehearsal runs the workflow[^\n]*\n/);
+    expect(log).not.toMatch(/SIMULATED:[^\n]*BuildKit/);
+    expect(log).toContain(`└ REAL: setup-tools steps hand out cosign ${real.cosign.version}, cosign 2.6.4,`);
+    expect(log).toContain(`cosign ${real.cosign.version} → ${real.cosign.path} (real, npm run tools)`);
+  });
+
+  it('refuses a version line it does not have and a tool that is nowhere, naming them', async () => {
+    const { record, job } = await run(root, '.github/workflows/bad.yml', { env: bare() });
+    expect(record.status).toBe('failure');
+    expect(job('old')!.steps[0]!.error).toMatch(/cosign@1\.13\.1: the rehearsal has cosign 3\.\d+\.\d+ and cosign 2\.6\.4, none of major version 1/);
+    expect(job('old')!.steps[1]!.status).toBe('skipped');
+    expect(job('absent')!.steps[0]!.error).toContain("hallmark-no-such-tool is not on this machine's PATH");
+  });
+});
+
+describe('--simulate-buildkit', () => {
+  it('installs the docker buildx stand-in as a docker CLI plugin of its own DOCKER_CONFIG, says so, and counts its calls', async () => {
+    const root = repo({
+      'fake-buildx': '#!/bin/sh\n# a test stand-in for the docker-buildx stand-in\necho "buildx-args:$*"\n',
+      '.github/workflows/b.yml': `on: push
+permissions: {}
+jobs:
+  b:
+    runs-on: ubuntu-24.04
+    steps:
+      - id: p
+        run: echo "out=$("$DOCKER_CONFIG/cli-plugins/docker-buildx" buildx version)" >> "$GITHUB_OUTPUT"
 `,
     });
-    chmodSync(join(root, 'stand-ins/hallmark-fake-tool'), 0o755);
-    chmodSync(join(root, 'stand-ins/bash'), 0o755);
-    const { record, log } = await run(root, '.github/workflows/s.yml', { standIns: true, standInsDir: join(root, 'stand-ins') });
-    expect(record.status).toBe('success');
-    expect(record.simulatedTools).toEqual(['hallmark-fake-tool']);
-    expect(log).toContain('SIMULATED TOOLS: hallmark-fake-tool');
-    expect(record.standInsUsed).toEqual({ 'hallmark-fake-tool': 1 });
-    expect(log).toContain('SIMULATED TOOLS USED: hallmark-fake-tool (1 call)');
+    chmodSync(join(root, 'fake-buildx'), 0o755);
+    const { record, log, job } = await run(root, '.github/workflows/b.yml', { simulateBuildkit: true, buildkitStandIn: join(root, 'fake-buildx') });
+    expect(record.status, log).toBe('success');
+    expect(job('b')!.steps[0]!.outputs).toEqual({ out: 'buildx-args:buildx version' });
+    expect(record.simulatedTools).toEqual(['docker-buildx']);
+    expect(log).toMatch(/┌ SIMULATED: GitHub [^\n]*; BuildKit \(docker buildx is test\/stand-ins\/docker-buildx/);
+    expect(record.simulatedUsed).toEqual({ 'docker-buildx': 1 });
+    expect(log).toContain('SIMULATED BuildKit used: docker-buildx (1 call)');
+  });
+
+  it('takes --stand-ins as its old name, and then simulates nothing but BuildKit', async () => {
+    const root = repo({ '.github/workflows/o.yml': 'on: push\npermissions: {}\njobs:\n  o:\n    runs-on: ubuntu-24.04\n    steps:\n      - run: "true"\n' });
+    const { record, log } = await run(root, '.github/workflows/o.yml', { standIns: true });
+    expect(record.status, log).toBe('success');
+    expect(log).toContain('note: --stand-ins is now --simulate-buildkit');
+    expect(record.simulatedTools).toEqual(['docker-buildx']);
+    expect(record.simulatedUsed).toEqual({});
+    expect(log).toContain('the simulated BuildKit was not used');
   });
 });
 

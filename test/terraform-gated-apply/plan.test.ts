@@ -40,6 +40,11 @@ describeFixtures('every recorded plan in ../shared/fixtures/terraform', () => {
     expect([tf.formatVersion, tf.tool, tf.terraformVersion]).toEqual(['1.2', 'terraform', '1.15.0']);
     const tofu = summarizePlan(fixtureJson('terraform', 'tofu-show-json-basic-create.json'));
     expect([tofu.formatVersion, tofu.tool]).toEqual(['1.0', 'opentofu']);
+    // OpenTofu 1.12 writes terraform_version too (opentofu/opentofu v1.12.6 internal/command/jsonplan/plan.go):
+    // its registry's provider addresses still name it.
+    const tofu112 = { format_version: '1.2', terraform_version: '1.12.6', resource_changes: [{ address: 'random_pet.p', mode: 'managed', provider_name: 'registry.opentofu.org/hashicorp/random', change: { actions: ['create'] } }] };
+    expect(summarizePlan(tofu112).tool).toBe('opentofu');
+    expect(summarizePlan({ ...tofu112, resource_changes: [{ ...tofu112.resource_changes[0], provider_name: 'registry.terraform.io/hashicorp/random' }] }).tool).toBe('terraform');
   });
 
   it('the replace shows why and which attribute forces it', () => {

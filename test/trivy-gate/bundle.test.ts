@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { describeFixtures, fixtureFiles, fixturePath, fixtureText, hasFixtures } from '../harness/fixtures.js';
 import { runAction, runtimes, type Runtime } from '../harness/runner.js';
-import { cleanupHomes, failingAt, hasJq, jqCounts, SEVS, trackedHome, walkCounts, type Counts } from './helpers.js';
+import { cleanupHomes, failingAt, hasJq, jqCounts, SEVS, trackedHome, validateSarif, walkCounts, type Counts } from './helpers.js';
 
 afterAll(cleanupHomes);
 
@@ -77,6 +77,21 @@ describe.each(runtimes())('trivy-gate report mode ($name)', (rt) => {
     const r = await gate(rt, { report: fixturePath('trivy', 'repo-secrets.json') }, (ws) => writeFileSync(join(ws, '.trivyignore'), '# accepted\naws-access-key-id\n'));
     expect([r.outputs.critical, r.outputs.high]).toEqual(['0', '1']);
     expect(r.stdout).toMatch(/ignore file \.trivyignore: 1 active entry, 0 expired/);
+  });
+});
+
+describe('trivy-gate SARIF accepted by GitHub and the SARIF spec (node24 only)', () => {
+  // Microsoft's SARIF Multitool, `validate --rule-kind "Gh;Sarif"`, over the SARIF the bundle wrote
+  // for every real report: image reports (OS packages, language packages), filesystem, config
+  // (Dockerfile, Helm) and secret reports. Zero errors and zero warnings.
+  describeFixtures('real reports', () => {
+    it.each(REPORTS)('%s', async (name) => {
+      const r = await gate(undefined, { report: fixturePath('trivy', name), severity: 'none' });
+      expect(r.code).toBe(0);
+      const v = validateSarif(r.outputs.sarif as string);
+      expect(v.errors).toEqual([]);
+      expect(v.warnings).toEqual([]);
+    });
   });
 });
 

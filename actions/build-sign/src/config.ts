@@ -3,7 +3,10 @@
  * lives here, so a bad input fails before a build, a login or a push.
  */
 import { InputError, UserError } from '@hallmark/kit';
-import { isDigest, isTag, parseImageRef, repoName, RefError, type ImageRef } from '@hallmark/oci';
+import { isAbsolute, resolve } from 'node:path';
+import { checkSigstoreInputs, CosignArgError, isDigest, isTag, parseImageRef, repoName, RefError, SigstoreInputError, type ImageRef, type PolicyKind } from '@hallmark/oci';
+
+export const POLICY_KIND_VALUES: readonly PolicyKind[] = ['cluster-policy', 'image-validating-policy'];
 
 export type Builder = 'buildx' | 'docker' | 'buildah';
 export const BUILDERS: readonly Builder[] = ['buildx', 'docker', 'buildah'];
@@ -35,6 +38,13 @@ export interface RawInputs {
   issuer: string;
   policy: string;
   allowLatest: boolean;
+  /** Upload to / require the transparency log (default true). Key mode may opt out; keyless may not. */
+  tlog: boolean;
+  /** Workspace-relative (or absolute) path of a Sigstore SigningConfig for cosign 3, '' when not given. */
+  signingConfig: string;
+  /** Workspace-relative (or absolute) path of a Sigstore TrustedRoot, '' when not given. */
+  trustedRoot: string;
+  policyKind: PolicyKind;
 }
 
 export interface Config {
@@ -58,6 +68,11 @@ export interface Config {
   issuer: string;
   policy: string;
   allowLatest: boolean;
+  tlog: boolean;
+  /** Absolute paths (resolved against the workspace); their contents are checked by checkSigstoreFiles. */
+  signingConfig?: string;
+  trustedRoot?: string;
+  policyKind: PolicyKind;
   /** Things worth telling the user that do not stop the step. */
   warnings: string[];
 }
@@ -109,7 +124,7 @@ export function normaliseTag(item: string, image: ImageRef): string {
 }
 
 /** Turns the raw inputs into a Config or throws the first problem (InputError, or UserError 'latest-refused'). */
-export function checkInputs(raw: RawInputs, ctx: { sha: string }): Config {
+export function checkInputs(raw: RawInputs, ctx: { sha: string; workspace?: string }): Config {
   // image: a repository, no tag, no digest.
   if (!raw.image) throw new InputError('image', 'is required: a repository without a tag, e.g. ghcr.io/octo-org/app');
   let image: ImageRef;
@@ -190,6 +205,20 @@ export function checkInputs(raw: RawInputs, ctx: { sha: string }): Config {
   if (!/^https:\/\/[^\s*]+$/.test(raw.issuer)) throw new InputError('issuer', `must be an https URL (got ${JSON.stringify(raw.issuer.slice(0, 80))})`);
   if (!raw.policy || /\0/.test(raw.policy)) throw new InputError('policy', 'must be a file path for the generated policy');
 
+  // Private / air-gapped Sigstore: the transparency log is optional only for a key.
+  if (!raw.tlog && raw.sign === 'keyless') {
+    throw new InputError('tlog', "may only be false with sign: key: keyless signing needs the transparency log (the short-lived certificate is only trustworthy with its log entry)");
+  }
+  if (!POLICY_KIND_VALUES.includes(raw.policyKind)) throw new InputError('policy-kind', `must be one of ${POLICY_KIND_VALUES.join(', ')}`);
+  const sigstorePath = (name: string, v: string): string | undefined => {
+    if (!v) return undefined;
+    if (/[\0\r\n]/.test(v)) throw new InputError(name, 'must be one file path');
+    return isAbsolute(v) ? v : resolve(ctx.workspace ?? '.', v);
+  };
+  const signingConfig = sigstorePath('signing-config', raw.signingConfig);
+  const trustedRoot = sigstorePath('trusted-root', raw.trustedRoot);
+  if ((signingConfig || trustedRoot) && raw.sign === 'none') warnings.push("'signing-config'/'trusted-root' are set but sign is 'none': they are not used");
+
   return {
     image,
     tags,
@@ -208,6 +237,25 @@ export function checkInputs(raw: RawInputs, ctx: { sha: string }): Config {
     issuer: raw.issuer,
     policy: raw.policy,
     allowLatest: raw.allowLatest,
+    tlog: raw.tlog,
+    signingConfig,
+    trustedRoot,
+    policyKind: raw.policyKind,
     warnings,
   };
+}
+
+/**
+ * The Sigstore inputs checked by the one rule in @hallmark/oci (checkSigstoreInputs), as input
+ * errors. `read` returns a file's text, or undefined when there is no such file. Returns the Rekor
+ * URL the signing config names (for the keyless policy), if any.
+ */
+export function checkSigstoreFiles(cfg: Pick<Config, 'tlog' | 'signingConfig' | 'trustedRoot' | 'sign'>, read: (path: string) => string | undefined, shownPath: (p: string) => string = (p) => p): { rekorUrl?: string } {
+  if (cfg.sign === 'none') return {};
+  try {
+    return checkSigstoreInputs(cfg.sign, { tlog: cfg.tlog, signingConfig: cfg.signingConfig, trustedRoot: cfg.trustedRoot }, read, shownPath);
+  } catch (e) {
+    if (e instanceof SigstoreInputError) throw new InputError(e.input, e.message);
+    throw e;
+  }
 }

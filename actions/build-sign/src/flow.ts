@@ -3,7 +3,7 @@
  * a runner. Never throws for an expected failure: it returns a Result with `failure` set, so the
  * caller still writes outputs and the step summary.
  */
-import { outputTail, toolMissing, UserError } from '@hallmark/kit';
+import { InputError, outputTail, toolMissing, UserError } from '@hallmark/kit';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import {
@@ -12,6 +12,7 @@ import {
   githubWorkflowIdentity,
   jwtClaims,
   keyFromInput,
+  parseCosignVersion,
   parsePublicKey,
   parseVerifyOutput,
   publicKeyArgs,
@@ -22,11 +23,12 @@ import {
   verifyArgs,
   CosignArgError,
   type KeyRef,
+  type SigstoreOptions,
   type VerifyIdentity,
 } from '@hallmark/oci';
 import { createHash, createPublicKey, randomBytes } from 'node:crypto';
 import { digestFromBuildxMetadata, digestFromDockerPush, digestFromFile, planBuild, tagRef, type Step } from './builders.js';
-import type { Config, FailureReason } from './config.js';
+import { checkSigstoreFiles, type Config, type FailureReason } from './config.js';
 
 export interface ToolResult {
   exitCode: number;
@@ -80,6 +82,10 @@ export interface Result {
   issuer?: string;
   verify: VerifyResult;
   verifiedSignatures?: number;
+  /** Attestation bundles (SBOM, provenance) cosign 3's verify also returned for the image: counted, not judged. */
+  verifiedAttestations?: number;
+  /** `cosign version --json` → gitVersion, e.g. v3.1.2 (empty when cosign was not needed). */
+  cosignVersion?: string;
   policy?: string;
   builtBy?: string;
   failure?: { reason: FailureReason; message: string };
@@ -111,6 +117,8 @@ export async function buildAndSign(cfg: Config, secrets: Secrets, deps: Deps): P
   const cleanups: (() => Promise<void> | void)[] = [() => rmSync(work, { recursive: true, force: true })];
   const toolEnv: Record<string, string | undefined> = { ...deps.scrubEnv };
   try {
+    // ---- the Sigstore files (private Fulcio/Rekor/TSA, air-gapped): checked before anything runs ----
+    const sigstoreFiles = cfg.sign === 'none' ? {} : checkSigstoreFiles(cfg, (p) => (existsSync(p) ? readFileSync(p, 'utf8') : undefined), (p) => deps.oneLine(p, 200));
     // ---- registry login: credentials only in a 0600 file under RUNNER_TEMP (removed after) ----
     if (cfg.login) {
       const auth = Buffer.from(`${cfg.login.username}:${secrets.registryPassword}`).toString('base64');
@@ -134,11 +142,35 @@ export async function buildAndSign(cfg: Config, secrets: Secrets, deps: Deps): P
     const cosignEnv: Record<string, string | undefined> = { ...toolEnv };
     if (cfg.login) cosignEnv.DOCKER_CONFIG = join(work, 'docker');
 
+    // ---- which cosign: 3.x writes Sigstore bundles as OCI referrers, 2.x the legacy `.sig` tag;
+    // the flags for the transparency log and the admission policy's verifier type follow ----
+    let cosignMajor = 3;
+    if (cfg.sign !== 'none') {
+      const ver = await deps.exec('cosign', ['version', '--json'], { env: cosignEnv, timeoutMs: 60_000 });
+      requireFound('cosign', ver, 'sign-failed');
+      const parsed = ver.exitCode === 0 ? parseCosignVersion(ver.stdout) : undefined;
+      if (parsed) {
+        cosignMajor = parsed.major;
+        result.cosignVersion = parsed.raw;
+        deps.info(`cosign ${parsed.raw} (${parsed.major >= 3 ? 'Sigstore bundle as an OCI referrer' : 'legacy .sig tag'}).`);
+      } else {
+        deps.warn(`Could not tell the cosign version from \`cosign version --json\` (${tail(deps, ver)}): assuming cosign 3.`);
+      }
+      if (cosignMajor < 3) {
+        for (const [name, v] of [['signing-config', cfg.signingConfig], ['trusted-root', cfg.trustedRoot]] as const) {
+          if (v) throw new InputError(name, `needs cosign 3 or later (this runner has cosign ${result.cosignVersion ?? cosignMajor}; cosign 2 reads it only in its new bundle format)`);
+        }
+      }
+    }
+    const sigstore: SigstoreOptions = { tlog: cfg.tlog, signingConfig: cfg.signingConfig, trustedRoot: cfg.trustedRoot };
+    const version = { major: cosignMajor };
+
     // ---- who signs: settled before anything is built or pushed, so a missing OIDC permission or a
     // wrong key password fails the step without leaving an unsigned image behind ----
     let key: KeyRef | undefined;
     let publicKey: string | undefined;
     let identity = '';
+    let idToken: string | undefined;
     const issuer = cfg.issuer;
     if (cfg.sign === 'key') {
       try {
@@ -160,6 +192,7 @@ export async function buildAndSign(cfg: Config, secrets: Secrets, deps: Deps): P
         throw new StepFailure('sign-failed', `keyless signing needs a GitHub OIDC token: give the job 'permissions: id-token: write' (${deps.oneLine((e as Error).message, 300)})`);
       }
       deps.mask(token);
+      idToken = token;
       let claims: Record<string, unknown>;
       try {
         claims = jwtClaims(token);
@@ -196,7 +229,7 @@ export async function buildAndSign(cfg: Config, secrets: Secrets, deps: Deps): P
     result.digest = digest;
     result.imageRef = digestRef(cfg.image, digest);
     const ref = result.imageRef;
-    const flags = { allowHttp: cfg.registryInsecure };
+    const flags = { allowHttp: cfg.registryInsecure, version };
 
     if (cfg.sign === 'none') {
       deps.info('sign: none — not signing; no admission policy is written.');
@@ -206,9 +239,11 @@ export async function buildAndSign(cfg: Config, secrets: Secrets, deps: Deps): P
     result.issuer = cfg.sign === 'keyless' ? issuer : undefined;
 
     // ---- sign by digest ----
-    const signEnv = { ...cosignEnv, ...(key?.env ?? {}) };
+    // Keyless: cosign gets the very token whose identity we verify next (SIGSTORE_ID_TOKEN, read by
+    // cosign 2 and 3 alike; pkg/cosign/env/env.go), never as an argument.
+    const signEnv = { ...cosignEnv, ...(key?.env ?? {}), ...(idToken ? { SIGSTORE_ID_TOKEN: idToken } : {}) };
     deps.info(`Signing ${ref}`);
-    const s = await deps.exec('cosign', signArgs(ref, { key, ...flags }), { env: signEnv, timeoutMs: deps.cosignTimeoutMs ?? 300_000 });
+    const s = await deps.exec('cosign', signArgs(ref, { key, ...flags, sigstore }), { env: signEnv, timeoutMs: deps.cosignTimeoutMs ?? 300_000 });
     if (s.stderr || s.stdout) deps.printUntrusted(`${s.stderr}${s.stdout}`);
     requireFound('cosign', s, 'sign-failed');
     if (s.exitCode !== 0) throw new StepFailure('sign-failed', `cosign sign failed for ${ref}: ${tail(deps, s)}`);
@@ -217,7 +252,7 @@ export async function buildAndSign(cfg: Config, secrets: Secrets, deps: Deps): P
     // ---- verify the exact identity, and that the payload names the built digest ----
     const who: VerifyIdentity = key && publicKey ? { key: publicKeyRef(publicKey) } : { identity, issuer };
     const verifyEnv = { ...cosignEnv, ...('key' in who ? who.key.env : {}) };
-    const v = await deps.exec('cosign', verifyArgs(ref, who, flags), { env: verifyEnv, timeoutMs: deps.cosignTimeoutMs ?? 300_000 });
+    const v = await deps.exec('cosign', verifyArgs(ref, who, flags, sigstore), { env: verifyEnv, timeoutMs: deps.cosignTimeoutMs ?? 300_000 });
     if (v.stderr) deps.printUntrusted(v.stderr);
     if (v.exitCode !== 0) {
       result.verify = 'failed';
@@ -230,15 +265,19 @@ export async function buildAndSign(cfg: Config, secrets: Secrets, deps: Deps): P
     }
     result.verify = 'passed';
     result.verifiedSignatures = check.signatures;
-    deps.info(`Verified: ${check.signatures} signature(s) over ${digest} by ${identity}.`);
+    result.verifiedAttestations = check.attestations;
+    deps.info(`Verified: ${check.signatures} signature(s) over ${digest} by ${identity}${check.attestations ? ` (cosign also verified ${check.attestations} attestation(s) on the image, not counted as signatures)` : ''}.`);
 
     // ---- the admission policy for exactly this signer ----
     const policyPath = isAbsolute(cfg.policy) ? cfg.policy : resolve(deps.workspace, cfg.policy);
     const yaml = renderPolicy({
       image: cfg.image,
-      attestor: publicKey ? { publicKey } : { keyless: { subject: identity, issuer } },
+      attestor: publicKey ? { publicKey } : { keyless: { subject: identity, issuer, ...(sigstoreFiles.rekorUrl ? { rekorUrl: sigstoreFiles.rekorUrl } : {}) } },
       digest,
       source: deps.runUrl,
+      kind: cfg.policyKind,
+      signatureFormat: cosignMajor >= 3 ? 'bundle' : 'legacy',
+      tlog: cfg.tlog,
     });
     mkdirSync(dirname(policyPath), { recursive: true });
     writeFileSync(policyPath, yaml);
@@ -246,6 +285,7 @@ export async function buildAndSign(cfg: Config, secrets: Secrets, deps: Deps): P
     return result;
   } catch (e) {
     if (e instanceof StepFailure) result.failure = { reason: e.reason, message: e.message };
+    else if (e instanceof InputError) result.failure = { reason: 'invalid-input', message: e.message };
     else if (e instanceof CosignArgError) result.failure = { reason: 'invalid-input', message: e.message };
     else throw e;
     return result;

@@ -1,9 +1,9 @@
 import * as core from '@actions/core';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { displayCommand, exec, fail, input, InputError, log, maskSecret, md, oneLine, printUntrusted, run, runnerContext, runUrl, setOutputs, writeSummary } from '@hallmark/kit';
 import { CosignArgError, GITHUB_ISSUER, keyFromInput, repoName } from '@hallmark/oci';
-import { BUILDERS, checkInputs, SIGN_MODES } from './config.js';
+import { BUILDERS, checkInputs, checkSigstoreFiles, POLICY_KIND_VALUES, SIGN_MODES } from './config.js';
 import { buildAndSign, type Result } from './flow.js';
 import { summary } from './summary.js';
 
@@ -39,8 +39,12 @@ await run('build-sign', async () => {
       issuer: input.string('issuer', { default: GITHUB_ISSUER }),
       policy: input.string('policy', { default: 'hallmark-policy.yaml' }),
       allowLatest: input.boolean('allow-latest', false),
+      tlog: input.boolean('tlog', true),
+      signingConfig: input.string('signing-config'),
+      trustedRoot: input.string('trusted-root'),
+      policyKind: input.oneOf('policy-kind', POLICY_KIND_VALUES, { default: 'cluster-policy' }),
     },
-    { sha: ctx.sha },
+    { sha: ctx.sha, workspace: ctx.workspace },
   );
   for (const w of cfg.warnings) log.warning(w);
   if (cfg.sign === 'key') {
@@ -49,6 +53,9 @@ await run('build-sign', async () => {
     } catch (e) {
       throw new InputError('cosign-key', e instanceof CosignArgError ? e.message : 'is not usable');
     }
+  }
+  if (cfg.sign !== 'none') {
+    checkSigstoreFiles(cfg, (p) => (existsSync(p) && statSync(p).isFile() ? readFileSync(p, 'utf8') : undefined), (p) => oneLine(p, 200));
   }
   if (!cfg.digest) {
     const contextDir = isAbsolute(cfg.context) ? cfg.context : resolve(ctx.workspace, cfg.context);
@@ -93,6 +100,7 @@ await run('build-sign', async () => {
     signed: result.signed && result.verify === 'passed',
     identity: result.identity ?? '',
     policy: result.policy ?? '',
+    'cosign-version': result.cosignVersion ?? '',
   });
   writeSummary(summary(cfg, result));
   if (result.failure) fail('build-sign', result.failure.reason, result.failure.message);

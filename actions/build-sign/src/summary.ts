@@ -11,17 +11,18 @@ export function summary(cfg: Config, r: Result): string {
     ['Digest', r.digest ? md.code(r.digest) : '—'],
     ['Tags', r.tags.length ? r.tags.map((t) => md.code(t)).join('<br>') : cfg.digest ? '— (existing image signed by digest)' : '—'],
     ['Builder', cfg.digest ? '— (build skipped)' : md.text(cfg.builder)],
-    ['Signing', md.text(cfg.sign)],
+    ['Signing', md.text(cfg.sign) + (r.cosignVersion ? ` (cosign ${md.code(r.cosignVersion)}${cfg.tlog ? '' : ', no transparency log'})` : '')],
     ['Signer identity', r.identity ? md.code(r.identity) + (r.issuer ? ` (issuer ${md.code(r.issuer)})` : '') : '—'],
-    ['Verify', r.verify === 'passed' ? `✅ passed (${r.verifiedSignatures ?? 0} signature(s) over the built digest)` : r.verify === 'failed' ? '❌ failed' : '— not run'],
+    ['Verify', r.verify === 'passed' ? `✅ passed (${r.verifiedSignatures ?? 0} signature(s) over the built digest${r.verifiedAttestations ? `; ${r.verifiedAttestations} attestation(s) also verified, not counted` : ''})` : r.verify === 'failed' ? '❌ failed' : '— not run'],
     ['Policy', r.policy ? md.code(r.policy) : '— not written'],
   ];
   let out = `### build-sign: ${md.text(repoName(cfg.image))}\n\n${status}\n\n${md.table(['', ''], rows.map(([k, v]) => [`**${k}**`, v as string]))}\n`;
   if (r.failure) out += `\n**Why:** ${md.text(r.failure.message)}\n`;
   if (r.verify === 'passed' && r.imageRef && r.identity) {
+    const extra = `${cfg.tlog ? '' : ' --insecure-ignore-tlog=true'}${cfg.trustedRoot ? ' --trusted-root trusted_root.json' : ''}`;
     const cmd = cfg.sign === 'keyless'
-      ? `cosign verify --certificate-identity ${r.identity} --certificate-oidc-issuer ${r.issuer ?? cfg.issuer} ${r.imageRef}`
-      : `cosign verify --key cosign.pub ${r.imageRef}`;
+      ? `cosign verify --certificate-identity ${r.identity} --certificate-oidc-issuer ${r.issuer ?? cfg.issuer}${extra} ${r.imageRef}`
+      : `cosign verify --key cosign.pub${extra} ${r.imageRef}`;
     out += `\n**Verify it yourself:** ${md.code(cmd)}\n`;
   }
   return out;

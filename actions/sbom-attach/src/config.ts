@@ -3,7 +3,7 @@
  * or a request is sent is decided here.
  */
 import { InputError } from '@hallmark/kit';
-import { isDigest, parseImageRef, RefError, type ImageRef } from '@hallmark/oci';
+import { checkSigstoreOptions, CosignArgError, isDigest, parseImageRef, RefError, type ImageRef } from '@hallmark/oci';
 
 export type Format = 'spdx-json' | 'cyclonedx-json';
 export const FORMATS: readonly Format[] = ['spdx-json', 'cyclonedx-json'];
@@ -38,6 +38,22 @@ export interface RawInputs {
   registryPasswordGiven: boolean;
   registryInsecure: boolean;
   outputDir: string;
+  /** Record attestations and sign-blob signatures in the transparency log (Rekor). false: key mode only. */
+  tlog: boolean;
+  /** A Sigstore SigningConfig file (as given, relative to the workspace or absolute), or ''. */
+  signingConfig: string;
+  /** A Sigstore TrustedRoot file (as given), or ''. */
+  trustedRoot: string;
+}
+
+/**
+ * cosign 3's private-Sigstore / air-gapped knobs as the user gave them. The paths are resolved to
+ * absolute ones (and checked to exist) by main.ts before they reach cosign (`SigstoreOptions`).
+ */
+export interface SigstoreInputs {
+  tlog: boolean;
+  signingConfig?: string;
+  trustedRoot?: string;
 }
 
 export interface Config {
@@ -58,6 +74,8 @@ export interface Config {
   login?: { username: string };
   registryInsecure: boolean;
   outputDir: string;
+  /** tlog / signing-config / trusted-root, applied alike to `cosign attest` and `cosign sign-blob`. */
+  sigstore: SigstoreInputs;
   /** Things worth telling the user that do not stop the step. */
   notes: string[];
 }
@@ -140,6 +158,22 @@ export function checkInputs(raw: RawInputs, ctx: { sha: string; repository: stri
   }
   if (/\0/.test(raw.outputDir)) throw new InputError('output-dir', 'must be a directory path');
 
+  // ---- tlog / signing-config / trusted-root: the same meaning as build-sign's ----
+  for (const [name, v] of [['signing-config', raw.signingConfig], ['trusted-root', raw.trustedRoot]] as const) {
+    if (v && /[\0\r\n]/.test(v)) throw new InputError(name, 'must be one file path (a Sigstore JSON file in the workspace)');
+  }
+  const effectiveSigning: Config['signing'] = attach === 'attest' || raw.signBlob ? signing : 'none';
+  if (effectiveSigning !== 'none') {
+    try {
+      checkSigstoreOptions(effectiveSigning, { tlog: raw.tlog });
+    } catch (e) {
+      if (e instanceof CosignArgError) throw new InputError('tlog', `must stay true for keyless signing (no cosign-key): ${e.message}. Give cosign-key to sign without the log`);
+      throw e;
+    }
+  } else if (!raw.tlog || raw.signingConfig || raw.trustedRoot) {
+    notes.push("tlog, signing-config and trusted-root only apply when cosign signs (attach: attest, or sign-blob: true); nothing is signed here, so they are not used");
+  }
+
   return {
     image,
     path: image ? undefined : raw.path,
@@ -150,11 +184,12 @@ export function checkInputs(raw: RawInputs, ctx: { sha: string; repository: stri
     upload: raw.upload,
     retentionDays: raw.retentionDays,
     attach,
-    signing: attach === 'attest' || raw.signBlob ? signing : 'none',
+    signing: effectiveSigning,
     signBlob: raw.signBlob,
     login: raw.registryUsername ? { username: raw.registryUsername } : undefined,
     registryInsecure: raw.registryInsecure,
     outputDir: raw.outputDir,
+    sigstore: { tlog: raw.tlog, signingConfig: raw.signingConfig || undefined, trustedRoot: raw.trustedRoot || undefined },
     notes,
   };
 }

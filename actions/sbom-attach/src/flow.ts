@@ -6,7 +6,7 @@
 import { outputTail, toolMissing, UserError } from '@hallmark/kit';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { attestArgs, digestRef, keyFromInput, RegistryClient, RegistryError, signBlobArgs, CosignArgError, type KeyRef, type Transport } from '@hallmark/oci';
+import { attestArgs, digestRef, keyFromInput, parseCosignVersion, RegistryClient, RegistryError, signBlobArgs, CosignArgError, type KeyRef, type SigstoreOptions, type Transport } from '@hallmark/oci';
 import { SUFFIX, type Config, type FailureReason, type Format } from './config.js';
 import { ATTEST_TYPE, MEDIA_TYPE, plan } from './generate.js';
 import { checkSubject, expectedKind, parseSbom, SbomError, type SbomInfo } from './sbom.js';
@@ -64,8 +64,10 @@ export interface Result {
   packages?: number;
   artifact?: { name: string; id?: number; size?: number };
   attached: Config['attach'];
-  /** References written to the registry: attestation tags or referrer manifests. */
+  /** References written to the registry: referrer manifests (`repo@sha256:…`) or, with cosign 2, the `.att` tag. */
   attachments: string[];
+  /** The cosign version that signed (`v3.1.2`), when cosign ran. */
+  cosignVersion?: string;
   attachVia?: 'api' | 'tag';
   failure?: { reason: FailureReason; message: string };
 }
@@ -104,6 +106,30 @@ function runnerCredentials(deps: Deps, host: string): { username: string; passwo
   } catch {
     return undefined;
   }
+}
+
+/** cosign 3 stores each attestation as a Sigstore bundle in an OCI referrer manifest of this artifactType. */
+export const BUNDLE_ARTIFACT_TYPE = 'application/vnd.dev.sigstore.bundle.v0.3+json';
+
+/** Lists the Sigstore bundle referrers of the image (cosign 3 attestations); undefined when the registry cannot be read. */
+function bundleLister(cfg: Config, secrets: Secrets, deps: Deps): { list(): Promise<string[] | undefined>; via(): 'api' | 'tag' | undefined } {
+  const img = cfg.image as NonNullable<Config['image']>;
+  const credentials = cfg.login ? { username: cfg.login.username, password: secrets.registryPassword } : runnerCredentials(deps, img.registry);
+  const client = new RegistryClient({ host: img.registry, transport: deps.transport, insecure: cfg.registryInsecure, credentials });
+  let via: 'api' | 'tag' | undefined;
+  return {
+    via: () => via,
+    async list() {
+      try {
+        const r = await client.referrers(img.repository, img.digest, BUNDLE_ARTIFACT_TYPE);
+        via = r.via;
+        return r.manifests.map((m) => m.digest);
+      } catch (e) {
+        deps.warn(`could not list the attestations of ${digestRef(img, img.digest)}: ${deps.oneLine((e as Error).message ?? String(e), 300)}`);
+        return undefined;
+      }
+    },
+  };
 }
 
 export async function generateAndAttach(cfg: Config, secrets: Secrets, deps: Deps): Promise<Result> {
@@ -157,6 +183,9 @@ export async function generateAndAttach(cfg: Config, secrets: Secrets, deps: Dep
         if (problem) throw new StepFailure('bad-sbom', `the ${f} SBOM does not describe the image: ${deps.oneLine(problem, 400)}`);
       }
       fr.info = info;
+      if (cfg.image && info.measured.length && !info.measured.includes(cfg.image.digest)) {
+        deps.info(`${f}: ${cfg.generator} read manifest ${info.measured.join(', ')} for ${cfg.image.digest} (one platform image of a multi-platform index).`);
+      }
       deps.info(`${f}: ${info.spec}, ${info.packages} package(s), written by ${info.generator ? `${info.generator.name} ${info.generator.version}` : 'an unnamed tool'}.`);
     }
     result.packages = result.files[0]?.info?.packages;
@@ -171,13 +200,28 @@ export async function generateAndAttach(cfg: Config, secrets: Secrets, deps: Dep
       }
     }
     const cosignEnv = { ...toolEnv, ...(key?.env ?? {}) };
+    const sigstore: SigstoreOptions = { tlog: cfg.sigstore.tlog, signingConfig: cfg.sigstore.signingConfig, trustedRoot: cfg.sigstore.trustedRoot };
+    // Which cosign: 3 stores attestations as Sigstore bundles in OCI referrers, 2 under the `.att` tag; flags differ too.
+    let cosignMajor = 3;
+    if (cfg.signing !== 'none') {
+      const v = await deps.exec('cosign', ['version', '--json'], { env: toolEnv, timeoutMs: 60_000 });
+      requireFound('cosign', v, cfg.signBlob ? 'sign-failed' : 'attach-failed');
+      const parsed = v.exitCode === 0 ? parseCosignVersion(v.stdout) : undefined;
+      if (parsed) {
+        cosignMajor = parsed.major;
+        result.cosignVersion = parsed.raw;
+        deps.info(`cosign ${parsed.raw}${sigstore.tlog ? '' : ', transparency log off (tlog: false)'}`);
+      } else deps.warn(`could not read the cosign version (\`cosign version --json\`): assuming cosign 3`);
+    }
 
     // ---- sign-blob: a Sigstore bundle next to each SBOM ----
     if (cfg.signBlob) {
       for (const fr of result.files) {
         const bundle = `${fr.path}.sigstore.json`;
         rmSync(bundle, { force: true });
-        const r = await deps.exec('cosign', signBlobArgs(fr.path, { bundle, key, newBundleFormat: true }), { env: cosignEnv, timeoutMs: deps.cosignTimeoutMs ?? 300_000 });
+        // cosign 3 writes a Sigstore bundle by default (`--new-bundle-format` is deprecated there); cosign 2 needs the flag.
+        const args = signBlobArgs(fr.path, { bundle, key, sigstore, version: { major: cosignMajor } });
+        const r = await deps.exec('cosign', args, { env: cosignEnv, timeoutMs: deps.cosignTimeoutMs ?? 300_000 });
         requireFound('cosign', r, 'sign-failed');
         if (r.exitCode !== 0 || !existsSync(bundle)) throw new StepFailure('sign-failed', `cosign sign-blob failed for ${fr.path}: ${tail(deps, r)}`);
         fr.bundle = bundle;
@@ -201,9 +245,15 @@ export async function generateAndAttach(cfg: Config, secrets: Secrets, deps: Dep
 
     // ---- attach to the image, by digest ----
     if (cfg.image && cfg.attach === 'attest') {
-      const ref = digestRef(cfg.image, cfg.image.digest);
+      const img = cfg.image;
+      const ref = digestRef(img, img.digest);
+      // cosign 3 pushes each attestation as a referrer (a Sigstore bundle; on registries without the
+      // referrers API it is listed in the `sha256-<hex>` tag's index): read the list before and after
+      // to name what was written.
+      const listing = cosignMajor >= 3 ? bundleLister(cfg, secrets, deps) : undefined;
+      const before = listing ? await listing.list() : undefined;
       for (const fr of result.files) {
-        const args = attestArgs(ref, { predicate: fr.path, type: ATTEST_TYPE[fr.format], key, allowHttp: cfg.registryInsecure });
+        const args = attestArgs(ref, { predicate: fr.path, type: ATTEST_TYPE[fr.format], key, allowHttp: cfg.registryInsecure, sigstore, version: { major: cosignMajor } });
         deps.info(`Attesting ${fr.format} to ${ref}`);
         const r = await deps.exec('cosign', args, { env: cosignEnv, timeoutMs: deps.cosignTimeoutMs ?? 300_000 });
         if (r.stderr) deps.printUntrusted(r.stderr);
@@ -211,7 +261,15 @@ export async function generateAndAttach(cfg: Config, secrets: Secrets, deps: Dep
         if (r.exitCode !== 0) throw new StepFailure('attach-failed', `cosign attest (${ATTEST_TYPE[fr.format]}) failed for ${ref}: ${tail(deps, r)}`);
       }
       result.attached = 'attest';
-      result.attachments.push(`${cfg.image.registry}/${cfg.image.repository}:${cfg.image.digest.replace(':', '-')}.att`);
+      if (!listing) result.attachments.push(`${img.registry}/${img.repository}:${img.digest.replace(':', '-')}.att`);
+      else {
+        const after = await listing.list();
+        if (before && after) {
+          const added = after.filter((d) => !before.includes(d));
+          result.attachments.push(...added.map((d) => `${img.registry}/${img.repository}@${d}`));
+          deps.info(`cosign stored ${added.length} attestation bundle(s) as referrers of ${ref}${listing.via() === 'tag' ? ` (no referrers API: listed in the ${img.digest.replace(':', '-')} tag)` : ''}.`);
+        }
+      }
     } else if (cfg.image && cfg.attach === 'referrer') {
       const img = cfg.image;
       const credentials = cfg.login ? { username: cfg.login.username, password: secrets.registryPassword } : runnerCredentials(deps, img.registry);

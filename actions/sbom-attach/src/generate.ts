@@ -28,9 +28,11 @@ export function plan(cfg: Config, files: Record<Format, string>, source: { path?
       writes[f] = files[f];
       outs.push('-o', `${f}=${files[f]}`);
     }
-    const env: Record<string, string> = { SYFT_CHECK_FOR_APP_UPDATE: 'false' };
+    // No `--quiet`: real syft 1.51 then prints nothing at all, not even why it failed (exit 1 alone).
+    // Without a terminal it prints only warnings and errors; NO_COLOR keeps them free of ANSI codes.
+    const env: Record<string, string> = { SYFT_CHECK_FOR_APP_UPDATE: 'false', NO_COLOR: '1' };
     if (cfg.registryInsecure) env.SYFT_REGISTRY_INSECURE_USE_HTTP = 'true';
-    return [{ tool: 'syft', args: ['scan', src, ...outs, '--quiet', ...(ref ? [] : ['--source-name', cfg.service])], writes, env }];
+    return [{ tool: 'syft', args: ['scan', src, ...outs, ...(ref ? [] : ['--source-name', cfg.service])], writes, env }];
   }
   return cfg.formats.map((f) => ({
     tool: 'trivy' as const,

@@ -1,7 +1,7 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { displayCommand, exec, fail, http, input, InputError, log, maskSecret, md, oneLine, printUntrusted, run, runnerContext, setOutputs, writeSummary } from '@hallmark/kit';
-import { CosignArgError, digestRef, keyFromInput, type Transport } from '@hallmark/oci';
+import { checkSigstoreInputs, CosignArgError, digestRef, keyFromInput, SigstoreInputError, type Transport } from '@hallmark/oci';
 import { ATTACH_INPUTS, checkInputs, GENERATORS } from './config.js';
 import { generateAndAttach, type Result } from './flow.js';
 import { summary } from './summary.js';
@@ -33,6 +33,9 @@ await run('sbom-attach', async () => {
       registryPasswordGiven: registryPassword !== '',
       registryInsecure: input.boolean('registry-insecure', false),
       outputDir: input.string('output-dir'),
+      tlog: input.boolean('tlog', true),
+      signingConfig: input.string('signing-config'),
+      trustedRoot: input.string('trusted-root'),
     },
     { sha: ctx.sha, repository: ctx.repository },
   );
@@ -41,6 +44,19 @@ await run('sbom-attach', async () => {
       keyFromInput(cosignKey, cosignPassword, (n) => process.env[n]);
     } catch (e) {
       throw new InputError('cosign-key', e instanceof CosignArgError ? e.message : 'is not usable');
+    }
+  }
+  // signing-config / trusted-root: files in the workspace (or absolute), handed to cosign by absolute
+  // path and checked by the one rule in @hallmark/oci (checkSigstoreInputs), as build-sign does.
+  if (cfg.signing !== 'none') {
+    const abs = (given: string | undefined) => (given ? (isAbsolute(given) ? given : resolve(ctx.workspace, given)) : undefined);
+    cfg.sigstore.signingConfig = abs(cfg.sigstore.signingConfig);
+    cfg.sigstore.trustedRoot = abs(cfg.sigstore.trustedRoot);
+    try {
+      checkSigstoreInputs(cfg.signing, cfg.sigstore, (p) => (existsSync(p) && statSync(p).isFile() ? readFileSync(p, 'utf8') : undefined), (p) => oneLine(p, 200));
+    } catch (e) {
+      if (e instanceof SigstoreInputError) throw new InputError(e.input, e.message);
+      throw e;
     }
   }
   let scanPath: string | undefined;

@@ -14,8 +14,16 @@ export interface SbomInfo {
   /** Licence → number of packages carrying it (NOASSERTION/NONE/absent are `unknown`). */
   licenses: Record<string, number>;
   generator?: { name: string; version: string };
-  /** Manifest digests the described root names (image SBOMs). */
+  /**
+   * Manifest digests the described root names (image SBOMs). syft (v1.51.0) copies the digest of
+   * the reference it was given into the root's version (SPDX `versionInfo`, CycloneDX
+   * `metadata.component.version`: stereoscopesource/image_source.go Describe), and in SPDX also
+   * writes the manifest digest it really fetched as the root's SHA256 checksum and in its
+   * `pkg:oci/…@sha256%3A…` purl (spdxhelpers/to_format_model.go toRootPackage).
+   */
   subjects: string[];
+  /** The digests the generator says it fetched (SPDX root checksum and purl); differs from the asked digest for a multi-platform index. */
+  measured: string[];
   /** The root's name as written (image reference or directory). */
   rootName?: string;
 }
@@ -74,6 +82,7 @@ function parseSpdx(doc: Obj): SbomInfo {
   const licenses: Record<string, number> = {};
   let count = 0;
   const subjects: string[] = [];
+  const measured: string[] = [];
   let rootName: string | undefined;
   for (const p of packages) {
     const id = str(p.SPDXID);
@@ -82,26 +91,37 @@ function parseSpdx(doc: Obj): SbomInfo {
       const refs = Array.isArray(p.externalRefs) ? p.externalRefs.filter(isObj).filter((r) => r.referenceType === 'purl').map((r) => str(r.referenceLocator)) : [];
       const attributions = Array.isArray(p.attributionTexts) ? p.attributionTexts.filter((t): t is string => typeof t === 'string' && /^RepoDigest:/i.test(t)) : [];
       const sums = Array.isArray(p.checksums) ? p.checksums.filter(isObj).filter((c) => c.algorithm === 'SHA256' && typeof c.checksumValue === 'string').map((c) => `sha256:${String(c.checksumValue).toLowerCase()}`) : [];
+      // Only an image root names an image digest: syft 1.51 writes a file source's own sha256 as its
+      // versionInfo (`SPDXRef-DocumentRoot-File-…`, purpose FILE), which is no manifest digest.
+      const purpose = str(p.primaryPackagePurpose);
+      if (purpose && purpose !== 'CONTAINER') continue;
       subjects.push(...refDigests([str(p.name), str(p.versionInfo), ...refs, ...attributions.map((a) => a.replace(/^RepoDigest:\s*/i, ''))]));
-      if (str(p.primaryPackagePurpose) === 'CONTAINER') subjects.push(...sums.filter((s) => /^sha256:[a-f0-9]{64}$/.test(s)));
+      if (str(p.primaryPackagePurpose) === 'CONTAINER') {
+        const fetched = [...sums.filter((s) => /^sha256:[a-f0-9]{64}$/.test(s)), ...refDigests(refs.filter((r) => r?.startsWith('pkg:oci/')))];
+        subjects.push(...fetched);
+        measured.push(...fetched);
+      }
       continue;
     }
     if (str(p.primaryPackagePurpose) === 'OPERATING-SYSTEM') continue;
     // trivy's per-target grouping entries (a lock file) say `Class: lang-pkgs`: not packages.
     if (Array.isArray(p.attributionTexts) && p.attributionTexts.some((t) => typeof t === 'string' && /^Class:/.test(t))) continue;
+    // Older trivy writes the same grouping as a versionless `SPDXRef-Application-…` (e.g. `node-pkg`).
+    if (str(p.primaryPackagePurpose) === 'APPLICATION' && /^SPDXRef-Application-/.test(id ?? '') && !p.versionInfo) continue;
     count++;
     tally(licenses, [str(p.licenseConcluded), str(p.licenseDeclared)].filter((l): l is string => !!l && !unknownLicence(l)).slice(0, 1));
   }
   const creators = isObj(doc.creationInfo) && Array.isArray(doc.creationInfo.creators) ? doc.creationInfo.creators.filter((c): c is string => typeof c === 'string') : [];
   let generator: SbomInfo['generator'];
   for (const c of creators) {
-    const m = /^Tool:\s*([A-Za-z0-9_.]+)-(\S+)\s*$/.exec(c);
+    // `Tool: syft-1.51.0`; a syft built with plain `go install` says `Tool: syft-[not provided]`.
+    const m = /^Tool:\s*([A-Za-z0-9_.]+)-(\S.*?)\s*$/.exec(c);
     if (m) {
       generator = { name: m[1] as string, version: m[2] as string };
       if (/^(syft|trivy)$/i.test(m[1] as string)) break;
     }
   }
-  return { kind: 'spdx', spec, packages: count, licenses, generator, subjects: [...new Set(subjects)], rootName };
+  return { kind: 'spdx', spec, packages: count, licenses, generator, subjects: [...new Set(subjects)], measured: [...new Set(measured)], rootName };
 }
 
 function flattenComponents(list: unknown, out: Obj[] = []): Obj[] {
@@ -125,6 +145,9 @@ function parseCycloneDx(doc: Obj): SbomInfo {
   for (const c of flattenComponents(doc.components)) {
     if (rootRef && c['bom-ref'] === rootRef) continue;
     if (c.type === 'operating-system') continue;
+    // syft lists every file it read as a `type: file` component (cyclonedxhelpers ToFormatModel,
+    // syft v1.51.0 syft/format/common/cyclonedxhelpers/to_format_model.go): files, not packages.
+    if (c.type === 'file') continue;
     // trivy's per-target grouping entries (a lock file, an OS package DB) carry its Class property: not packages.
     if (Array.isArray(c.properties) && c.properties.some((p) => isObj(p) && p.name === 'aquasecurity:trivy:Class')) continue;
     count++;
@@ -144,11 +167,12 @@ function parseCycloneDx(doc: Obj): SbomInfo {
   const t = toolList.find((x) => /^(syft|trivy)$/i.test(String(x.name))) ?? toolList[0];
   if (t && typeof t.name === 'string') generator = { name: t.name, version: str(t.version) ?? 'unknown' };
   const subjects: string[] = [];
-  if (root) {
+  // Only a container root names an image digest (a syft file/directory source is `type: file`).
+  if (root && (root.type === undefined || root.type === 'container')) {
     const props = Array.isArray(root.properties) ? root.properties.filter(isObj).filter((p) => /RepoDigest$/i.test(String(p.name))).map((p) => str(p.value)) : [];
     subjects.push(...refDigests([str(root.name), str(root.version), str(root.purl), str(root['bom-ref']), ...props]));
   }
-  return { kind: 'cyclonedx', spec: `CycloneDX ${specVersion}`, packages: count, licenses, generator, subjects: [...new Set(subjects)], rootName: root ? str(root.name) : undefined };
+  return { kind: 'cyclonedx', spec: `CycloneDX ${specVersion}`, packages: count, licenses, generator, subjects: [...new Set(subjects)], measured: [], rootName: root ? str(root.name) : undefined };
 }
 
 /** Parses SBOM text; throws SbomError saying what is wrong. */

@@ -59,8 +59,17 @@ export interface PlanResult {
 
 export const sha256 = (b: Buffer | string): string => createHash('sha256').update(b).digest('hex');
 
+// Terraform's and OpenTofu's own diagnostics (the same wording in both): the lock error is
+// clistate/state.go ("Error acquiring the state lock"); the saved-plan checks are in
+// backend/local/backend_local.go (hashicorp/terraform v1.11.4, opentofu/opentofu v1.12.6).
 const LOCKED = /Error acquiring the state lock|Error locking state/;
 const STALE = /Saved plan is stale|plan file can no longer be applied/;
+const OTHER_LINEAGE = /Saved plan does not match the given state/;
+const LOCKS_DIFFER = /Inconsistent dependency lock file/;
+// internal/plans/planfile/tfplan.go and reader.go: a plan file is readable only by the version that wrote it.
+const OTHER_VERSION = /plan files? (?:was created by .* but this is .*|cannot be (?:transferred|shared) between different)/;
+/** The first line of `terraform version` / `tofu version` (also for an OpenTofu exposed as `terraform`). */
+const VERSION_LINE = /^(Terraform|OpenTofu) v(\d+\.\d+\.\d+\S*)/m;
 
 function stage(tempDir: string, prefix: string): string {
   const d = join(tempDir, `${prefix}-${randomBytes(6).toString('hex')}`);
@@ -69,10 +78,38 @@ function stage(tempDir: string, prefix: string): string {
 }
 
 function toolFailure(what: string, r: ToolResult, fallback: string): Failure {
-  const text = `${r.stderr}\n${r.stdout}`;
+  const text = `${r.stderr}\n${r.stdout}`.replace(/\s+/g, ' ');
   if (LOCKED.test(text)) return { reason: 'state-locked', message: `${what}: the state is locked by another operation (Error acquiring the state lock); see the log for the lock holder` };
   if (r.exitCode === 127) return { reason: fallback, message: `${what}: terraform could not be started (is it on PATH? run setup-tools with \`tools: terraform\` first)` };
   return { reason: fallback, message: `${what} failed with exit code ${r.exitCode} (see the log)` };
+}
+
+/** terraform's refusals of a saved plan, by its own diagnostics (a held lock is left to toolFailure). */
+const REFUSALS: [RegExp, Failure][] = [
+  [STALE, { reason: 'plan-stale', message: 'terraform refused the plan: the state changed after it was made (Saved plan is stale); run the plan job again and approve the new plan' }],
+  [OTHER_LINEAGE, { reason: 'plan-stale', message: 'terraform refused the plan: it was made against another state (Saved plan does not match the given state: a different lineage); run the plan job again and approve the new plan' }],
+  [OTHER_VERSION, { reason: 'apply-failed', message: 'terraform refused the plan: it was made by another Terraform/OpenTofu version, and plan files cannot move between versions; install the same version in the plan and apply jobs (setup-tools with a pinned version) and plan again' }],
+  [LOCKS_DIFFER, { reason: 'apply-failed', message: 'terraform refused the plan: the provider selections differ from the ones it was made with (Inconsistent dependency lock file); run the plan job again' }],
+];
+
+export function applyRefusal(raw: string): Failure | undefined {
+  // Without a terminal terraform wraps diagnostics at 78 columns: match over one line.
+  const text = raw.replace(/\s+/g, ' ');
+  if (LOCKED.test(text)) return undefined;
+  return REFUSALS.find(([re]) => re.test(text))?.[1];
+}
+
+/** Which CLI `terraform` is: Terraform or OpenTofu (whose plan JSON also says `terraform_version`). */
+export function parseVersion(text: string): { tool: 'terraform' | 'opentofu'; version: string } | undefined {
+  const m = VERSION_LINE.exec(text);
+  return m ? { tool: m[1] === 'OpenTofu' ? 'opentofu' : 'terraform', version: m[2] as string } : undefined;
+}
+
+async function identify(cfg: { workingDir: string; terraform: string }, deps: Deps): Promise<{ tool: 'terraform' | 'opentofu'; version: string } | undefined> {
+  const r = await deps.exec(cfg.terraform, ['version'], { cwd: cfg.workingDir });
+  const v = r.exitCode === 0 ? parseVersion(r.stdout) : undefined;
+  if (v) deps.info(`terraform is ${v.tool === 'opentofu' ? 'OpenTofu' : 'Terraform'} ${v.version}`);
+  return v;
 }
 
 async function init(cfg: { workingDir: string; backendConfig: string[]; lockTimeoutMs: number; terraform: string }, deps: Deps): Promise<Failure | undefined> {
@@ -111,6 +148,9 @@ export async function planFlow(cfg: PlanConfig, deps: Deps): Promise<PlanResult>
   }
 
   const source = 'terraform plan';
+  const cli = await identify(cfg, deps);
+  const lockFile = join(cfg.workingDir, '.terraform.lock.hcl');
+  const lockCommitted = existsSync(lockFile);
   const initFailure = await init(cfg, deps);
   if (initFailure) return { planSha256: '', artifactName: '', source, failure: initFailure };
 
@@ -134,6 +174,11 @@ export async function planFlow(cfg: PlanConfig, deps: Deps): Promise<PlanResult>
   for (const s of parsed ? sensitiveStrings(parsed) : []) deps.mask(s);
   deps.printUntrusted(plan.stdout + plan.stderr);
   if (failure) return { planSha256: '', artifactName: '', source, failure };
+  if (summary && cli) {
+    // The plan JSON of OpenTofu says `terraform_version` too: name the CLI that really ran.
+    summary.tool = cli.tool;
+    summary.terraformVersion = cli.version;
+  }
   for (const w of summary?.warnings ?? []) deps.warn(w);
   if (summary && (plan.exitCode === 2) !== summary.hasChanges) {
     deps.warn(`terraform plan -detailed-exitcode said ${plan.exitCode === 2 ? 'changes' : 'no changes'}, the plan JSON says ${summary.hasChanges ? 'changes' : 'no changes'}; the JSON is what is reported`);
@@ -145,11 +190,14 @@ export async function planFlow(cfg: PlanConfig, deps: Deps): Promise<PlanResult>
   const planBytes = readFileSync(planFile);
   writeFileSync(join(dir, 'tfplan.json'), show.stdout);
   const files = [planFile, join(dir, 'tfplan.json')];
-  const lockFile = join(cfg.workingDir, '.terraform.lock.hcl');
+  // init writes .terraform.lock.hcl whenever the configuration needs a provider from a registry;
+  // the saved plan records the same selections and apply refuses a working directory whose lock
+  // file differs ("Inconsistent dependency lock file"), so the file travels with the plan.
   if (existsSync(lockFile)) {
     copyFileSync(lockFile, join(dir, '.terraform.lock.hcl'));
     files.push(join(dir, '.terraform.lock.hcl'));
-  } else deps.warn('no .terraform.lock.hcl in the working directory: apply will select provider versions again (commit the lock file)');
+    if (!lockCommitted) deps.warn('.terraform.lock.hcl is not in the checkout: terraform init selected provider versions just now (they travel with this plan to apply; commit the lock file to review them)');
+  } else deps.info('no .terraform.lock.hcl after terraform init: the configuration uses no providers that need one');
   try {
     const up = await deps.upload(cfg.artifactName, files, dir);
     deps.info(`uploaded artifact ${cfg.artifactName} (${files.length} files${up.size !== undefined ? `, ${up.size} bytes` : ''})${up.replaced ? '; it replaced an earlier artifact of that name (an approval of the earlier plan no longer matches)' : ''}`);
@@ -238,9 +286,7 @@ export async function applyFlow(cfg: ApplyConfig, deps: Deps): Promise<ApplyResu
   deps.printUntrusted(apply.stdout + apply.stderr);
   if (apply.exitCode !== 0) {
     const text = `${apply.stderr}\n${apply.stdout}`;
-    res.failure = STALE.test(text)
-      ? { reason: 'plan-stale', message: 'terraform refused the plan: the state changed after it was made (Saved plan is stale); run the plan job again and approve the new plan' }
-      : toolFailure('terraform apply', apply, 'apply-failed');
+    res.failure = applyRefusal(text) ?? toolFailure('terraform apply', apply, 'apply-failed');
     return res;
   }
   res.applied = true;

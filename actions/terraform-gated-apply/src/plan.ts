@@ -64,7 +64,7 @@ export interface OutputChange {
 export interface PlanSummary {
   formatVersion: string;
   terraformVersion?: string;
-  /** `opentofu` when the JSON says so (no terraform_version, registry.opentofu.org providers), else `terraform`. */
+  /** `opentofu` when `terraform version` says so, or (plan-json) when its providers come from registry.opentofu.org; else `terraform`. */
   tool: 'terraform' | 'opentofu';
   counts: Counts;
   hasChanges: boolean;
@@ -247,9 +247,13 @@ export function attributeChanges(change: Record<string, unknown>, replacePaths: 
   return out;
 }
 
+/**
+ * A best guess from the JSON alone: OpenTofu writes `terraform_version` too (internal/command/jsonplan/plan.go
+ * in opentofu/opentofu v1.12.6), so only its registry's provider addresses tell it apart. When
+ * terraform runs, plan mode names the CLI from `terraform version` instead.
+ */
 function detectTool(plan: Record<string, unknown>): 'terraform' | 'opentofu' {
-  if (typeof plan.terraform_version === 'string') return 'terraform';
-  const text = JSON.stringify(plan.resource_changes ?? plan.configuration ?? '');
+  const text = JSON.stringify([plan.resource_changes ?? null, plan.configuration ?? null]);
   return text.includes('registry.opentofu.org') ? 'opentofu' : 'terraform';
 }
 

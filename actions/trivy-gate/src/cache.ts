@@ -1,14 +1,22 @@
 /**
- * The vulnerability DB in the Actions cache, keyed by date: one download per day and runner OS
- * at most; an older day's DB is restored as a fallback and refreshed when Trivy says it is stale
- * (metadata.json NextUpdate in the past). Loaded with `await import()` only on the scan path.
+ * The vulnerability DB and the misconfiguration checks bundle in the Actions cache, each keyed
+ * by date: one download per day and runner OS at most. An older day's copy is restored as a
+ * fallback and refreshed when it is stale: the DB by its metadata.json NextUpdate, the checks
+ * bundle by Trivy's own rule (trivy v0.74.0 pkg/policy/policy.go NeedsUpdate: DownloadedAt within
+ * 24 hours). Loaded with `await import()` only on the scan path.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { log, oneLine } from '@hallmark/kit';
 
-export function dbKey(now: Date, os = process.env.RUNNER_OS || process.platform): string {
-  return `trivy-gate-db-${os}-${now.toISOString().slice(0, 10)}`;
+export type Cached = 'db' | 'checks';
+
+/** What each cache entry holds, relative to Trivy's cache dir. */
+const PATHS: Record<Cached, string[]> = { db: ['db', 'java-db'], checks: ['policy'] };
+const LABEL: Record<Cached, string> = { db: 'DB', checks: 'checks bundle' };
+
+export function cacheKey(what: Cached, now: Date, os = process.env.RUNNER_OS || process.platform): string {
+  return `trivy-gate-${what}-${os}-${now.toISOString().slice(0, 10)}`;
 }
 
 /** True when the DB in `cacheDir` exists and its NextUpdate is still ahead. */
@@ -22,6 +30,21 @@ export function dbFresh(cacheDir: string, now: Date): boolean {
   }
 }
 
+/** True when the checks bundle in `cacheDir` was downloaded within the last 24 hours and its content is there. */
+export function checksFresh(cacheDir: string, now: Date): boolean {
+  try {
+    const meta = JSON.parse(readFileSync(join(cacheDir, 'policy', 'metadata.json'), 'utf8')) as { DownloadedAt?: string };
+    const at = meta.DownloadedAt ? Date.parse(meta.DownloadedAt) : NaN;
+    return Number.isFinite(at) && at + 24 * 3600_000 > now.getTime() && at <= now.getTime() + 60_000 && existsSync(join(cacheDir, 'policy', 'content'));
+  } catch {
+    return false;
+  }
+}
+
+export function fresh(what: Cached, cacheDir: string, now: Date): boolean {
+  return what === 'db' ? dbFresh(cacheDir, now) : checksFresh(cacheDir, now);
+}
+
 async function cacheModule(): Promise<typeof import('@actions/cache') | undefined> {
   try {
     const cache = await import('@actions/cache');
@@ -31,30 +54,30 @@ async function cacheModule(): Promise<typeof import('@actions/cache') | undefine
   }
 }
 
-export async function restoreDb(cacheDir: string, now: Date): Promise<{ hit: boolean; fresh: boolean }> {
+export async function restore(what: Cached, cacheDir: string, now: Date): Promise<{ hit: boolean; fresh: boolean }> {
   const cache = await cacheModule();
   if (!cache) {
-    log.info('trivy-gate: the Actions cache is not available here; the DB will be downloaded');
-    return { hit: false, fresh: dbFresh(cacheDir, now) };
+    log.info(`trivy-gate: the Actions cache is not available here; the ${LABEL[what]} will be downloaded`);
+    return { hit: false, fresh: fresh(what, cacheDir, now) };
   }
   try {
-    const key = dbKey(now);
-    const hit = await cache.restoreCache([join(cacheDir, 'db'), join(cacheDir, 'java-db')], key, [dbKey(now).replace(/\d{4}-\d{2}-\d{2}$/, '')]);
-    if (hit) log.info(`trivy-gate: DB restored from the cache (${oneLine(hit)})`);
-    return { hit: Boolean(hit), fresh: dbFresh(cacheDir, now) };
+    const key = cacheKey(what, now);
+    const hit = await cache.restoreCache(PATHS[what].map((p) => join(cacheDir, p)), key, [key.replace(/\d{4}-\d{2}-\d{2}$/, '')]);
+    if (hit) log.info(`trivy-gate: ${LABEL[what]} restored from the cache (${oneLine(hit)})`);
+    return { hit: Boolean(hit), fresh: fresh(what, cacheDir, now) };
   } catch (e) {
-    log.warning(`trivy-gate: cache restore failed, downloading instead: ${oneLine(e instanceof Error ? e.message : String(e))}`);
+    log.warning(`trivy-gate: cache restore of the ${LABEL[what]} failed, downloading instead: ${oneLine(e instanceof Error ? e.message : String(e))}`);
     return { hit: false, fresh: false };
   }
 }
 
-export async function saveDb(cacheDir: string, now: Date): Promise<void> {
+export async function save(what: Cached, cacheDir: string, now: Date): Promise<void> {
   const cache = await cacheModule();
   if (!cache) return;
   try {
-    await cache.saveCache([join(cacheDir, 'db'), join(cacheDir, 'java-db')], dbKey(now));
+    await cache.saveCache(PATHS[what].map((p) => join(cacheDir, p)), cacheKey(what, now));
   } catch (e) {
     // Another job of the same day saved it first, or the cache is full: not a failure.
-    log.info(`trivy-gate: DB not saved to the cache: ${oneLine(e instanceof Error ? e.message : String(e))}`);
+    log.info(`trivy-gate: ${LABEL[what]} not saved to the cache: ${oneLine(e instanceof Error ? e.message : String(e))}`);
   }
 }

@@ -19,6 +19,10 @@ export const FAILURE_REASONS = ['invalid-input', 'gate-failed', 'scan-failed', '
 
 export const DEFAULT_DB_REPOSITORIES = ['mirror.gcr.io/aquasec/trivy-db', 'ghcr.io/aquasecurity/trivy-db', 'public.ecr.aws/aquasecurity/trivy-db'];
 export const DEFAULT_JAVA_DB_REPOSITORIES = ['mirror.gcr.io/aquasec/trivy-java-db', 'ghcr.io/aquasecurity/trivy-java-db', 'public.ecr.aws/aquasecurity/trivy-java-db'];
+/** Trivy's default (trivy v0.74.0 pkg/policy/policy.go: BundleRepository, BundleVersion 2) and the GHCR original. */
+export const DEFAULT_CHECKS_REPOSITORIES = ['mirror.gcr.io/aquasec/trivy-checks:2', 'ghcr.io/aquasecurity/trivy-checks:2'];
+/** The checks bundle's major version: the tag when a repository is given without one. */
+export const CHECKS_BUNDLE_TAG = '2';
 
 export interface RawInputs {
   scanType: ScanType;
@@ -34,9 +38,13 @@ export interface RawInputs {
   json: string;
   dbRepository: string[];
   javaDbRepository: string[];
+  checksBundleRepository: string[];
   cache: boolean;
   insecure: boolean;
   timeoutMs: number;
+  registryUsername: string;
+  /** True when `registry-password` was given (the value itself never enters the config). */
+  registryPasswordGiven: boolean;
 }
 
 export interface Config {
@@ -57,9 +65,13 @@ export interface Config {
   json: string;
   dbRepository: string[];
   javaDbRepository: string[];
+  /** With a tag (`:2` added when none was given). */
+  checksBundleRepository: string[];
   cache: boolean;
   insecure: boolean;
   timeoutMs: number;
+  /** Registry login for the image's registry only: the host key of the scoped docker config. */
+  login?: { username: string; registry: string };
   warnings: string[];
 }
 
@@ -181,8 +193,8 @@ export function checkInputs(raw: RawInputs, env: Env): Config {
     if (st === 'dir' || st === 'other') throw new InputError(name, `must be a file path (${shown(given)} is a directory)`);
   }
 
-  // database
-  for (const [name, list] of [['db-repository', raw.dbRepository], ['java-db-repository', raw.javaDbRepository]] as const) {
+  // database and checks bundle
+  for (const [name, list] of [['db-repository', raw.dbRepository], ['java-db-repository', raw.javaDbRepository], ['checks-bundle-repository', raw.checksBundleRepository]] as const) {
     for (const r of list) {
       if (/^[a-z]+:\/\//i.test(r)) throw new InputError(name, `must be a list of OCI repositories without a scheme, e.g. ghcr.io/aquasecurity/trivy-db (got ${shown(r)})`);
       if (!REPO_RE.test(r)) throw new InputError(name, `must be a list of OCI repositories such as mirror.gcr.io/aquasec/trivy-db (got ${shown(r)})`);
@@ -192,6 +204,22 @@ export function checkInputs(raw: RawInputs, env: Env): Config {
   const dbRepository = raw.dbRepository.length ? raw.dbRepository : DEFAULT_DB_REPOSITORIES;
   const javaDbRepository = raw.javaDbRepository.length ? raw.javaDbRepository : DEFAULT_JAVA_DB_REPOSITORIES;
   if (raw.insecure && !raw.dbRepository.length && scanners.includes('vuln') && scanType !== 'config') throw new InputError('insecure', "needs 'db-repository' on loopback too (the default repositories are public registries)");
+  // `--insecure` goes only to the runs that fetch from loopback, so the public default checks
+  // repositories stay usable next to a loopback image.
+  const checksBundleRepository = (raw.checksBundleRepository.length ? raw.checksBundleRepository : DEFAULT_CHECKS_REPOSITORIES).map((r) => (/:[\w][\w.-]{0,127}$/.test(r.slice(r.indexOf('/'))) ? r : `${r}:${CHECKS_BUNDLE_TAG}`));
+
+  // registry login: only for the image's registry, so only with an image scan
+  let login: Config['login'];
+  if (raw.registryUsername && !/^[^\s:]{1,256}$/.test(raw.registryUsername)) throw new InputError('registry-username', `must be one word without spaces or colons (got ${shown(raw.registryUsername)})`);
+  if (raw.registryUsername && !raw.registryPasswordGiven) throw new InputError('registry-password', "is required when 'registry-username' is set");
+  if (raw.registryPasswordGiven && !raw.registryUsername) throw new InputError('registry-username', "is required when 'registry-password' is set");
+  if (raw.registryUsername) {
+    if (report) throw new InputError('registry-username', "is only used when Trivy scans an image; with 'report' Trivy is not run");
+    if (scanType !== 'image') throw new InputError('registry-username', `is only used with scan-type image (the login is scoped to the image's registry), not ${scanType}`);
+    const registry = parseImageRef(target).registry;
+    // go-containerregistry's keychain looks Docker Hub up under its legacy key.
+    login = { username: raw.registryUsername, registry: registry === 'docker.io' || registry === 'index.docker.io' ? 'https://index.docker.io/v1/' : registry };
+  }
 
   return {
     scanType,
@@ -207,9 +235,11 @@ export function checkInputs(raw: RawInputs, env: Env): Config {
     json,
     dbRepository,
     javaDbRepository,
+    checksBundleRepository,
     cache: raw.cache,
     insecure: raw.insecure,
     timeoutMs: raw.timeoutMs,
+    login,
     warnings,
   };
 }

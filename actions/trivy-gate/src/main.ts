@@ -1,21 +1,31 @@
-import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { exec, fail, input, log, oneLine, printUntrusted, run, runnerContext, setOutputs, UserError, writeSummary } from '@hallmark/kit';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, sep } from 'node:path';
+import { exec, fail, input, log, maskSecret, oneLine, printUntrusted, run, runnerContext, setOutputs, UserError, writeSummary } from '@hallmark/kit';
 import { checkInputs, SCAN_TYPES } from './config.js';
 import { evaluate } from './gate.js';
 import { entryLabel } from './ignore.js';
 import { parseReport, ReportError, type TrivyReport } from './report.js';
 import { toSarif } from './sarif.js';
-import { runScan, ScanError, type ScanOutcome } from './scan.js';
+import { needsChecks, needsDb, runScan, ScanError, type ScanOutcome } from './scan.js';
 import { THRESHOLDS } from './severity.js';
 import { annotationText, MAX_ANNOTATIONS, summary } from './summary.js';
 
 const ACTION = 'trivy-gate';
 
+function statSafe(p: string): 'file' | 'dir' | 'other' | undefined {
+  try {
+    const s = statSync(p);
+    return s.isFile() ? 'file' : s.isDirectory() ? 'dir' : 'other';
+  } catch {
+    return undefined;
+  }
+}
+
 await run(ACTION, async () => {
   const ctx = runnerContext();
   const now = new Date();
   const scannersRaw = input.raw('scanners');
+  const registryPassword = input.secret('registry-password');
   const cfg = checkInputs(
     {
       scanType: input.oneOf('scan-type', SCAN_TYPES, { default: 'image' }),
@@ -30,21 +40,17 @@ await run(ACTION, async () => {
       json: input.string('json', { default: 'trivy-results.json' }),
       dbRepository: input.list('db-repository'),
       javaDbRepository: input.list('java-db-repository'),
+      checksBundleRepository: input.list('checks-bundle-repository'),
       cache: input.boolean('cache', true),
       insecure: input.boolean('insecure', false),
       timeoutMs: input.duration('timeout', { default: '15m', min: 10_000, max: 6 * 3600_000 }),
+      registryUsername: input.string('registry-username'),
+      registryPasswordGiven: registryPassword !== '',
     },
     {
       workspace: ctx.workspace,
       now,
-      stat: (p) => {
-        try {
-          const s = statSync(p);
-          return s.isFile() ? 'file' : s.isDirectory() ? 'dir' : 'other';
-        } catch {
-          return undefined;
-        }
-      },
+      stat: statSafe,
       readText: (p) => readFileSync(p, 'utf8'),
     },
   );
@@ -63,31 +69,68 @@ await run(ACTION, async () => {
     mkdirSync(cacheDir, { recursive: true });
     const emptyIgnore = join(work, 'empty.trivyignore');
     writeFileSync(emptyIgnore, '');
+    const emptyDir = join(work, 'empty');
+    mkdirSync(emptyDir, { recursive: true });
     mkdirSync(dirname(cfg.json), { recursive: true });
-    const scrub: Record<string, undefined> = {};
-    for (const k of Object.keys(process.env)) if (k.startsWith('INPUT_')) scrub[k] = undefined;
-    const { restoreDb, saveDb } = await import('./cache.js');
-    const needsDb = cfg.scanType !== 'config' && cfg.scanners.includes('vuln');
-    const restored = needsDb && cfg.cache ? await restoreDb(cacheDir, now) : { hit: false, fresh: false };
+    // Trivy's environment: no INPUT_* values, and no TRIVY_USERNAME/TRIVY_PASSWORD/TRIVY_REGISTRY_TOKEN,
+    // which Trivy offers to every registry it contacts (DB and checks mirrors included).
+    const trivyEnv: Record<string, string | undefined> = {};
+    for (const k of Object.keys(process.env)) if (k.startsWith('INPUT_')) trivyEnv[k] = undefined;
+    const broad = ['TRIVY_USERNAME', 'TRIVY_PASSWORD', 'TRIVY_REGISTRY_TOKEN'].filter((k) => process.env[k]);
+    for (const k of broad) {
+      maskSecret(process.env[k] as string);
+      trivyEnv[k] = undefined;
+    }
+    if (broad.length) log.warning(`${ACTION}: ${broad.join(', ')} ${broad.length === 1 ? 'is' : 'are'} not passed to trivy: Trivy would send ${broad.length === 1 ? 'it' : 'them'} to every registry it contacts, DB mirrors included. Use the inputs registry-username and registry-password (scoped to the image's registry)`);
+    // Registry login: a private docker config holding only the image's registry, removed at the end.
+    const dockerDir = join(work, 'docker');
+    if (cfg.login) {
+      const auth = Buffer.from(`${cfg.login.username}:${registryPassword}`).toString('base64');
+      maskSecret(auth);
+      mkdirSync(dockerDir, { recursive: true, mode: 0o700 });
+      writeFileSync(join(dockerDir, 'config.json'), JSON.stringify({ auths: { [cfg.login.registry]: { auth } } }), { mode: 0o600 });
+      trivyEnv.DOCKER_CONFIG = dockerDir;
+    }
+    const { restore, save } = await import('./cache.js');
+    const wantDb = needsDb(cfg);
+    const wantChecks = needsChecks(cfg);
+    const dbCache = wantDb && cfg.cache ? await restore('db', cacheDir, now) : { hit: false, fresh: false };
+    const checksCache = wantChecks && cfg.cache ? await restore('checks', cacheDir, now) : { hit: false, fresh: false };
     try {
-      outcome = await runScan(cfg, {
-        exec: (tool, args, o) => exec(tool, args, { ...o, env: { ...scrub, ...o?.env } }),
-        sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
-        info: log.info,
-        warn: (m) => log.warning(m),
-        untrusted: (t) => printUntrusted(t),
-        oneLine: (t) => oneLine(t),
-        env: scrub,
-        cacheDir,
-        emptyIgnoreFile: emptyIgnore,
-        attempts: Number(process.env.HALLMARK_TRIVY_DB_ATTEMPTS) || 3,
-        backoffMs: process.env.HALLMARK_TRIVY_DB_BACKOFF_MS !== undefined ? Number(process.env.HALLMARK_TRIVY_DB_BACKOFF_MS) : 2000,
-      }, { dbFresh: restored.fresh });
+      outcome = await runScan(
+        cfg,
+        {
+          exec: (tool, args, o) => exec(tool, args, { ...o, env: { ...trivyEnv, ...o?.env } }),
+          sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+          info: log.info,
+          warn: (m) => log.warning(m),
+          untrusted: (t) => printUntrusted(t),
+          oneLine: (t) => oneLine(t),
+          env: trivyEnv,
+          cacheDir,
+          emptyIgnoreFile: emptyIgnore,
+          emptyDir,
+          readText: (p) => {
+            try {
+              return readFileSync(p, 'utf8');
+            } catch {
+              return undefined;
+            }
+          },
+          now: () => new Date(),
+          attempts: Number(process.env.HALLMARK_TRIVY_DB_ATTEMPTS) || 3,
+          backoffMs: process.env.HALLMARK_TRIVY_DB_BACKOFF_MS !== undefined ? Number(process.env.HALLMARK_TRIVY_DB_BACKOFF_MS) : 2000,
+        },
+        { dbFresh: dbCache.fresh, checksFresh: checksCache.fresh },
+      );
     } catch (e) {
       if (e instanceof ScanError) throw new UserError(e.message, e.reason);
       throw e;
+    } finally {
+      rmSync(dockerDir, { recursive: true, force: true });
     }
-    if (needsDb && cfg.cache && !restored.fresh && outcome.dbFrom) await saveDb(cacheDir, now);
+    if (wantDb && cfg.cache && !dbCache.fresh && outcome.dbFrom) await save('db', cacheDir, now);
+    if (wantChecks && cfg.cache && !checksCache.fresh && outcome.checksFrom) await save('checks', cacheDir, now);
     reportPath = cfg.json;
     if (!existsSync(reportPath)) throw new UserError(`trivy exited 0 but wrote no report at ${oneLine(reportPath)}`, 'scan-failed');
   }
@@ -112,7 +155,10 @@ await run(ACTION, async () => {
     copyFileSync(cfg.report, cfg.json);
   }
   mkdirSync(dirname(cfg.sarif), { recursive: true });
-  writeFileSync(cfg.sarif, toSarif(report, ev, report.trivyVersion || outcome?.flavour.version || ''));
+  // fs/config scans of a directory in the workspace: SARIF paths relative to the repository root.
+  const rel = cfg.target && (cfg.scanType === 'fs' || cfg.scanType === 'config') && statSafe(cfg.target) === 'dir' ? relative(ctx.workspace, cfg.target) : '';
+  const base = rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel.split(sep).join('/') : '';
+  writeFileSync(cfg.sarif, toSarif(report, ev, report.trivyVersion, { base }));
 
   const subject = cfg.target || report.artifactName || cfg.reportShown;
   writeSummary(summary({ report, ev, subject, ignoreFile: cfg.ignore ? cfg.ignoreFileShown : undefined, ignoreUnfixed: cfg.ignoreUnfixed, jsonPath: cfg.json, sarifPath: cfg.sarif }));

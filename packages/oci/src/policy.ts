@@ -1,10 +1,33 @@
 /**
- * The Kyverno admission policy that enforces what build-sign signed: a `ClusterPolicy` with
- * `validationFailureAction: Enforce`, a `verifyImages` rule on `<image>*` (mutateDigest and
- * verifyDigest on, so pods run the verified digest) whose attestor is exactly the signer that was
- * just verified (keyless subject + issuer + Rekor URL, or the key's public PEM), and a rule
- * refusing `:latest`. Shapes follow kyverno/policies samples (verify-image, verify-flux-images,
- * disallow-latest-tag).
+ * The Kyverno admission policy that enforces what build-sign signed, in one of two kinds:
+ *
+ * - `cluster-policy` (default): a `kyverno.io/v1` `ClusterPolicy` with a `verifyImages` rule
+ *   (per-rule `failureAction: Enforce`, mutateDigest and verifyDigest on, so pods run the verified
+ *   digest) whose attestor is exactly the signer that was just verified (keyless subject + issuer +
+ *   Rekor URL, or the key's public PEM), and a rule refusing `:latest`.
+ * - `image-validating-policy`: the same rules as a `policies.kyverno.io/v1`
+ *   `ImageValidatingPolicy` (Kyverno ≥ 1.17, where ClusterPolicy is deprecated): matchImageReferences,
+ *   one cosign attestor, CEL validations.
+ *
+ * What was read at kyverno v1.19.0 to get this right:
+ * - api/kyverno/v1/image_verification_types.go: `type` defaults to `Cosign`, which reads only the
+ *   legacy `sha256-<hex>.sig` tag (what cosign 2.x writes); `SigstoreBundle`
+ *   (pkg/image/verifiers/cpol/cosign/sigstore.go) reads Sigstore bundles stored as OCI referrers
+ *   (what cosign ≥ 3 writes by default). Per-attestor `rekor.ignoreTlog` and `ctlog.ignoreSCT`; with
+ *   a static key and both set, sigstore.go's getTrustedMaterial needs no TUF root (no network).
+ * - api/kyverno/v1/spec_types.go: `validationFailureAction`/`webhookTimeoutSeconds` are deprecated for
+ *   per-rule `failureAction` and `webhookConfiguration.timeoutSeconds`.
+ * - pkg/engine/utils/image.go + ext/wildcard/match.go (github.com/IGLOU-EU/go-wildcard v1.0.3): an
+ *   `imageReferences` entry is a glob where `*` matches any run of characters, `/` included, applied
+ *   to pkg/utils/image/infos.go `ImageInfo.String()`, which is always `registry/path:tag` (an untagged
+ *   image gets `:latest`) or `registry/path@digest` (the tag is dropped when there is a digest). So
+ *   `<repo>:*` + `<repo>@*` is exactly the repository, where `<repo>*` also took `<repo>-worker`.
+ * - ImageValidatingPolicy (github.com/kyverno/api policies.kyverno.io/v1alpha1, aliased by v1):
+ *   matchImageReferences globs are github.com/gobwas/glob over the image string as written in the
+ *   Pod (pkg/cel/compiler/images.go), and only matching images are in `images.*`
+ *   (pkg/image/verification/evaluator/policy.go); the cosign verifier detects bundle or legacy format
+ *   by itself (pkg/image/verifiers/ivpol/cosign/verifier.go); `ctlog.insecureIgnoreTlog` /
+ *   `insecureIgnoreSCT`.
  */
 import { createHash } from 'node:crypto';
 import { stringify } from 'yaml';
@@ -13,6 +36,12 @@ import { repoName, type ImageRef } from './ref.js';
 export const DEFAULT_REKOR_URL = 'https://rekor.sigstore.dev';
 
 export type Attestor = { keyless: { subject: string; issuer: string; rekorUrl?: string } } | { publicKey: string };
+
+export type PolicyKind = 'cluster-policy' | 'image-validating-policy';
+export const POLICY_KINDS: readonly PolicyKind[] = ['cluster-policy', 'image-validating-policy'];
+
+/** Where the signature is: 'bundle' (cosign ≥ 3, OCI referrer), 'legacy' (cosign 2.x `.sig` tag). */
+export type SignatureFormat = 'bundle' | 'legacy';
 
 export interface PolicyOptions {
   image: Pick<ImageRef, 'registry' | 'repository'>;
@@ -23,6 +52,17 @@ export interface PolicyOptions {
   digest?: string;
   /** Recorded as an annotation: where the policy came from (run URL). */
   source?: string;
+  /** Default 'cluster-policy'. */
+  kind?: PolicyKind;
+  /**
+   * ClusterPolicy verifier type: 'bundle' → `SigstoreBundle`, 'legacy' → `Cosign`. Default 'bundle'.
+   * An ImageValidatingPolicy needs no type: its cosign verifier detects the format itself.
+   */
+  signatureFormat?: SignatureFormat;
+  /** false: the policy must not require a Rekor entry (key mode only; keyless requires the log). Default true. */
+  tlog?: boolean;
+  /** Keyless: the Rekor the signature is in (default the attestor's rekorUrl, then the public Rekor). */
+  rekorUrl?: string;
 }
 
 /** A DNS-1123 label of at most 63 characters, with a short hash suffix when shortened. */
@@ -33,52 +73,121 @@ export function policyName(image: Pick<ImageRef, 'registry' | 'repository'>): st
   return `${base.slice(0, 54).replace(/-$/, '')}-${h}`;
 }
 
-const pods = () => ({ any: [{ resources: { kinds: ['Pod'] } }] });
-const CONTAINER_LISTS = ['request.object.spec.containers', 'request.object.spec.initContainers', 'request.object.spec.ephemeralContainers'];
+/**
+ * The spellings under which a Pod can name the repository. Docker Hub images are also written
+ * without `docker.io/` and without `library/`; every other registry only one way.
+ */
+export function repositorySpellings(image: Pick<ImageRef, 'registry' | 'repository'>): string[] {
+  const full = repoName(image);
+  if (image.registry !== 'docker.io') return [full];
+  const paths = [image.repository];
+  if (image.repository.startsWith('library/')) paths.push(image.repository.slice('library/'.length));
+  return [...new Set([full, ...paths.map((p) => `docker.io/${p}`), ...paths])];
+}
 
-export function policyObject(opts: PolicyOptions): Record<string, unknown> {
-  const entry = 'publicKey' in opts.attestor
-    ? { keys: { publicKeys: opts.attestor.publicKey.trim() + '\n' } }
-    : {
-        keyless: {
-          subject: opts.attestor.keyless.subject,
-          issuer: opts.attestor.keyless.issuer,
-          rekor: { url: opts.attestor.keyless.rekorUrl ?? DEFAULT_REKOR_URL },
-        },
-      };
+/**
+ * ClusterPolicy `imageReferences`: `<repo>:*` and `<repo>@*` for every spelling. Kyverno matches
+ * them against `registry/path:tag` or `registry/path@digest` (never a bare name), so no other
+ * repository (`<repo>-worker`, `<repo>front`, `<repo>/sub`) can match.
+ */
+export function clusterPolicyImageReferences(image: Pick<ImageRef, 'registry' | 'repository'>): string[] {
+  return repositorySpellings(image).flatMap((r) => [`${r}:*`, `${r}@*`]);
+}
+
+/** gobwas/glob metacharacters, escaped with a backslash (an IPv6 registry host has brackets). */
+const globEscape = (s: string): string => s.replace(/[\\*?[\]{}]/g, (c) => `\\${c}`);
+
+/**
+ * ImageValidatingPolicy `matchImageReferences` globs: the raw image string of the Pod, so the bare
+ * repository (untagged), `<repo>:*` and `<repo>@*` for every spelling.
+ */
+export function imageValidatingPolicyGlobs(image: Pick<ImageRef, 'registry' | 'repository'>): string[] {
+  return repositorySpellings(image).flatMap((r) => {
+    const e = globEscape(r);
+    return [e, `${e}:*`, `${e}@*`];
+  });
+}
+
+/**
+ * RE2 (Go regexp) matching an image reference that uses `:latest`: the tag `latest` in any case
+ * (with or without a digest), or no tag and no digest at all (which means `:latest`).
+ * No backslashes, so it can sit unescaped in a JMESPath raw string and in a CEL string.
+ */
+export const LATEST_IMAGE_RE = '^([^@]*/)?[^/:@]+$|:(?i:latest)(@.*)?$';
+
+export const LATEST_MESSAGE =
+  "An image must not use the 'latest' tag: ':latest' (any case), an untagged image (which means ':latest') and 'name:latest@sha256:…' are refused.";
+
+const pods = () => ({ any: [{ resources: { kinds: ['Pod'] } }] });
+
+function checkAttestor(opts: PolicyOptions): void {
   if ('keyless' in opts.attestor) {
     const k = opts.attestor.keyless;
     if (!k.subject || /[*?]/.test(k.subject)) throw new Error('the policy subject must be the exact signer identity, without wildcards');
     if (!k.issuer || /[*?]/.test(k.issuer)) throw new Error('the policy issuer must be exact, without wildcards');
+    if (opts.tlog === false) throw new Error('keyless signatures require the transparency log: tlog false is for key mode only');
+  } else if (!/-----BEGIN PUBLIC KEY-----/.test(opts.attestor.publicKey)) {
+    throw new Error('the policy public key must be a PEM public key');
   }
+  if (opts.kind !== undefined && !POLICY_KINDS.includes(opts.kind)) throw new Error(`policy kind must be one of ${POLICY_KINDS.join(', ')}`);
+  if (opts.signatureFormat !== undefined && opts.signatureFormat !== 'bundle' && opts.signatureFormat !== 'legacy') {
+    throw new Error("signature format must be 'bundle' or 'legacy'");
+  }
+}
+
+const rekorUrlOf = (opts: PolicyOptions): string =>
+  opts.rekorUrl ?? ('keyless' in opts.attestor ? opts.attestor.keyless.rekorUrl : undefined) ?? DEFAULT_REKOR_URL;
+
+function metadata(opts: PolicyOptions): Record<string, unknown> {
+  const who = 'publicKey' in opts.attestor ? 'the embedded cosign public key' : `${opts.attestor.keyless.subject} (issuer ${opts.attestor.keyless.issuer})`;
   const annotations: Record<string, string> = {
     'policies.kyverno.io/title': `Verify ${repoName(opts.image)}`,
     'policies.kyverno.io/category': 'Software Supply Chain Security',
     'policies.kyverno.io/severity': 'high',
     'policies.kyverno.io/subject': 'Pod',
-    'policies.kyverno.io/minversion': '1.7.0',
+    'policies.kyverno.io/minversion': opts.kind === 'image-validating-policy' ? '1.17.0' : '1.13.0',
     'policies.kyverno.io/description':
-      `Generated by hallmark build-sign. Pods may run ${repoName(opts.image)} only by a digest signed by ` +
-      ('publicKey' in opts.attestor ? 'the embedded cosign public key' : `${opts.attestor.keyless.subject} (issuer ${opts.attestor.keyless.issuer})`) +
-      '; image tags are rewritten to the verified digest; no image may use the :latest tag.',
+      `Generated by hallmark build-sign. Pods may run ${repoName(opts.image)} only by a digest signed by ${who}` +
+      `${opts.tlog === false ? ' (no transparency log)' : ''}; image tags are rewritten to the verified digest; no image may use the :latest tag.`,
   };
   if (opts.digest) annotations['hallmark.dev/signed-digest'] = opts.digest;
   if (opts.source) annotations['hallmark.dev/source'] = opts.source;
+  return { name: opts.name ?? policyName(opts.image), annotations };
+}
+
+function clusterPolicy(opts: PolicyOptions): Record<string, unknown> {
+  const noTlog = opts.tlog === false;
+  const entry =
+    'publicKey' in opts.attestor
+      ? {
+          keys: {
+            publicKeys: opts.attestor.publicKey.trim() + '\n',
+            ...(noTlog ? { rekor: { ignoreTlog: true }, ctlog: { ignoreSCT: true } } : {}),
+          },
+        }
+      : {
+          keyless: {
+            subject: opts.attestor.keyless.subject,
+            issuer: opts.attestor.keyless.issuer,
+            rekor: { url: rekorUrlOf(opts) },
+          },
+        };
   return {
     apiVersion: 'kyverno.io/v1',
     kind: 'ClusterPolicy',
-    metadata: { name: opts.name ?? policyName(opts.image), annotations },
+    metadata: metadata(opts),
     spec: {
-      validationFailureAction: 'Enforce',
       background: false,
-      webhookTimeoutSeconds: 30,
+      webhookConfiguration: { timeoutSeconds: 30 },
       rules: [
         {
           name: 'verify-image-signature',
           match: pods(),
           verifyImages: [
             {
-              imageReferences: [`${repoName(opts.image)}*`],
+              type: opts.signatureFormat === 'legacy' ? 'Cosign' : 'SigstoreBundle',
+              failureAction: 'Enforce',
+              imageReferences: clusterPolicyImageReferences(opts.image),
               mutateDigest: true,
               verifyDigest: true,
               required: true,
@@ -90,13 +199,73 @@ export function policyObject(opts: PolicyOptions): Record<string, unknown> {
           name: 'disallow-latest-tag',
           match: pods(),
           validate: {
-            message: "Using a mutable image tag e.g. 'latest' is not allowed.",
-            foreach: CONTAINER_LISTS.map((list) => ({ list, pattern: { image: '!*:latest' } })),
+            failureAction: 'Enforce',
+            message: LATEST_MESSAGE,
+            foreach: [
+              {
+                list: 'request.object.spec.[ephemeralContainers, initContainers, containers][]',
+                deny: {
+                  conditions: {
+                    any: [{ key: `{{ regex_match('${LATEST_IMAGE_RE}', element.image) }}`, operator: 'Equals', value: true }],
+                  },
+                },
+              },
+            ],
           },
         },
       ],
     },
   };
+}
+
+function imageValidatingPolicy(opts: PolicyOptions): Record<string, unknown> {
+  const noTlog = opts.tlog === false;
+  const cosign =
+    'publicKey' in opts.attestor
+      ? {
+          key: { data: opts.attestor.publicKey.trim() + '\n' },
+          ...(noTlog ? { ctlog: { insecureIgnoreTlog: true, insecureIgnoreSCT: true } } : {}),
+        }
+      : {
+          keyless: { identities: [{ subject: opts.attestor.keyless.subject, issuer: opts.attestor.keyless.issuer }] },
+          ctlog: { url: rekorUrlOf(opts) },
+        };
+  // Every container of the Pod (not only the matched images): object.spec, which Kyverno's autogen
+  // rewrites for pod controllers (pkg/cel/autogen/data.go).
+  const allImages = "object.spec.?containers.orValue([]).map(c, c.image) + object.spec.?initContainers.orValue([]).map(c, c.image) + object.spec.?ephemeralContainers.orValue([]).map(c, c.image)";
+  return {
+    apiVersion: 'policies.kyverno.io/v1',
+    kind: 'ImageValidatingPolicy',
+    metadata: metadata(opts),
+    spec: {
+      validationActions: ['Deny'],
+      failurePolicy: 'Fail',
+      webhookConfiguration: { timeoutSeconds: 30 },
+      evaluation: { background: { enabled: false } },
+      matchConstraints: {
+        resourceRules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE', 'UPDATE'], resources: ['pods'] }],
+      },
+      matchImageReferences: imageValidatingPolicyGlobs(opts.image).map((glob) => ({ glob })),
+      validationConfigurations: { mutateDigest: true, verifyDigest: true, required: true },
+      attestors: [{ name: 'signer', cosign }],
+      validations: [
+        {
+          expression: `(${allImages}).all(i, !i.matches('${LATEST_IMAGE_RE}'))`,
+          message: LATEST_MESSAGE,
+        },
+        {
+          expression:
+            '(images.containers + images.initContainers + images.ephemeralContainers).all(i, verifyImageSignatures(i, [attestors.signer]) > 0)',
+          message: `${repoName(opts.image)} must be signed by ${'publicKey' in opts.attestor ? 'the embedded cosign public key' : opts.attestor.keyless.subject}`,
+        },
+      ],
+    },
+  };
+}
+
+export function policyObject(opts: PolicyOptions): Record<string, unknown> {
+  checkAttestor(opts);
+  return opts.kind === 'image-validating-policy' ? imageValidatingPolicy(opts) : clusterPolicy(opts);
 }
 
 /** The policy as YAML, ready to `kubectl apply -f`. */

@@ -1,12 +1,17 @@
 #!/usr/bin/env node
 // npm run rehearse -- <workflow> [--event E] [--input k=v]… [--secret K=V]… [--var K=V]… [--approve]
-//                     [--stand-ins] [--ref refs/heads/x] [--default-branch main] [--record run.json] [--verbose]
+//                     [--simulate-buildkit] [--ref refs/heads/x] [--default-branch main] [--record run.json] [--verbose]
+// setup-tools steps get the real CLIs `npm run tools` builds (cosign, syft, trivy, helm, kyverno,
+// terraform; kubectl from PATH). --simulate-buildkit installs the docker buildx test stand-in
+// (BuildKit cannot run here); --stand-ins is its old name.
 // Exit 0 when the workflow succeeded, 1 when it failed, 2 when it cannot be rehearsed.
 import { RehearsalError, rehearse } from './engine.mjs';
 
 const USAGE = `usage: rehearse <workflow.yml> [--event E] [--input k=v]... [--secret K=V]... [--var K=V]...
-                [--approve] [--stand-ins] [--ref REF] [--default-branch B] [--record FILE] [--verbose]
-  --secret K      reads the value from the environment variable K (keeps it out of shell history)`;
+                [--approve] [--simulate-buildkit] [--ref REF] [--default-branch B] [--record FILE] [--verbose]
+  --secret K             reads the value from the environment variable K (keeps it out of shell history)
+  --simulate-buildkit    docker buildx is the test stand-in (test/stand-ins/docker-buildx builds with buildah);
+                         everything else is real: setup-tools steps get the tools \`npm run tools\` built`;
 
 function parseArgs(argv) {
   const o = { inputs: {}, secrets: {}, vars: {}, env: {} };
@@ -33,7 +38,8 @@ function parseArgs(argv) {
         break;
       }
       case '--approve': o.approve = true; break;
-      case '--stand-ins': o.standIns = true; break;
+      case '--simulate-buildkit': o.simulateBuildkit = true; break;
+      case '--stand-ins': o.standIns = true; break; // the old name of --simulate-buildkit
       case '--ref': o.ref = next(); break;
       case '--default-branch': o.defaultBranch = next(); break;
       case '--record': o.record = next(); break;

@@ -5,8 +5,8 @@
 // run: steps in bash with the runner's file protocol, local equivalents for a short list of
 // well-known actions, environment gates. Anything else is refused before a single job starts.
 import { spawn, spawnSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { asString, condition, interpolate, interpolateDeep } from './expr.mjs';
 import { LOCAL_EQUIVALENTS, localEquivalentFor } from './local-actions.mjs';
+import { findRealTools, REAL_TOOLS } from './real-tools.mjs';
 
 export const HALLMARK_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const OWNER_REPO = 'hallmark-dev/hallmark';
@@ -41,40 +42,18 @@ function nodeFor(using) {
   return process.execPath;
 }
 
-function which(tool, pathVar) {
-  for (const d of (pathVar ?? '').split(':')) {
-    if (!d) continue;
-    const f = join(d, tool);
-    try {
-      if (statSync(f).isFile() && (statSync(f).mode & 0o111)) return f;
-    } catch {
-      /* not here */
-    }
-  }
-  return undefined;
-}
-
 /**
- * `--stand-ins`: a directory with links to the test stand-ins for tools missing from PATH only
- * (a real CLI on PATH always wins). Returns { dir, simulated: [names] }.
+ * `--simulate-buildkit`: BuildKit cannot run here, so `docker buildx` is the test stand-in
+ * (test/stand-ins/docker-buildx: checks buildx's flags, builds with the real buildah), installed as
+ * a docker CLI plugin in a DOCKER_CONFIG of the run's own. A wrapper notes each use, so the run
+ * record says whether the simulated part really ran. Returns { dockerConfig, simulated }.
  */
-export function prepareStandIns(standInsDir, pathVar, runDir) {
-  const simulated = [];
-  const dir = join(runDir, 'stand-ins');
-  mkdirSync(dir, { recursive: true });
-  if (existsSync(standInsDir)) {
-    for (const name of readdirSync(standInsDir).sort()) {
-      const f = join(standInsDir, name);
-      if (!statSync(f).isFile() || !(statSync(f).mode & 0o111)) continue;
-      // docker-<x> stand-ins are docker CLI plugins (~/.docker/cli-plugins), not commands on PATH.
-      if (name.startsWith('docker-')) continue;
-      if (which(name, pathVar)) continue;
-      // A wrapper, not a link: it notes each use, so the run record says which stand-ins really ran.
-      writeFileSync(join(dir, name), `#!/bin/sh\necho ${name} >> '${join(runDir, 'stand-ins.used')}'\nexec '${f}' "$@"\n`, { mode: 0o755 });
-      simulated.push(name);
-    }
-  }
-  return { dir, simulated };
+export function prepareSimulatedBuildkit(standIn, runDir) {
+  if (!existsSync(standIn)) throw new RehearsalError(`--simulate-buildkit: ${standIn} does not exist`);
+  const dockerConfig = join(runDir, 'docker-config');
+  mkdirSync(join(dockerConfig, 'cli-plugins'), { recursive: true });
+  writeFileSync(join(dockerConfig, 'cli-plugins', 'docker-buildx'), `#!/bin/sh\necho docker-buildx >> '${join(runDir, 'simulated.used')}'\nexec '${standIn}' "$@"\n`, { mode: 0o755 });
+  return { dockerConfig, simulated: ['docker-buildx'] };
 }
 
 function gitInfo(root) {
@@ -125,7 +104,9 @@ function resolveInputs(declared, given, where) {
 /**
  * Rehearses a workflow. Options:
  *   workflow (path), root (the repository: ./ refs and the checkout source; default cwd),
- *   event, inputs {}, secrets {}, vars {}, approve (bool), standIns (bool), env (extra runner env,
+ *   event, inputs {}, secrets {}, vars {}, approve (bool), simulateBuildkit (bool: docker buildx is
+ *   the test stand-in; `standIns` is its old name), tools ({ name: { version, path } } instead of
+ *   `npm run tools`'s, for setup-tools steps), env (extra runner env,
  *   e.g. loopback GitHub services), ref, defaultBranch, runDir, record (path for the JSON record),
  *   out (a writable for the live tree; default stdout), maxParallel, verbose, ask (fn for gates).
  * Returns the run record; never throws for job failures (record.status says it), throws
@@ -144,6 +125,7 @@ export async function rehearse(opts) {
   mkdirSync(runDir, { recursive: true });
   const out = opts.out ?? process.stdout;
   const print = (line) => out.write(`${mask(line)}\n`);
+  let realToolsPromise;
 
   // GitHub always provides GITHUB_TOKEN; the rehearsal's is a masked dummy unless one is given.
   const secrets = { GITHUB_TOKEN: `ghs_rehearsal${randomBytes(12).toString('hex')}`, ...(opts.secrets ?? {}) };
@@ -162,16 +144,16 @@ export async function rehearse(opts) {
   }
 
   const basePath = opts.env?.PATH ?? process.env.PATH ?? '/usr/bin:/bin';
+  // `standIns` is the old name of simulateBuildkit: cosign, syft, trivy, helm, kyverno and
+  // terraform are no longer simulated, so the only stand-in left is docker buildx.
+  const simulateBuildkit = Boolean(opts.simulateBuildkit ?? opts.standIns);
+  if (opts.standIns !== undefined && opts.simulateBuildkit === undefined) print('note: --stand-ins is now --simulate-buildkit (the tools are real; only docker buildx is simulated)');
   let simulated = [];
-  let pathPrefix = [];
-  if (opts.standIns) {
-    const s = prepareStandIns(opts.standInsDir ?? join(hallmarkRoot, 'test', 'stand-ins'), basePath, runDir);
-    simulated = s.simulated;
-    pathPrefix = [s.dir];
-    if (simulated.length) {
-      print(`┌ SIMULATED TOOLS: ${simulated.join(', ')}`);
-      print(`└ these are test stand-ins (test/stand-ins), not the real CLIs; every other tool is the real one from PATH`);
-    } else print('stand-ins: none needed, every tool is real');
+  const extraEnv = {};
+  if (simulateBuildkit) {
+    const b = prepareSimulatedBuildkit(opts.buildkitStandIn ?? join(HALLMARK_ROOT, 'test', 'stand-ins', 'docker-buildx'), runDir);
+    simulated = b.simulated;
+    if (!opts.env?.DOCKER_CONFIG) extraEnv.DOCKER_CONFIG = b.dockerConfig;
   }
 
   const { sha, branch } = gitInfo(root);
@@ -216,7 +198,11 @@ export async function rehearse(opts) {
   const state = {
     root, hallmarkRoot, runDir, print, mask, masks, addMask, opts, github, secrets, record,
     vars: opts.vars ?? {},
-    basePath: [...pathPrefix, basePath].join(':'),
+    basePath,
+    extraEnv,
+    usedTools: {},
+    // The real tools a setup-tools step hands out (npm run tools); looked up once, on first use.
+    realTools: () => (realToolsPromise ??= opts.tools ? Promise.resolve({ tools: opts.tools, missing: [] }) : findRealTools()),
     artifactsDir: join(runDir, 'artifacts'),
     cacheDir: join(runDir, 'cache'),
     toolCache: join(runDir, 'toolcache'),
@@ -226,9 +212,11 @@ export async function rehearse(opts) {
   mkdirSync(state.toolCache, { recursive: true });
 
   // Refuse what cannot run before anything runs.
-  preflight(state, workflowPath, doc, new Set());
+  const usesSetupTools = { found: false };
+  preflight(state, workflowPath, doc, new Set(), usesSetupTools);
 
   print(`rehearsal of ${record.workflow} (${event} on ${ref}) in ${runDir}`);
+  await banner(state, simulated, usesSetupTools.found);
   let result;
   try {
     result = await runWorkflow(state, doc, workflowPath, { inputs: dispatchInputs, secrets, prefix: '' });
@@ -243,12 +231,13 @@ export async function rehearse(opts) {
   record.outputs = result.outputs;
   record.durationMs = Math.round(now() - started);
   record.criticalPath = criticalPath(record.jobs);
-  if (opts.standIns) {
-    const usedFile = join(runDir, 'stand-ins.used');
+  record.realTools = state.usedTools;
+  if (simulateBuildkit) {
+    const usedFile = join(runDir, 'simulated.used');
     const calls = existsSync(usedFile) ? readFileSync(usedFile, 'utf8').split('\n').filter(Boolean) : [];
-    record.standInsUsed = Object.fromEntries([...new Set(calls)].sort().map((t) => [t, calls.filter((c) => c === t).length]));
-    const used = Object.entries(record.standInsUsed);
-    print(used.length ? `SIMULATED TOOLS USED: ${used.map(([t, n]) => `${t} (${n} call${n === 1 ? '' : 's'})`).join(', ')}` : 'no stand-in was used: every tool that ran is the real one');
+    record.simulatedUsed = Object.fromEntries([...new Set(calls)].sort().map((t) => [t, calls.filter((c) => c === t).length]));
+    const used = Object.entries(record.simulatedUsed);
+    print(used.length ? `SIMULATED BuildKit used: ${used.map(([t, n]) => `${t} (${n} call${n === 1 ? '' : 's'})`).join(', ')}` : 'the simulated BuildKit was not used: every tool that ran is the real one');
   }
   const recordFile = opts.record ?? join(runDir, 'run.json');
   writeFileSync(recordFile, mask(JSON.stringify(record, null, 2)));
@@ -256,6 +245,25 @@ export async function rehearse(opts) {
   print(`${result.status === 'success' ? '✓' : '✗'} ${record.workflow}: ${result.status} in ${secs(record.durationMs)} · record ${recordFile}`);
   if (record.criticalPath.length) print(`  critical path: ${record.criticalPath.map((j) => `${j.name} ${secs(j.durationMs)}`).join(' → ')}`);
   return record;
+}
+
+/**
+ * What this rehearsal runs for real and what it simulates, said before any job starts: GitHub
+ * always (the rehearsal itself stands for the runner and its services), BuildKit with
+ * --simulate-buildkit; the tools setup-tools steps hand out are the real ones.
+ */
+async function banner(state, simulated, usesSetupTools) {
+  const { print } = state;
+  const sim = ['GitHub (this rehearsal runs the workflow; checkout, artifacts, cache and code scanning are local equivalents)'];
+  if (simulated.includes('docker-buildx')) sim.push('BuildKit (docker buildx is test/stand-ins/docker-buildx, building with the real buildah)');
+  state.record.simulated = sim;
+  print(`┌ SIMULATED: ${sim.join('; ')}`);
+  if (usesSetupTools) {
+    const real = await state.realTools();
+    const have = Object.entries(REAL_TOOLS)
+      .flatMap(([name, entries]) => entries.filter((e) => real.tools[e]).map((e) => `${name} ${real.tools[e].version}`));
+    print(`└ REAL: setup-tools steps hand out ${have.join(', ') || 'nothing built yet'} (npm run tools), kubectl from PATH${real.missing.length ? `; not built yet: ${real.missing.join(', ')} (run \`npm run tools\`)` : ''}`);
+  } else print('└ REAL: every tool a step runs, from PATH');
 }
 
 /**
@@ -284,8 +292,8 @@ function classifyUses(state, uses) {
   const remoteAction = new RegExp(`^${OWNER_REPO}/actions/([\\w-]+)@[\\w.-]+$`).exec(uses);
   const localAction = uses.startsWith('./') && !/\.ya?ml$/.test(uses) ? join(state.root, uses) : undefined;
   const actionDir = remoteAction ? join(state.hallmarkRoot, 'actions', remoteAction[1]) : localAction;
-  // setup-tools downloads CLIs from their vendors; a rehearsal takes them from PATH instead
-  // (the issue's rule: real CLIs from PATH, stand-ins only for missing ones).
+  // setup-tools downloads CLIs from their vendors; a rehearsal hands out the real ones `npm run
+  // tools` built instead (local-actions.mjs, real-tools.mjs).
   if (actionDir && resolve(actionDir) === join(state.hallmarkRoot, 'actions', 'setup-tools') && state.opts.runSetupTools !== true) return { kind: 'equivalent', name: 'setup-tools' };
   if (actionDir) return { kind: 'action', dir: actionDir };
   const remoteWf = new RegExp(`^${OWNER_REPO}/(\\.github/workflows/[\\w.-]+\\.ya?ml)@[\\w.-]+$`).exec(uses);
@@ -296,7 +304,7 @@ function classifyUses(state, uses) {
   return { kind: 'unknown' };
 }
 
-function preflight(state, file, doc, seen) {
+function preflight(state, file, doc, seen, usesSetupTools = { found: false }) {
   if (seen.has(file)) return;
   seen.add(file);
   const where = shown(state, file);
@@ -306,7 +314,7 @@ function preflight(state, file, doc, seen) {
       const c = classifyUses(state, job.uses);
       if (c?.kind !== 'workflow') throw new RehearsalError(`${where}: job '${id}' calls '${job.uses}', which is not a local reusable workflow (./.github/workflows/… or ${OWNER_REPO}/.github/workflows/…@ref)`);
       if (!existsSync(c.file)) throw new RehearsalError(`${where}: job '${id}' calls '${job.uses}': ${shown(state, c.file)} does not exist`);
-      preflight(state, c.file, loadYaml(c.file), seen);
+      preflight(state, c.file, loadYaml(c.file), seen, usesSetupTools);
       continue;
     }
     const steps = Array.isArray(job.steps) ? job.steps : [];
@@ -314,6 +322,7 @@ function preflight(state, file, doc, seen) {
       const name = s?.name ?? s?.id ?? s?.uses ?? `#${i + 1}`;
       if (s?.uses === undefined) return;
       const c = classifyUses(state, s.uses);
+      if (c.kind === 'equivalent' && c.name === 'setup-tools') usesSetupTools.found = true;
       if (c.kind === 'unknown')
         throw new RehearsalError(
           `${where}: job '${id}' step '${name}' uses '${s.uses}', which the rehearsal cannot run. It runs our actions (./actions/<name>, ${OWNER_REPO}/actions/<name>@ref), local actions, and local equivalents of: ${LOCAL_EQUIVALENTS.join(', ')}`,
@@ -603,7 +612,8 @@ async function runJob(state, doc, file, id, name, job, ctx0, workflowEnv, call) 
     const mark = r.ok ? '✓' : conclusion === 'success' ? '!' : '✗';
     print(`  ${name} › ${mark} ${sname} (${secs(srec.durationMs)})${r.error ? ` — ${r.error}` : ''}`);
     if ((!r.ok || state.opts.verbose) && r.log) {
-      const lines = r.log.trimEnd().split('\n');
+      // As on GitHub, the masker's own registrations are not shown.
+      const lines = r.log.trimEnd().split('\n').filter((l) => !l.trimStart().startsWith('::add-mask::'));
       const tail = state.opts.verbose ? lines : lines.slice(-25);
       for (const l of tail) print(`  ${name} │ ${l}`);
     }
@@ -749,6 +759,7 @@ async function runStep(state, step, ctx, status, home, jobState, defaults, sname
     ...stepEnv,
     ...files,
     ...(jobState.idToken ? {} : { ACTIONS_ID_TOKEN_REQUEST_URL: undefined, ACTIONS_ID_TOKEN_REQUEST_TOKEN: undefined }),
+    ...(state.extraEnv.DOCKER_CONFIG && !('DOCKER_CONFIG' in jobState.env) && !('DOCKER_CONFIG' in stepEnv) ? { DOCKER_CONFIG: state.extraEnv.DOCKER_CONFIG } : {}),
     PATH: [...jobState.path, state.basePath].join(':'),
   };
   const eventFile = join(home.temp, 'event.json');

@@ -1,10 +1,13 @@
 // Local equivalents of a short list of well-known actions, so a workflow that uses them rehearses
-// here without the network: checkout, upload/download-artifact, cache, upload-sarif. Each keeps the
-// real action's inputs and outputs that our workflows use, and says what it did.
+// here without the network: checkout, upload/download-artifact, cache, upload-sarif (SIMULATED:
+// GitHub's services), and our own setup-tools (which hands out the REAL tools of `npm run tools`
+// instead of downloading them). Each keeps the real action's inputs and outputs that our workflows
+// use, and says what it did.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
+import { pickRealTool, toolDir, whichIn } from './real-tools.mjs';
 
 /** owner/name (without @ref) → equivalent. */
 const TABLE = {
@@ -105,7 +108,7 @@ function service(env, req) {
   });
 }
 
-export async function run(name, inputs, { state, env, home }) {
+export async function run(name, inputs, { state, env, home, jobState }) {
   const workspace = home.workspace;
   const useService = Boolean(env.ACTIONS_RESULTS_URL && env.ACTIONS_RUNTIME_TOKEN);
   switch (name) {
@@ -231,38 +234,53 @@ export async function run(name, inputs, { state, env, home }) {
       return { log: `upload-sarif (local): ${files.length} file(s), ${results} result(s) kept in ${outDir}\n`, outputs: { 'sarif-id': 'local' } };
     }
     case 'setup-tools': {
-      // On a laptop the CLIs come from PATH (and --stand-ins for the missing ones); the action
-      // itself downloads from vendors, which the rehearsal does not do.
-      const wanted = String(inputs.tools ?? '').split(/[,\n]/).map((t) => t.trim()).filter(Boolean);
-      const found = {};
-      const missing = [];
-      for (const t of wanted) {
+      // setup-tools downloads each vendor's verified release, which a rehearsal cannot reach. Here the
+      // step hands out the REAL tools `npm run tools` built (cosign, syft, trivy, helm, kyverno,
+      // terraform) and kubectl (or any other name) from this machine's PATH, and puts one directory
+      // per tool first on the job's PATH, as the action does.
+      const wanted = new Map();
+      for (const t of String(inputs.tools ?? '').split(/[,\n]/).map((x) => x.trim()).filter(Boolean)) {
         const [tool, version] = t.split('@');
-        const path = whichIn(tool, env.PATH);
-        if (path) found[tool] = { version: version ?? 'from PATH', path, cached: false };
-        else missing.push(tool);
+        // As the action: a tool named twice keeps its explicit version.
+        if (!wanted.has(tool) || version) wanted.set(tool, version);
       }
-      if (missing.length) throw new Error(`not on PATH: ${missing.join(', ')} (the rehearsal takes CLIs from PATH; --stand-ins supplies test stand-ins for missing ones)`);
-      const standIns = join(state.runDir, 'stand-ins');
-      const lines = Object.entries(found).map(([t, f]) => `${t} → ${f.path}${f.path.startsWith(standIns) ? ' (SIMULATED: test stand-in)' : ''}`);
-      return { log: `setup-tools (rehearsal: tools from PATH)\n${lines.join('\n')}\n`, outputs: { tools: JSON.stringify(found) } };
+      if (!wanted.size) throw new Error("input 'tools' is empty");
+      const real = await state.realTools();
+      const found = {};
+      const problems = [];
+      const logLines = [];
+      const dirs = [];
+      for (const [tool, version] of wanted) {
+        const picked = pickRealTool(tool, version, real);
+        if (picked?.error) {
+          problems.push(picked.error);
+          continue;
+        }
+        if (picked) {
+          const dir = toolDir(join(state.runDir, 'tools'), tool, picked);
+          found[tool] = { version: picked.version, path: dir, cached: true };
+          dirs.push(dir);
+          state.usedTools[picked.entry] = { version: picked.version, path: picked.path };
+          logLines.push(`${tool} ${picked.version} → ${picked.path} (real, npm run tools)${picked.note ? ` — ${picked.note}` : ''}`);
+          continue;
+        }
+        const path = whichIn(tool, env.PATH);
+        if (!path) {
+          problems.push(`${tool} is not on this machine's PATH`);
+          continue;
+        }
+        found[tool] = { version: version ?? 'from PATH', path: dirname(path), cached: true };
+        state.usedTools[tool] = { version: version ?? 'from PATH', path };
+        logLines.push(`${tool} → ${path} (this machine's PATH)`);
+      }
+      if (problems.length) throw new Error(problems.join('; '));
+      // Later entries first on PATH, as the action's addPath calls in order leave them.
+      for (const d of dirs) jobState.path.unshift(d);
+      return { log: `setup-tools (rehearsal: real tools, no download)\n${logLines.join('\n')}\n`, outputs: { tools: JSON.stringify(found), 'cache-hit': 'true' } };
     }
     default:
       throw new Error(`no local equivalent named ${name}`);
   }
-}
-
-function whichIn(tool, pathVar) {
-  for (const d of String(pathVar ?? '').split(':')) {
-    if (!d) continue;
-    try {
-      const f = join(d, tool);
-      if (statSync(f).isFile() && statSync(f).mode & 0o111) return f;
-    } catch {
-      /* not here */
-    }
-  }
-  return undefined;
 }
 
 function walk(root, rel = '') {

@@ -8,6 +8,8 @@ import type { ActionCorpus } from '../corpus.js';
 
 const D = `sha256:${'4e'.repeat(32)}`;
 const KEY_ERR = /must be a cosign private key|env:\/\//;
+const KEY = '-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\nZmFrZQ==\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----';
+const ATTEST_WITH_KEY = { attach: 'attest', 'cosign-key': KEY, 'cosign-password': 'canary-pw' };
 
 const corpus: ActionCorpus = {
   action: 'sbom-attach',
@@ -56,6 +58,10 @@ const corpus: ActionCorpus = {
     { name: 'registry-insecure not a boolean', inputs: { 'registry-insecure': '1' }, input: 'registry-insecure' },
     { name: 'cosign-key that is not a key', inputs: { attach: 'attest', 'cosign-key': 'not-a-key-canary', 'cosign-password': 'canary-pw' }, input: 'cosign-key', expect: KEY_ERR },
     { name: 'cosign-key naming an unset variable', inputs: { attach: 'attest', 'cosign-key': 'env://HALLMARK_NO_SUCH_KEY' }, input: 'cosign-key', expect: 'not set' },
+    { name: 'tlog not a boolean', inputs: { ...ATTEST_WITH_KEY, tlog: 'off' }, input: 'tlog', expect: 'true or false' },
+    { name: 'trusted-root that does not exist', inputs: { ...ATTEST_WITH_KEY, 'trusted-root': 'no/trusted_root.json' }, input: 'trusted-root', expect: 'must name an existing file' },
+    { name: 'trusted-root that is not a trusted root', inputs: { ...ATTEST_WITH_KEY, 'trusted-root': 'not-a-dir.txt' }, input: 'trusted-root', expect: 'is not JSON' },
+    { name: 'signing-config that does not exist', inputs: { ...ATTEST_WITH_KEY, 'signing-config': 'no/signing_config.json' }, input: 'signing-config', expect: 'must name an existing file' },
     { name: 'output-dir that is a file', inputs: { 'output-dir': 'not-a-dir.txt' }, input: 'output-dir', expect: 'must be a directory' },
   ],
 };

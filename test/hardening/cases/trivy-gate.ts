@@ -60,8 +60,13 @@ const corpus: ActionCorpus = {
     { name: 'insecure with a public DB repository', inputs: { report: undefined, target: `127.0.0.1:5000/o/app@sha256:${D64}`, insecure: 'true', 'db-repository': 'ghcr.io/aquasecurity/trivy-db' }, input: 'insecure', expect: /loopback/ },
     { name: 'timeout not a duration', inputs: { timeout: 'forever' }, input: 'timeout', expect: /duration/ },
     { name: 'timeout too short', inputs: { timeout: '1s' }, input: 'timeout' },
+    { name: 'checks-bundle-repository with a scheme', inputs: { 'checks-bundle-repository': 'https://ghcr.io/aquasecurity/trivy-checks' }, input: 'checks-bundle-repository', expect: /without a scheme/ },
+    { name: 'registry-username without a password', inputs: { report: undefined, target: `127.0.0.1:5000/o/app@sha256:${D64}`, 'registry-username': 'ci' }, input: 'registry-password', expect: /is required when 'registry-username' is set/ },
+    { name: 'registry-password without a username', inputs: { report: undefined, target: `127.0.0.1:5000/o/app@sha256:${D64}`, 'registry-password': 'hunter2-canary' }, input: 'registry-username', expect: /is required when 'registry-password' is set/ },
+    { name: 'registry-username with a colon', inputs: { report: undefined, target: `127.0.0.1:5000/o/app@sha256:${D64}`, 'registry-username': 'ci:admin', 'registry-password': 'hunter2-canary' }, input: 'registry-username', expect: /without spaces or colons/ },
+    { name: 'a registry login with scan-type fs', inputs: { report: undefined, 'scan-type': 'fs', target: 'infra', 'registry-username': 'ci', 'registry-password': 'hunter2-canary' }, input: 'registry-username', expect: /only used with scan-type image/ },
   ],
-  secrets: [],
+  secrets: ['registry-password'],
 };
 
 export default corpus;

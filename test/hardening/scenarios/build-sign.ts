@@ -1,22 +1,24 @@
 /**
  * build-sign under the hardening suites.
  * - Canary: the real parts of test/build-sign (docker-registry with htpasswd, buildah on vfs, the
- *   cosign stand-in signing for real, loopback Sigstore and GitHub OIDC), with canaries as the
- *   cosign key (a real encrypted key), its password, the registry password, the OIDC request token
- *   and runner tokens.
- * - Injection: argv-recording stand-ins for buildah, docker and cosign (lib.ts `argvStandIn`), so
- *   hostile tool output can be fed and the exact argv checked.
+ *   real cosign 3 — key mode without a transparency log, keyless against the loopback Sigstore
+ *   with GitHub OIDC), with canaries as the cosign key (a real encrypted key), its password, the
+ *   registry password, the OIDC request token and runner tokens.
+ * - Injection: argv-recording stand-ins for buildah and docker (lib.ts `argvStandIn`), so hostile
+ *   builder output can be fed and the exact argv checked; the real cosign (behind
+ *   test/build-sign's recorder), fed hostile text by a loopback registry's error answers.
  */
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { expect } from 'vitest';
 import { startGitHubServices, type GitHubServices } from '../../harness/github.js';
+import { startServer, type TestServer } from '../../harness/server.js';
 import { hasRegistry, startRegistry, type Registry } from '../../harness/registry.js';
 import { runAction, runnerHome, type RunnerHome } from '../../harness/runner.js';
 import { startSigstore, type LoopbackSigstore } from '../../build-sign/sigstore.js';
-import { BUSYBOX, canaryKey, hasBuildah, htpasswd, makeLab, writeContext, type Lab } from '../../build-sign/setup.js';
+import { BUSYBOX, canaryKey, cosignCalls, hasBuildah, htpasswd, makeLab, writeContext, type Lab } from '../../build-sign/setup.js';
 import { argvStandIn, canary, readArgvLog } from '../lib.js';
 import type { ActionHardening, InjectionInput, Outcome } from './types.js';
 
@@ -31,7 +33,6 @@ let scratch: string;
 const KEY_PASSWORD = canary('cosign-password');
 const REG_PASSWORD = canary('registry-password');
 const DIGEST = `sha256:${'b'.repeat(64)}`;
-const PUBLIC_KEY = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
 
 const homes: RunnerHome[] = [];
 const home = () => {
@@ -45,10 +46,24 @@ const ENV_CANARIES = ['env:GITHUB_TOKEN', 'env:ACTIONS_RUNTIME_TOKEN'];
 const envOf = (c: Record<string, string>) => Object.fromEntries(Object.entries(c).filter(([k]) => k.startsWith('env:')).map(([k, v]) => [k.slice(4), v]));
 
 function realEnv(extra: Record<string, string> = {}): Record<string, string> {
-  return lab.env({ COSIGN_STANDIN_SIGSTORE_URL: sigstore.url, COSIGN_STANDIN_TRUSTED_ROOT: sigstore.trustedRootPath, ...extra });
+  return lab.env(extra);
+}
+/** Key mode as an air-gapped runner signs: no transparency log (nothing here reaches a public Rekor). */
+const NO_TLOG = { tlog: 'false' };
+/** Keyless: real cosign 3 finds the loopback Fulcio/Rekor through these files. */
+const loopbackSigstore = () => ({ 'signing-config': sigstore.signingConfigPath, 'trusted-root': sigstore.trustedRootPath });
+/** PATH with the argv-recording buildah/docker first, then the real cosign (recorded in the lab's log). */
+const standInPath = () => `${bin}:${realEnv().PATH}`;
+
+/** A loopback "registry" answering every request 404 with `message` in its OCI error body, which cosign quotes. */
+async function hostileRegistry(message: string): Promise<TestServer> {
+  return startServer((_req, res) => {
+    res.writeHead(404, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ errors: [{ code: 'MANIFEST_UNKNOWN', message }] }));
+  });
 }
 
-/** A run over the argv-recording stand-ins: buildah writes its --digestfile, docker push prints a digest line, cosign prints a public key. */
+/** A run over the argv-recording stand-ins: buildah writes its --digestfile, docker push prints a digest line; cosign is real. */
 async function standIn(inputs: Record<string, string>, o: { env?: Record<string, string>; setup?: (ws: string) => void } = {}): Promise<Outcome> {
   const h = home();
   writeContext(h.workspace);
@@ -58,11 +73,10 @@ async function standIn(inputs: Record<string, string>, o: { env?: Record<string,
     home: h,
     inputs: { image: 'ghcr.io/octo-org/shop', builder: 'buildah', context: 'app', sign: 'none', tags: 'sha-4f1c6b9', ...inputs },
     env: {
-      PATH: `${bin}:${process.env.PATH ?? '/usr/bin:/bin'}`,
+      PATH: standInPath(),
       HARDENING_ARGV_LOG: log,
       HARDENING_BUILDAH_SCRIPT: `const i = argv.indexOf('--digestfile'); if (i >= 0) fs.writeFileSync(argv[i + 1], ${JSON.stringify(DIGEST)});`,
       HARDENING_DOCKER_SCRIPT: `if (argv[0] === 'push') process.stdout.write(argv[1].split(':').pop() + ': digest: ${DIGEST} size: 528\\n');`,
-      HARDENING_COSIGN_SCRIPT: `if (argv[0] === 'public-key') process.stdout.write(${JSON.stringify(PUBLIC_KEY)});`,
       ...o.env,
     },
     timeoutMs: 30_000,
@@ -85,7 +99,7 @@ const hardening: ActionHardening = {
     lab = makeLab();
     scratch = mkdtempSync(join(tmpdir(), 'hallmark-hard-bs-'));
     bin = join(scratch, 'bin');
-    for (const t of ['buildah', 'docker', 'cosign']) argvStandIn(bin, t);
+    for (const t of ['buildah', 'docker']) argvStandIn(bin, t);
     open = await startRegistry();
     authed = await startRegistry({ htpasswd: await htpasswd(lab, 'ci-bot', REG_PASSWORD) });
     sigstore = await startSigstore(lab.dir);
@@ -118,7 +132,7 @@ const hardening: ActionHardening = {
         writeContext(h.workspace);
         const r = await runAction('build-sign', {
           home: h,
-          inputs: { image: `${authed.host}/octo-org/api`, builder: 'buildah', context: 'app', tags: 'sha-4f1c6b9', 'build-args': `NONCE=${randomBytes(6).toString('hex')}`, 'registry-insecure': 'true', sign: 'key', 'cosign-key': key.privateKey, 'cosign-password': KEY_PASSWORD, 'registry-username': 'ci-bot', 'registry-password': REG_PASSWORD },
+          inputs: { image: `${authed.host}/octo-org/api`, builder: 'buildah', context: 'app', tags: 'sha-4f1c6b9', 'build-args': `NONCE=${randomBytes(6).toString('hex')}`, 'registry-insecure': 'true', sign: 'key', 'cosign-key': key.privateKey, 'cosign-password': KEY_PASSWORD, ...NO_TLOG, 'registry-username': 'ci-bot', 'registry-password': REG_PASSWORD },
           env: realEnv(envOf(c)),
           timeoutMs: 60_000,
         });
@@ -141,7 +155,7 @@ const hardening: ActionHardening = {
         writeContext(h.workspace);
         const r = await runAction('build-sign', {
           home: h,
-          inputs: { image: `${authed.host}/octo-org/api`, builder: 'buildah', context: 'app', tags: 'sha-4f1c6b9', 'registry-insecure': 'true', sign: 'key', 'cosign-key': key.privateKey, 'cosign-password': c['input:cosign-password'] as string, 'registry-username': 'ci-bot', 'registry-password': REG_PASSWORD },
+          inputs: { image: `${authed.host}/octo-org/api`, builder: 'buildah', context: 'app', tags: 'sha-4f1c6b9', 'registry-insecure': 'true', sign: 'key', 'cosign-key': key.privateKey, 'cosign-password': c['input:cosign-password'] as string, ...NO_TLOG, 'registry-username': 'ci-bot', 'registry-password': REG_PASSWORD },
           env: realEnv(envOf(c)),
           timeoutMs: 60_000,
         });
@@ -158,7 +172,7 @@ const hardening: ActionHardening = {
         writeContext(h.workspace);
         const r = await runAction('build-sign', {
           home: h,
-          inputs: { image: `${authed.host}/octo-org/api`, builder: 'buildah', context: 'app', tags: 'sha-4f1c6b9', 'registry-insecure': 'true', sign: 'key', 'cosign-key': key.privateKey, 'cosign-password': KEY_PASSWORD, 'registry-username': 'ci-bot', 'registry-password': c['input:registry-password'] as string },
+          inputs: { image: `${authed.host}/octo-org/api`, builder: 'buildah', context: 'app', tags: 'sha-4f1c6b9', 'registry-insecure': 'true', sign: 'key', 'cosign-key': key.privateKey, 'cosign-password': KEY_PASSWORD, ...NO_TLOG, 'registry-username': 'ci-bot', 'registry-password': c['input:registry-password'] as string },
           env: realEnv(envOf(c)),
           timeoutMs: 60_000,
         });
@@ -174,7 +188,7 @@ const hardening: ActionHardening = {
         writeContext(h.workspace);
         const r = await runAction('build-sign', {
           home: h,
-          inputs: { image: `${open.host}/octo-org/shop`, builder: 'buildah', context: 'app', tags: 'sha-4f1c6b9', 'build-args': `NONCE=${randomBytes(6).toString('hex')}`, 'registry-insecure': 'true', sign: 'key', 'cosign-key': 'env://SIGNING_KEY', 'cosign-password': KEY_PASSWORD },
+          inputs: { image: `${open.host}/octo-org/shop`, builder: 'buildah', context: 'app', tags: 'sha-4f1c6b9', 'build-args': `NONCE=${randomBytes(6).toString('hex')}`, 'registry-insecure': 'true', sign: 'key', 'cosign-key': 'env://SIGNING_KEY', 'cosign-password': KEY_PASSWORD, ...NO_TLOG },
           env: realEnv({ ...envOf(c), SIGNING_KEY: key.privateKey }),
           timeoutMs: 60_000,
         });
@@ -195,7 +209,7 @@ const hardening: ActionHardening = {
         const mark = gh.requests.length;
         const r = await runAction('build-sign', {
           home: h,
-          inputs: { image: `${open.host}/octo-org/shop`, builder: 'buildah', context: 'app', tags: 'sha-4f1c6b9', 'build-args': `NONCE=${randomBytes(6).toString('hex')}`, 'registry-insecure': 'true' },
+          inputs: { image: `${open.host}/octo-org/shop`, builder: 'buildah', context: 'app', tags: 'sha-4f1c6b9', 'build-args': `NONCE=${randomBytes(6).toString('hex')}`, 'registry-insecure': 'true', ...loopbackSigstore() },
           env: realEnv({ ...gh.env, ...envOf(c) }),
           timeoutMs: 60_000,
         });
@@ -216,7 +230,7 @@ const hardening: ActionHardening = {
         const mark = gh.requests.length;
         const r = await runAction('build-sign', {
           home: h,
-          inputs: { image: `${open.host}/octo-org/shop`, builder: 'buildah', context: 'app', tags: 'sha-4f1c6b9', 'build-args': `NONCE=${randomBytes(6).toString('hex')}`, 'registry-insecure': 'true', identity: 'https://github.com/octo-org/other/.github/workflows/release.yml@refs/heads/main' },
+          inputs: { image: `${open.host}/octo-org/shop`, builder: 'buildah', context: 'app', tags: 'sha-4f1c6b9', 'build-args': `NONCE=${randomBytes(6).toString('hex')}`, 'registry-insecure': 'true', identity: 'https://github.com/octo-org/other/.github/workflows/release.yml@refs/heads/main', ...loopbackSigstore() },
           env: realEnv({ ...gh.env, ...envOf(c) }),
           timeoutMs: 60_000,
         });
@@ -257,14 +271,29 @@ const hardening: ActionHardening = {
       },
     },
     {
-      name: 'payload in cosign sign output and in a failing verify',
+      name: 'payload in the real cosign sign error (quoted from a hostile registry answer)',
       kind: 'workflow',
-      run: (p) =>
-        standIn(
-          { sign: 'key', 'cosign-key': key.privateKey, 'cosign-password': KEY_PASSWORD },
-          { env: { HARDENING_COSIGN_SCRIPT: `if (argv[0] === 'public-key') process.stdout.write(${JSON.stringify(PUBLIC_KEY)}); else { process.stderr.write(env.HARDENING_PAYLOAD); if (argv[0] === 'verify') process.exitCode = 1; }`, HARDENING_PAYLOAD: p.payload } },
-        ),
-      check: (o) => expect(o.result.outputs['failure-reason']).toBe('verify-failed'),
+      async run(p) {
+        const hostile = await hostileRegistry(p.payload);
+        try {
+          const r = await runAction('build-sign', {
+            home: home(),
+            inputs: { image: `${hostile.url.replace(/^http:\/\//, '')}/octo-org/shop`, digest: DIGEST, 'registry-insecure': 'true', sign: 'key', 'cosign-key': key.privateKey, 'cosign-password': KEY_PASSWORD, ...NO_TLOG },
+            env: realEnv(),
+            timeoutMs: 60_000,
+          });
+          return { result: r };
+        } finally {
+          await hostile.close();
+        }
+      },
+      check: (o, p) => {
+        expect(o.result.outputs['failure-reason']).toBe('sign-failed');
+        expect(o.result.errors).toHaveLength(1);
+        expect(o.result.errors[0]).toContain('MANIFEST_UNKNOWN');
+        // The hostile text did travel through real cosign into the log (inert).
+        if (p.payload.includes(p.tag)) expect(o.result.stdout).toContain(p.tag);
+      },
     },
     {
       name: 'payload in tags and image (refused as inputs)',
@@ -352,9 +381,11 @@ const hardening: ActionHardening = {
     {
       name: 'push reports no digest (registry cut the upload): push-failed, nothing signed',
       async run() {
-        const o = await standIn({ sign: 'key', 'cosign-key': key.privateKey, 'cosign-password': KEY_PASSWORD }, { env: { HARDENING_BUILDAH_SCRIPT: '/* writes no digest file */' } });
+        const before = cosignCalls(lab).length;
+        const o = await standIn({ sign: 'key', 'cosign-key': key.privateKey, 'cosign-password': KEY_PASSWORD, ...NO_TLOG }, { env: { HARDENING_BUILDAH_SCRIPT: '/* writes no digest file */' } });
         expect(o.result.outputs['failure-reason']).toBe('push-failed');
-        expect((o.calls ?? []).filter((c) => c.tool === 'cosign').map((c) => c.argv[0])).toEqual(['public-key']);
+        // The real cosign was asked its version and the public key, and never to sign.
+        expect(cosignCalls(lab).slice(before).map((c) => c.cmd)).toEqual(['version', 'public-key']);
       },
     },
     {
@@ -373,7 +404,7 @@ const hardening: ActionHardening = {
           const r = await runAction('build-sign', {
             home: h,
             inputs: { image: 'ghcr.io/octo-org/shop', builder: 'buildah', context: 'app', tags: 'sha-4f1c6b9' },
-            env: { ...gh.env, PATH: `${bin}:${process.env.PATH}`, HARDENING_ARGV_LOG: log },
+            env: { ...gh.env, PATH: standInPath(), HARDENING_ARGV_LOG: log },
             timeoutMs: 60_000,
           });
           expect(r.timedOut).toBe(false);

@@ -1,42 +1,27 @@
 /**
- * terraform-gated-apply under the hardening suites: the terraform stand-in (real flags, recorded
- * plans) and the loopback GitHub services (artifact service, REST comments), as its bundle tests
- * drive it. Canaries: the GitHub token (only in the Authorization header of REST calls), the
- * runtime token (only in the artifact service's Authorization header), the OIDC request token.
+ * terraform-gated-apply under the hardening suites, with the REAL terraform (or OpenTofu as
+ * `terraform`; test/terraform-gated-apply/stack.ts: offline `terraform_data` stacks on the local
+ * backend, each job a fresh runner home) and the loopback GitHub services (artifact service, REST
+ * comments), as its bundle tests drive it. What terraform was asked to do is read from its own
+ * TF_LOG_PATH log (`CLI command args`). Canaries: the GitHub token (only in the Authorization
+ * header of REST calls), the runtime token (only in the artifact service's Authorization header),
+ * the OIDC request token.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { fakeJwt, startGitHubServices, type GitHubServices } from '../../harness/github.js';
-import { hasFixtures } from '../../harness/fixtures.js';
-import { ROOT, runAction, runnerHome, type ActionResult, type RunnerHome } from '../../harness/runner.js';
+import { runAction, type ActionResult, type RunnerHome } from '../../harness/runner.js';
 import type { RecordedRequest } from '../../harness/server.js';
+import { cliCalls, holdLock, job as tfJob, outputsOf, stack as tfStack, tfEnv, type Stack } from '../../terraform-gated-apply/stack.js';
 import type { ActionHardening, Outcome, Watched } from './types.js';
 
-const STAND_INS = join(ROOT, 'test', 'stand-ins');
 let gh: GitHubServices;
-let lab: string;
 let n = 0;
 
-interface Stack {
-  state: string;
-  log: string;
-  lock: string;
-  calls(): { cwd: string; argv: string[] }[];
-}
-function stack(): Stack {
-  const d = join(lab, `stack-${++n}`);
-  mkdirSync(d, { recursive: true });
-  const log = join(d, 'calls.jsonl');
-  writeFileSync(log, '');
-  return { state: join(d, 'tfstate'), log, lock: join(d, 'lock'), calls: () => readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { cwd: string; argv: string[] }) };
-}
-function job(): RunnerHome {
-  const home = runnerHome('hallmark-hard-tf-');
-  mkdirSync(join(home.workspace, 'infra'), { recursive: true });
-  writeFileSync(join(home.workspace, 'infra', 'main.tf'), 'resource "null_resource" "example" {}\n');
-  return home;
+const stack = (): Stack => tfStack();
+function job(s: Stack): RunnerHome {
+  return tfJob(s, { prefix: 'hallmark-hard-tf-' });
 }
 function prEvent(home: RunnerHome, number: number): Record<string, string> {
   const event = join(home.root, 'event.json');
@@ -44,17 +29,19 @@ function prEvent(home: RunnerHome, number: number): Record<string, string> {
   return { GITHUB_EVENT_NAME: 'pull_request', GITHUB_EVENT_PATH: event };
 }
 
-async function tf(s: Stack, inputs: Record<string, string>, o: { home?: RunnerHome; env?: Record<string, string>; fixture?: string; gh?: GitHubServices } = {}): Promise<{ r: ActionResult; requests: RecordedRequest[] }> {
+async function tf(s: Stack, inputs: Record<string, string>, o: { home?: RunnerHome; env?: Record<string, string>; gh?: GitHubServices } = {}): Promise<{ r: ActionResult; requests: RecordedRequest[]; home: RunnerHome }> {
   const svc = o.gh ?? gh;
   const mark = svc.requests.length;
+  const home = o.home ?? job(s);
   const r = await runAction('terraform-gated-apply', {
-    home: o.home ?? job(),
-    inputs: { 'working-directory': 'infra', 'github-token': 'ghs_hardeningDefaultToken0001', 'lock-timeout': '0s', ...inputs },
-    env: { ...svc.env, PATH: `${STAND_INS}:${process.env.PATH ?? '/usr/bin:/bin'}`, TF_STANDIN_STATE: s.state, TF_STANDIN_LOG: s.log, TF_STANDIN_LOCK: s.lock, TF_STANDIN_FIXTURE: o.fixture ?? 'tf-1.14.2-plan-module-create.json', ...o.env },
+    home,
+    inputs: { 'working-directory': 'infra', 'github-token': 'ghs_hardeningDefaultToken0001', 'lock-timeout': '0s', 'var-files': 'prod.tfvars', ...inputs },
+    env: { ...svc.env, ...tfEnv(home), ...o.env },
     timeoutMs: 60_000,
   });
-  return { r, requests: svc.requests.slice(mark) };
+  return { r, requests: svc.requests.slice(mark), home };
 }
+const calls = (home: RunnerHome) => cliCalls(home).map((argv) => ({ tool: 'terraform', argv, cwd: join(home.workspace, 'infra') }));
 
 /** Loopback GitHub services of its own for one run, with `intercept` set: runs side by side. */
 async function ownServices<T>(intercept: GitHubServices['intercept'], fn: (svc: GitHubServices) => Promise<T>): Promise<T> {
@@ -94,14 +81,11 @@ function outcome(r: ActionResult, requests: RecordedRequest[], c: Record<string,
 
 const hardening: ActionHardening = {
   action: 'terraform-gated-apply',
-  missing: () => (hasFixtures ? undefined : 'the recorded Terraform plans (../shared/fixtures/terraform) are absent'),
   async start() {
     gh = await startGitHubServices();
-    lab = mkdtempSync(join(tmpdir(), 'hallmark-hard-tf-'));
   },
   async stop() {
     await gh?.close();
-    if (lab) rmSync(lab, { recursive: true, force: true });
   },
 
   canary: [
@@ -111,9 +95,9 @@ const hardening: ActionHardening = {
       expect: { code: 0 },
       async run(c) {
         const s = stack();
-        const home = job();
+        const home = tfJob(s, { prefix: 'hallmark-hard-tf-', backendInConfig: false });
         const env = `canary-${++n}`;
-        const { r, requests } = await tf(s, { mode: 'plan', environment: env, 'github-token': c['input:github-token'] as string, 'backend-config': 'bucket=tf-state' }, { home, env: { ...prEvent(home, 70 + n), ...canaryEnv(c) } });
+        const { r, requests } = await tf(s, { mode: 'plan', environment: env, 'github-token': c['input:github-token'] as string, 'backend-config': `path=${s.state}` }, { home, env: { ...prEvent(home, 70 + n), ...canaryEnv(c) } });
         expect(requests.some((q) => q.method === 'POST' && q.path.includes('/issues/') && q.path.endsWith('/comments')), r.stdout).toBe(true);
         return outcome(r, requests, c, `tfplan-${env}`);
       },
@@ -125,13 +109,16 @@ const hardening: ActionHardening = {
       async run(c) {
         const s = stack();
         const env = `canary-apply-${++n}`;
-        const fixture = 'tofu-show-json-sensitive-values.json';
-        const plan = await tf(s, { mode: 'plan', environment: env, 'github-token': c['input:github-token'] as string }, { env: canaryEnv(c), fixture });
+        const plan = await tf(s, { mode: 'plan', environment: env, 'github-token': c['input:github-token'] as string }, { env: canaryEnv(c) });
         expect(plan.r.code, plan.r.stdout).toBe(0);
-        const { r, requests } = await tf(s, { mode: 'apply', environment: env, 'plan-sha256': plan.r.outputs['plan-sha256'] as string, 'github-token': c['input:github-token'] as string }, { env: canaryEnv(c), fixture });
-        // The fixture's one output is sensitive ("boop"): it must not reach outputs or the summary.
-        expect(r.outputs.outputs ?? '').not.toContain('boop');
-        expect(r.summary).not.toContain('boop');
+        const { r, requests } = await tf(s, { mode: 'apply', environment: env, 'plan-sha256': plan.r.outputs['plan-sha256'] as string, 'github-token': c['input:github-token'] as string }, { env: canaryEnv(c) });
+        expect(r.code, r.stdout).toBe(0);
+        // The stack's sensitive output is in the state (terraform output -json, read independently) and nowhere the action writes.
+        const secret = outputsOf(s).db_password?.value as string;
+        expect(secret).toBe('hunter2-v1-s3cr3t');
+        expect(r.outputs.outputs ?? '').not.toContain(secret);
+        expect(r.summary).not.toContain(secret);
+        expect(r.everything.replace(/::add-mask::.*\n/g, '')).not.toContain(secret);
         return outcome(r, [...plan.requests, ...requests], c);
       },
     },
@@ -154,7 +141,7 @@ const hardening: ActionHardening = {
       expect: { code: 0 },
       async run(c) {
         const s = stack();
-        const home = job();
+        const home = job(s);
         gh.intercept = (req, res) => {
           if (!req.path.includes('/issues/') || !req.path.endsWith('/comments')) return false;
           res.writeHead(403, { 'content-type': 'application/json' });
@@ -176,14 +163,15 @@ const hardening: ActionHardening = {
       name: 'payload as the GitHub API error message on the PR comment',
       kind: 'workflow',
       async run(p) {
-        const home = job();
+        const s = stack();
+        const home = job(s);
         const intercept: GitHubServices['intercept'] = (req, res) => {
           if (!req.path.includes('/issues/') || !req.path.endsWith('/comments')) return false;
           res.writeHead(422, { 'content-type': 'application/json' });
           res.end(JSON.stringify({ message: p.payload, errors: [{ message: p.payload }] }));
           return true;
         };
-        return ownServices(intercept, async (svc) => ({ result: (await tf(stack(), { mode: 'plan', environment: `inj-${++n}` }, { home, env: prEvent(home, 100 + n), gh: svc })).r }));
+        return ownServices(intercept, async (svc) => ({ result: (await tf(s, { mode: 'plan', environment: `inj-${++n}` }, { home, env: prEvent(home, 100 + n), gh: svc })).r }));
       },
     },
     {
@@ -204,13 +192,14 @@ const hardening: ActionHardening = {
       name: 'a comment by someone else that starts with our marker is not taken over (PR comments are untrusted)',
       kind: 'workflow',
       async run(p) {
-        const home = job();
+        const s = stack();
+        const home = job(s);
         const env = `takeover-${++n}`;
         return ownServices(undefined, async (svc) => {
           const issue = 300 + n;
           // Anyone can comment on a public PR: this one forges the marker before the first plan.
           const forged = svc.addComment(issue, `<!-- hallmark:terraform-gated-apply environment=${env} -->\n${p.payload}`, 'mallory');
-          const { r } = await tf(stack(), { mode: 'plan', environment: env }, { home, env: prEvent(home, issue), gh: svc });
+          const { r } = await tf(s, { mode: 'plan', environment: env }, { home, env: prEvent(home, issue), gh: svc });
           return { result: r, blobs: [{ name: 'forged', data: JSON.stringify({ before: `<!-- hallmark:terraform-gated-apply environment=${env} -->\n${p.payload}`, after: svc.comments.find((c) => c.id === forged.id)?.body, ours: svc.comments.filter((c) => c.issue === issue && c.user.login !== 'mallory').length }) }] };
         });
       },
@@ -231,9 +220,9 @@ const hardening: ActionHardening = {
       name: 'shell payload in backend-config reaches terraform init as one -backend-config argument',
       kind: 'shell',
       async run(p) {
-        const s = stack();
-        const { r } = await tf(s, { mode: 'plan', environment: `sh-${++n}`, 'backend-config': `key=${p.payload}` });
-        return { result: r, calls: s.calls().map((c) => ({ tool: 'terraform', argv: c.argv, cwd: c.cwd })) };
+        // The local backend has no `key`: init refuses it, after logging the argv it was given.
+        const { r, home } = await tf(stack(), { mode: 'plan', environment: `sh-${++n}`, 'backend-config': `key=${p.payload}` });
+        return { result: r, calls: calls(home) };
       },
       check: (o, p) => {
         if (o.result.outputs['failure-reason'] === 'invalid-input') return expect(o.calls ?? []).toEqual([]);
@@ -246,11 +235,11 @@ const hardening: ActionHardening = {
       kind: 'shell',
       async run(p) {
         const s = stack();
-        const home = job();
+        const home = job(s);
         const name = p.payload.replace(/\//g, '_');
-        writeFileSync(join(home.workspace, 'infra', name), 'region = "eu-west-1"\n');
+        writeFileSync(join(home.workspace, 'infra', name), 'release = "v1"\nregion = "eu-west-1"\n');
         const { r } = await tf(s, { mode: 'plan', environment: `sh-${++n}`, 'var-files': name }, { home });
-        return { result: r, calls: s.calls().map((c) => ({ tool: 'terraform', argv: c.argv, cwd: c.cwd })), blobs: [{ name: 'var-file', data: name }] };
+        return { result: r, calls: calls(home), blobs: [{ name: 'var-file', data: name }] };
       },
       check: (o) => {
         const name = String(o.blobs?.[0]?.data);
@@ -288,18 +277,17 @@ const hardening: ActionHardening = {
     {
       name: 'apply when the plan artifact is gone: artifact-missing, terraform apply never runs',
       async run() {
-        const s = stack();
-        const { r } = await tf(s, { mode: 'apply', environment: `fault-missing-${++n}`, 'plan-sha256': 'a'.repeat(64) });
+        const { r, home } = await tf(stack(), { mode: 'apply', environment: `fault-missing-${++n}`, 'plan-sha256': 'a'.repeat(64) });
         expect(r.code).toBe(1);
         expect(r.outputs['failure-reason']).toBe('artifact-missing');
-        expect(s.calls().some((c) => c.argv[0] === 'apply')).toBe(false);
+        expect(cliCalls(home)).toEqual([]);
       },
     },
     {
       name: 'PR comment under a secondary rate limit (403 + retry-after): bounded, the plan still publishes',
       async run() {
         const s = stack();
-        const home = job();
+        const home = job(s);
         let hits = 0;
         gh.intercept = (req, res) => {
           if (!req.path.includes('/issues/')) return false;
@@ -322,16 +310,21 @@ const hardening: ActionHardening = {
       },
     },
     {
-      name: 'the state is locked by another run: state-locked, nothing applied',
+      name: 'the state is locked by another run (a real terraform apply at its prompt): state-locked, nothing applied',
       async run() {
         const s = stack();
         const env = `fault-lock-${++n}`;
         const p = await tf(s, { mode: 'plan', environment: env });
         expect(p.r.code).toBe(0);
-        writeFileSync(s.lock, 'runner@other-job');
-        const { r } = await tf(s, { mode: 'apply', environment: env, 'plan-sha256': p.r.outputs['plan-sha256'] as string });
-        expect(r.outputs['failure-reason']).toBe('state-locked');
-        expect(r.outputs.applied).toBe('false');
+        const holder = await holdLock(s);
+        try {
+          const { r } = await tf(s, { mode: 'apply', environment: env, 'plan-sha256': p.r.outputs['plan-sha256'] as string });
+          expect(r.timedOut).toBe(false);
+          expect(r.outputs['failure-reason']).toBe('state-locked');
+          expect(r.outputs.applied).toBe('false');
+        } finally {
+          await holder.release();
+        }
       },
     },
   ],

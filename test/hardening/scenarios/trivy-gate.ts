@@ -2,21 +2,35 @@
  * trivy-gate under the hardening suites. Report mode takes real recorded Trivy reports
  * (../shared/fixtures/trivy) with hostile text planted in the fields Trivy copies from advisories
  * (titles, descriptions, package names, targets): the gate prints them in annotations, the summary
- * and SARIF. Scan mode runs an argv-recording `trivy` stand-in (answers `image --help` like current
- * Trivy and writes a report where `--output` says), so the argv can be checked.
+ * and SARIF. Scan mode runs the REAL Trivy 0.74 (npm run tools) behind an argv tracer (lib.ts
+ * `argvTracer`: records the argv, then execs the real binary), against real loopback parts: a
+ * docker-registry with htpasswd auth holding an image buildah built, and a second one holding a
+ * small vulnerability DB behind a recording proxy that answers 429 (`limited/`) or 503 (`down/`)
+ * with an error message the scenario chooses.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { fixtureText, hasFixtures } from '../../harness/fixtures.js';
+import { startRegistry, type Registry } from '../../harness/registry.js';
 import { runAction, runnerHome } from '../../harness/runner.js';
-import { argvStandIn, readArgvLog } from '../lib.js';
+import type { TestServer } from '../../harness/server.js';
+import { buildAlpineImage, buildDb, credentialsSeen, hostOf, htpasswd, pushDb, startMirrorProxy } from '../../trivy-gate/lab.js';
+import { argvTracer, readArgvLog, realToolsMissing } from '../lib.js';
 import type { ActionHardening, Outcome } from './types.js';
 
 let scratch: string;
 let bin: string;
 let n = 0;
+let imageRegistry: Registry | undefined;
+let dbRegistry: Registry | undefined;
+let proxy: TestServer | undefined;
+let image = '';
+/** What the DB proxy writes as the message of its 429/503 answers (a payload, for the stderr scenario). */
+let proxyMessage: string | undefined;
+const USER = 'octo-ci';
+const PASSWORD = `CANARYREGISTRYPASSWORD${Math.random().toString(36).slice(2)}`;
 
 interface Vuln {
   VulnerabilityID: string;
@@ -49,23 +63,11 @@ function hostileReport(text: string): string {
   return JSON.stringify(r);
 }
 
-const HELP = 'Usage:\n  trivy image [flags] IMAGE_NAME\n\nScan Flags\n      --scanners strings   comma-separated list of what security issues to detect (vuln,misconfig,secret,license) (default [vuln,secret])\n      --skip-check-update  skip fetching rego check updates\n      --java-db-repository strings   OCI repository(ies) to retrieve trivy-java-db in order of priority\n';
-const EMPTY = JSON.stringify({ SchemaVersion: 2, ArtifactName: '.', ArtifactType: 'filesystem', Results: [] });
-/** The stand-in: `image --help` prints current Trivy's help; a scan writes `$HARDENING_REPORT` to `--output`. */
-const SCRIPT = `if (argv.includes('--help')) { process.stdout.write(${JSON.stringify(HELP)}); return; } const i = argv.indexOf('--output'); if (i >= 0) fs.writeFileSync(argv[i + 1], env.HARDENING_REPORT || ${JSON.stringify(EMPTY)});`;
-
-/** DB downloads by repository name: `limited` answers 429 TOOMANYREQUESTS, `down` 503, `gone` MANIFEST_UNKNOWN, anything else succeeds. */
-const DB_SCRIPT = `if (argv.includes('--help')) { process.stdout.write(${JSON.stringify(HELP)}); return; }
-if (argv.includes('--download-db-only')) {
-  const repo = argv[argv.indexOf('--db-repository') + 1];
-  const fail = (m) => { process.stderr.write(m + '\\n'); process.exitCode = 1; env.HARDENING_TRIVY_EXIT = '1'; };
-  if (repo.includes('limited')) fail('FATAL init error: DB error: failed to download vulnerability DB: OCI repository error: GET https://' + repo + ': TOOMANYREQUESTS: retry-after: 1s');
-  else if (repo.includes('down')) fail('FATAL DB error: failed to download vulnerability DB: unexpected status code 503 Service Unavailable');
-  else if (repo.includes('gone')) fail('FATAL DB error: failed to download vulnerability DB: MANIFEST_UNKNOWN: manifest unknown');
-  return;
-}
-const i = argv.indexOf('--output'); if (i >= 0) fs.writeFileSync(argv[i + 1], ${JSON.stringify(EMPTY)});`;
+// Assembled at run time so this file holds no secret-shaped literal.
+const FAKE_AWS_KEY = ['AKIA', '2E0A8F3B', '244C9986'].join('');
+const db = () => `${hostOf(proxy as TestServer)}/aquasec/trivy-db`;
 const dbTries = (o: Outcome) => (o.calls ?? []).filter((c) => c.argv.includes('--download-db-only')).map((c) => c.argv[c.argv.indexOf('--db-repository') + 1]);
+const FAST = { HALLMARK_TRIVY_DB_BACKOFF_MS: '0', HALLMARK_TRIVY_DB_ATTEMPTS: '1' };
 
 async function gate(inputs: Record<string, string>, o: { env?: Record<string, string>; setup?: (ws: string) => void } = {}): Promise<Outcome> {
   const home = runnerHome('hallmark-hard-trivy-');
@@ -74,8 +76,8 @@ async function gate(inputs: Record<string, string>, o: { env?: Record<string, st
   const r = await runAction('trivy-gate', {
     home,
     inputs: { severity: 'HIGH', ...inputs },
-    env: { PATH: `${bin}:/usr/bin:/bin`, HARDENING_ARGV_LOG: log, HARDENING_TRIVY_SCRIPT: SCRIPT, ...o.env },
-    timeoutMs: 30_000,
+    env: { PATH: `${bin}:/usr/bin:/bin`, HARDENING_ARGV_LOG: log, ...FAST, ...o.env },
+    timeoutMs: 100_000,
   });
   const files = ['trivy-results.json', 'trivy-results.sarif'].map((f) => {
     try {
@@ -91,19 +93,41 @@ function reportFile(text: string): (ws: string) => void {
   return (ws) => writeFileSync(join(ws, 'in.json'), text);
 }
 
+/** A tree with one AWS key in `<dir>/deploy.sh`: Trivy's secret scanner reports it as CRITICAL. */
+function secretTree(dir: string): (ws: string) => void {
+  return (ws) => {
+    mkdirSync(join(ws, dir), { recursive: true });
+    writeFileSync(join(ws, dir, 'deploy.sh'), `#!/bin/sh\nexport AWS_ACCESS_KEY_ID=${FAKE_AWS_KEY}\n`);
+  };
+}
+
 const ENV = ['env:GITHUB_TOKEN', 'env:TRIVY_PASSWORD', 'env:ACTIONS_RUNTIME_TOKEN'];
 const envOf = (c: Record<string, string>) => Object.fromEntries(Object.entries(c).filter(([k]) => k.startsWith('env:')).map(([k, v]) => [k.slice(4), v]));
 
 const hardening: ActionHardening = {
   action: 'trivy-gate',
-  missing: () => (hasFixtures ? undefined : 'the recorded Trivy reports (../shared/fixtures/trivy) are absent'),
+  missing: () => (hasFixtures ? realToolsMissing(['trivy']) : 'the recorded Trivy reports (../shared/fixtures/trivy) are absent'),
   async start() {
     scratch = mkdtempSync(join(tmpdir(), 'hallmark-hard-trivy-'));
     bin = join(scratch, 'bin');
-    argvStandIn(bin, 'trivy');
+    argvTracer(bin, 'trivy');
+    imageRegistry = await startRegistry({ htpasswd: await htpasswd(scratch, USER, PASSWORD) });
+    dbRegistry = await startRegistry();
+    proxy = await startMirrorProxy(dbRegistry.url, { message: () => proxyMessage ?? 'retry-after: 1s' });
+    await pushDb(dbRegistry.url, 'aquasec/trivy-db', buildDb(scratch, ['musl:CVE-2099-0001:1.2.4-r0:CRITICAL']));
+    image = `${imageRegistry.host}/octo-org/shop@${buildAlpineImage(scratch, `${imageRegistry.host}/octo-org/shop:v1`, ['musl:1.2.3-r4'], `${USER}:${PASSWORD}`)}`;
   },
   async stop() {
-    if (scratch) rmSync(scratch, { recursive: true, force: true });
+    await proxy?.close();
+    await imageRegistry?.stop();
+    await dbRegistry?.stop();
+    if (scratch) {
+      try {
+        rmSync(scratch, { recursive: true, force: true });
+      } catch {
+        /* vfs layers: best effort */
+      }
+    }
   },
 
   canary: [
@@ -120,13 +144,21 @@ const hardening: ActionHardening = {
       run: (c) => gate({ report: 'in.json' }, { env: envOf(c), setup: reportFile(fixtureText('trivy', 'image-alpine-3.9.json')) }),
     },
     {
-      name: 'scan mode (fs) with TRIVY_PASSWORD for a private registry: handed to trivy, printed nowhere',
-      labels: ENV,
-      expect: { code: 0 },
+      name: 'image scan with registry-password (and TRIVY_PASSWORD set): the login reaches the image registry only, the DB mirror sees no credential, nothing printed',
+      labels: ['input:registry-password', ...ENV],
+      expect: { code: 1, reason: 'gate-failed' },
       async run(c) {
-        const o = await gate({ 'scan-type': 'config', target: 'infra' }, { env: envOf(c), setup: (ws) => mkdirSync(join(ws, 'infra')) });
-        expect(o.calls?.some((x) => x.argv[0] === 'config'), o.result.stdout).toBe(true);
-        return o;
+        const before = (proxy as TestServer).requests.length;
+        const o = await gate(
+          { target: image, scanners: 'vuln', insecure: 'true', cache: 'false', 'db-repository': db(), 'java-db-repository': db().replace('trivy-db', 'trivy-java-db'), 'registry-username': USER, 'registry-password': PASSWORD },
+          { env: { ...envOf(c), TRIVY_USERNAME: USER } },
+        );
+        // The scan read the image behind the login and found the DB's CVE.
+        expect(o.result.outputs.critical, o.result.stdout).toBe('1');
+        // Not one credential reached the DB mirror (the canary suite checks the canaries too).
+        expect(credentialsSeen(proxy as TestServer, before)).toEqual([]);
+        const requests = (proxy as TestServer).requests.slice(before);
+        return { ...o, values: { 'input:registry-password': PASSWORD }, servers: [{ name: 'DB mirror', requests: () => requests }] };
       },
     },
   ],
@@ -144,15 +176,28 @@ const hardening: ActionHardening = {
       },
     },
     {
-      name: 'payload in a report trivy wrote (scan mode) and in its stderr',
+      name: 'payload in the file path of a secret real trivy found (target in annotations, summary, SARIF)',
       kind: 'workflow',
-      run: (p) => gate({ 'scan-type': 'config', target: 'infra' }, { env: { HARDENING_REPORT: hostileReport(p.payload), HARDENING_STDERR: p.payload }, setup: (ws) => mkdirSync(join(ws, 'infra')) }),
+      run: (p) => gate({ 'scan-type': 'fs', target: 'src', scanners: 'secret' }, { setup: secretTree(`src/${p.payload.replace(/\//g, '_')}`) }),
+      check: (o) => {
+        expect(o.result.outputs['failure-reason'], o.result.stdout).toBe('gate-failed');
+        expect(o.result.outputs.critical).toBe('1');
+        expect(() => JSON.parse(String(o.blobs?.[1]?.data))).not.toThrow();
+      },
     },
     {
-      name: 'payload as the stderr of a failing trivy',
+      name: "payload in a DB mirror's 429 error message, printed by real trivy on stderr",
       kind: 'workflow',
-      run: (p) => gate({ 'scan-type': 'config', target: 'infra' }, { env: { HARDENING_STDERR: p.payload, HARDENING_TRIVY_EXIT: '1' }, setup: (ws) => mkdirSync(join(ws, 'infra')) }),
-      check: (o) => expect(o.result.outputs['failure-reason']).toBe('scan-failed'),
+      serial: true,
+      async run(p) {
+        proxyMessage = p.payload;
+        try {
+          return await gate({ 'scan-type': 'fs', target: 'src', scanners: 'vuln', cache: 'false', insecure: 'true', 'db-repository': `${hostOf(proxy as TestServer)}/limited/trivy-db` }, { setup: (ws) => mkdirSync(join(ws, 'src')) });
+        } finally {
+          proxyMessage = undefined;
+        }
+      },
+      check: (o) => expect(o.result.outputs['failure-reason'], o.result.stdout).toBe('db-unavailable'),
     },
     {
       name: 'payload in ignore-file entries',
@@ -162,15 +207,18 @@ const hardening: ActionHardening = {
     {
       name: 'shell payload as the scan target reaches trivy as one argument after --',
       kind: 'shell',
-      run: (p) => gate({ 'scan-type': 'config', target: `dirs/${p.payload}` }, { setup: (ws) => mkdirSync(join(ws, 'dirs', p.payload), { recursive: true }) }),
+      run: (p) => gate({ 'scan-type': 'fs', target: `dirs/${p.payload}`, scanners: 'secret' }, { setup: (ws) => mkdirSync(join(ws, 'dirs', p.payload), { recursive: true }) }),
       check: (o, p) => {
         if (o.result.outputs['failure-reason'] === 'invalid-input') return expect(o.calls ?? []).toEqual([]);
-        const scan = (o.calls ?? []).find((x) => x.argv[0] === 'config');
+        const scan = (o.calls ?? []).find((x) => x.argv[0] === 'fs');
         expect(scan, o.result.stdout).toBeDefined();
         const argv = scan!.argv;
         const last = argv.at(-1) as string;
         expect(argv.at(-2)).toBe('--');
         expect(last === `dirs/${p.payload}` || last.endsWith(`/dirs/${p.payload}`), JSON.stringify(argv)).toBe(true);
+        // Real trivy scanned that directory: its report names it.
+        const doc = JSON.parse(String(o.blobs?.[0]?.data)) as { ArtifactName?: string };
+        expect(doc.ArtifactName?.endsWith(`dirs/${p.payload}`), doc.ArtifactName).toBe(true);
       },
     },
     {
@@ -186,36 +234,33 @@ const hardening: ActionHardening = {
 
   faults: [
     {
-      name: 'trivy killed mid-scan (no report written): scan-failed, no half report gated',
+      name: 'an SBOM real trivy cannot read: scan-failed, no half report gated',
       async run() {
-        const o = await gate({ 'scan-type': 'config', target: 'infra' }, { env: { HARDENING_TRIVY_SCRIPT: `if (argv.includes('--help')) { process.stdout.write(${JSON.stringify(HELP)}); return; } process.exitCode = 137;`, HARDENING_TRIVY_EXIT: '137' }, setup: (ws) => mkdirSync(join(ws, 'infra')) });
+        const o = await gate({ 'scan-type': 'sbom', target: 'bom.json', scanners: 'license' }, { setup: (ws) => writeFileSync(join(ws, 'bom.json'), '{"not":"an sbom"}') });
         expect(o.result.code).toBe(1);
-        expect(o.result.outputs['failure-reason']).toBe('scan-failed');
+        expect(o.result.outputs['failure-reason'], o.result.stdout).toBe('scan-failed');
         expect(o.result.outputs.passed).toBeUndefined();
       },
     },
     {
       name: 'DB registry rate-limited (429 TOOMANYREQUESTS) on every try: 3 tries with backoff, then the next mirror serves it',
       async run() {
-        const o = await gate(
-          { 'scan-type': 'fs', target: 'src', scanners: 'vuln', cache: 'false', 'db-repository': 'limited.example/trivy-db, good.example/trivy-db' },
-          { env: { HARDENING_TRIVY_SCRIPT: DB_SCRIPT, HALLMARK_TRIVY_DB_BACKOFF_MS: '0' }, setup: (ws) => mkdirSync(join(ws, 'src')) },
-        );
+        const limited = `${hostOf(proxy as TestServer)}/limited/trivy-db`;
+        const o = await gate({ 'scan-type': 'fs', target: 'src', scanners: 'vuln', cache: 'false', insecure: 'true', 'db-repository': `${limited}, ${db()}` }, { env: { HALLMARK_TRIVY_DB_ATTEMPTS: '3' }, setup: (ws) => mkdirSync(join(ws, 'src')) });
         expect(o.result.code, o.result.stdout).toBe(0);
-        expect(dbTries(o)).toEqual(['limited.example/trivy-db', 'limited.example/trivy-db', 'limited.example/trivy-db', 'good.example/trivy-db']);
-        expect(o.result.warnings.filter((w) => w.includes('limited.example'))).toHaveLength(3);
+        expect(dbTries(o)).toEqual([limited, limited, limited, db()]);
+        expect(o.result.warnings.filter((w) => w.includes(limited))).toHaveLength(3);
       },
     },
     {
       name: 'DB registries all failing (5xx / not found): bounded tries, a missing repository is not retried, db-unavailable',
       async run() {
-        const o = await gate(
-          { 'scan-type': 'fs', target: 'src', scanners: 'vuln', cache: 'false', 'db-repository': 'down.example/trivy-db, gone.example/trivy-db' },
-          { env: { HARDENING_TRIVY_SCRIPT: DB_SCRIPT, HALLMARK_TRIVY_DB_BACKOFF_MS: '0' }, setup: (ws) => mkdirSync(join(ws, 'src')) },
-        );
+        const down = `${hostOf(proxy as TestServer)}/down/trivy-db`;
+        const gone = `${hostOf(proxy as TestServer)}/gone/trivy-db`;
+        const o = await gate({ 'scan-type': 'fs', target: 'src', scanners: 'vuln', cache: 'false', insecure: 'true', 'db-repository': `${down}, ${gone}` }, { env: { HALLMARK_TRIVY_DB_ATTEMPTS: '3' }, setup: (ws) => mkdirSync(join(ws, 'src')) });
         expect(o.result.code).toBe(1);
         expect(o.result.outputs['failure-reason']).toBe('db-unavailable');
-        expect(dbTries(o)).toEqual(['down.example/trivy-db', 'down.example/trivy-db', 'down.example/trivy-db', 'gone.example/trivy-db']);
+        expect(dbTries(o)).toEqual([down, down, down, gone]);
         // Nothing was scanned without a DB.
         expect((o.calls ?? []).some((c) => c.argv[0] === 'fs')).toBe(false);
       },

@@ -4,7 +4,9 @@
  * loopback parts it needs, and scenarios that run its bundle. The suites hold the generic checks
  * (a canary anywhere it must not be; a workflow command or output the payload created; a shell
  * that ran); scenarios add what only the action knows (which argv a tool must have seen, which
- * failure reason a fault must give).
+ * failure reason a fault must give). The pipeline's CLIs are the real ones: a scenario gets them
+ * with lib.ts `realToolsPath(['cosign', 'syft'])` (a PATH with those first) or
+ * `argvTracer(bin, 'cosign')` (the real tool behind an argv recorder), never from PATH accidents.
  */
 import type { ActionResult } from '../../harness/runner.js';
 import type { RecordedRequest } from '../../harness/server.js';
@@ -25,7 +27,7 @@ export interface Outcome {
   scan?: string[];
   /** More bytes to scan: uploaded artifacts, PR comment bodies, chat payloads. */
   blobs?: { name: string; data: string | Buffer }[];
-  /** Tools' argv as argv-recording stand-ins saw them. */
+  /** Tools' argv as lib.ts's argv tracers (around the real tools) or argv-recording stand-ins (other commands) saw them. */
   calls?: ArgvCall[];
   /** Secret values used instead of the generated canaries (label → value), e.g. a real cosign key. */
   values?: Record<string, string>;
