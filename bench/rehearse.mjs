@@ -1,6 +1,6 @@
 // The demo pipeline's wall time and critical path (seed 002 asks for sub-minute local pipeline
 // runs). Runs `examples/demo.mjs` (the whole pipeline rehearsed on this machine: buildah, registry,
-// real trivy, cosign stand-in, podman, HTTP smoke test, Slack sink) and reads its run record.
+// real syft, trivy 0.74 and cosign 3, podman, HTTP smoke test, Slack sink) and reads its run record.
 // Ratios come from the same run: how much of the pipeline's time the critical path takes, how much
 // the parallel jobs save, and what the rehearsal engine adds on top of the steps themselves.
 //
