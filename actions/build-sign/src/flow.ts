@@ -21,6 +21,7 @@ import {
   repoName,
   signArgs,
   verifyArgs,
+  writeScopedDockerConfig,
   CosignArgError,
   type KeyRef,
   type SigstoreOptions,
@@ -121,12 +122,8 @@ export async function buildAndSign(cfg: Config, secrets: Secrets, deps: Deps): P
     const sigstoreFiles = cfg.sign === 'none' ? {} : checkSigstoreFiles(cfg, (p) => (existsSync(p) ? readFileSync(p, 'utf8') : undefined), (p) => deps.oneLine(p, 200));
     // ---- registry login: credentials only in a 0600 file under RUNNER_TEMP (removed after) ----
     if (cfg.login) {
-      const auth = Buffer.from(`${cfg.login.username}:${secrets.registryPassword}`).toString('base64');
-      deps.mask(auth);
       const dockerDir = join(work, 'docker');
-      mkdirSync(dockerDir, { mode: 0o700 });
-      const authFile = join(dockerDir, 'config.json');
-      writeFileSync(authFile, JSON.stringify({ auths: { [cfg.registry]: { auth } } }), { mode: 0o600 });
+      const authFile = writeScopedDockerConfig(dockerDir, cfg.registry, cfg.login.username, secrets.registryPassword, deps.mask);
       // cosign and buildah read this file; docker/buildx keep the runner's own config (builders, plugins) and log in there.
       toolEnv.REGISTRY_AUTH_FILE = authFile;
       if (cfg.builder === 'buildah' || cfg.digest) toolEnv.DOCKER_CONFIG = dockerDir;

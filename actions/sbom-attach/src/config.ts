@@ -3,7 +3,7 @@
  * or a request is sent is decided here.
  */
 import { InputError } from '@hallmark/kit';
-import { checkSigstoreOptions, CosignArgError, isDigest, parseImageRef, RefError, type ImageRef } from '@hallmark/oci';
+import { checkSigstoreOptions, CosignArgError, isDigest, parseImageRef, RefError, type ImageRef, type SigstoreOptions } from '@hallmark/oci';
 
 export type Format = 'spdx-json' | 'cyclonedx-json';
 export const FORMATS: readonly Format[] = ['spdx-json', 'cyclonedx-json'];
@@ -46,15 +46,6 @@ export interface RawInputs {
   trustedRoot: string;
 }
 
-/**
- * cosign 3's private-Sigstore / air-gapped knobs as the user gave them. The paths are resolved to
- * absolute ones (and checked to exist) by main.ts before they reach cosign (`SigstoreOptions`).
- */
-export interface SigstoreInputs {
-  tlog: boolean;
-  signingConfig?: string;
-  trustedRoot?: string;
-}
 
 export interface Config {
   /** Set in image mode: the image by digest. */
@@ -74,8 +65,11 @@ export interface Config {
   login?: { username: string };
   registryInsecure: boolean;
   outputDir: string;
-  /** tlog / signing-config / trusted-root, applied alike to `cosign attest` and `cosign sign-blob`. */
-  sigstore: SigstoreInputs;
+  /**
+   * tlog / signing-config / trusted-root, applied alike to `cosign attest` and `cosign sign-blob`.
+   * The paths are as given until main.ts resolves them to absolute ones and checks them.
+   */
+  sigstore: SigstoreOptions;
   /** Things worth telling the user that do not stop the step. */
   notes: string[];
 }

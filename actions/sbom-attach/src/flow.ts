@@ -6,7 +6,7 @@
 import { outputTail, toolMissing, UserError } from '@hallmark/kit';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { attestArgs, digestRef, keyFromInput, parseCosignVersion, RegistryClient, RegistryError, signBlobArgs, CosignArgError, type KeyRef, type SigstoreOptions, type Transport } from '@hallmark/oci';
+import { attestArgs, digestRef, keyFromInput, parseCosignVersion, RegistryClient, RegistryError, signBlobArgs, writeScopedDockerConfig, CosignArgError, type KeyRef, type Transport } from '@hallmark/oci';
 import { SUFFIX, type Config, type FailureReason, type Format } from './config.js';
 import { ATTEST_TYPE, MEDIA_TYPE, plan } from './generate.js';
 import { checkSubject, expectedKind, parseSbom, SbomError, type SbomInfo } from './sbom.js';
@@ -108,14 +108,19 @@ function runnerCredentials(deps: Deps, host: string): { username: string; passwo
   }
 }
 
+/** A client for the image's registry: the step's login when given, else the runner's own docker login. */
+function registryClient(cfg: Config, secrets: Secrets, deps: Deps, host: string): RegistryClient {
+  const credentials = cfg.login ? { username: cfg.login.username, password: secrets.registryPassword } : runnerCredentials(deps, host);
+  return new RegistryClient({ host, transport: deps.transport, insecure: cfg.registryInsecure, credentials });
+}
+
 /** cosign 3 stores each attestation as a Sigstore bundle in an OCI referrer manifest of this artifactType. */
 export const BUNDLE_ARTIFACT_TYPE = 'application/vnd.dev.sigstore.bundle.v0.3+json';
 
 /** Lists the Sigstore bundle referrers of the image (cosign 3 attestations); undefined when the registry cannot be read. */
 function bundleLister(cfg: Config, secrets: Secrets, deps: Deps): { list(): Promise<string[] | undefined>; via(): 'api' | 'tag' | undefined } {
   const img = cfg.image as NonNullable<Config['image']>;
-  const credentials = cfg.login ? { username: cfg.login.username, password: secrets.registryPassword } : runnerCredentials(deps, img.registry);
-  const client = new RegistryClient({ host: img.registry, transport: deps.transport, insecure: cfg.registryInsecure, credentials });
+  const client = registryClient(cfg, secrets, deps, img.registry);
   let via: 'api' | 'tag' | undefined;
   return {
     via: () => via,
@@ -140,13 +145,9 @@ export async function generateAndAttach(cfg: Config, secrets: Secrets, deps: Dep
   try {
     // ---- registry credentials: a private docker config under RUNNER_TEMP, removed at the end ----
     if (cfg.login && cfg.image) {
-      const auth = Buffer.from(`${cfg.login.username}:${secrets.registryPassword}`).toString('base64');
-      deps.mask(auth);
       const dockerDir = join(work, 'docker');
-      mkdirSync(dockerDir, { mode: 0o700 });
-      writeFileSync(join(dockerDir, 'config.json'), JSON.stringify({ auths: { [cfg.image.registry]: { auth } } }), { mode: 0o600 });
+      toolEnv.REGISTRY_AUTH_FILE = writeScopedDockerConfig(dockerDir, cfg.image.registry, cfg.login.username, secrets.registryPassword, deps.mask);
       toolEnv.DOCKER_CONFIG = dockerDir;
-      toolEnv.REGISTRY_AUTH_FILE = join(dockerDir, 'config.json');
     }
 
     // ---- generate ----
@@ -200,7 +201,7 @@ export async function generateAndAttach(cfg: Config, secrets: Secrets, deps: Dep
       }
     }
     const cosignEnv = { ...toolEnv, ...(key?.env ?? {}) };
-    const sigstore: SigstoreOptions = { tlog: cfg.sigstore.tlog, signingConfig: cfg.sigstore.signingConfig, trustedRoot: cfg.sigstore.trustedRoot };
+    const sigstore = cfg.sigstore;
     // Which cosign: 3 stores attestations as Sigstore bundles in OCI referrers, 2 under the `.att` tag; flags differ too.
     let cosignMajor = 3;
     if (cfg.signing !== 'none') {
@@ -272,8 +273,7 @@ export async function generateAndAttach(cfg: Config, secrets: Secrets, deps: Dep
       }
     } else if (cfg.image && cfg.attach === 'referrer') {
       const img = cfg.image;
-      const credentials = cfg.login ? { username: cfg.login.username, password: secrets.registryPassword } : runnerCredentials(deps, img.registry);
-      const client = new RegistryClient({ host: img.registry, transport: deps.transport, insecure: cfg.registryInsecure, credentials });
+      const client = registryClient(cfg, secrets, deps, img.registry);
       try {
         const subject = await client.descriptor(img.repository, img.digest);
         if (!subject) throw new StepFailure('attach-failed', `${digestRef(img, img.digest)} is not in the registry (manifest unknown)`);

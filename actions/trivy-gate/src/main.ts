@@ -1,6 +1,7 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { exec, fail, input, log, maskSecret, oneLine, printUntrusted, run, runnerContext, setOutputs, UserError, writeSummary } from '@hallmark/kit';
+import { writeScopedDockerConfig } from '@hallmark/oci';
 import { checkInputs, SCAN_TYPES } from './config.js';
 import { evaluate } from './gate.js';
 import { entryLabel } from './ignore.js';
@@ -85,10 +86,7 @@ await run(ACTION, async () => {
     // Registry login: a private docker config holding only the image's registry, removed at the end.
     const dockerDir = join(work, 'docker');
     if (cfg.login) {
-      const auth = Buffer.from(`${cfg.login.username}:${registryPassword}`).toString('base64');
-      maskSecret(auth);
-      mkdirSync(dockerDir, { recursive: true, mode: 0o700 });
-      writeFileSync(join(dockerDir, 'config.json'), JSON.stringify({ auths: { [cfg.login.registry]: { auth } } }), { mode: 0o600 });
+      writeScopedDockerConfig(dockerDir, cfg.login.registry, cfg.login.username, registryPassword, maskSecret);
       trivyEnv.DOCKER_CONFIG = dockerDir;
     }
     const { restore, save } = await import('./cache.js');

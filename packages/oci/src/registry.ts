@@ -10,6 +10,8 @@
  * process.env or prints.
  */
 import { createHash } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { isDigest, referrersTag } from './ref.js';
 
 export const MT = {
@@ -52,6 +54,21 @@ export class RegistryError extends Error {
     super(message);
     this.name = 'RegistryError';
   }
+}
+
+/**
+ * Registry credentials for the tools that read a docker config (buildah, cosign, syft, trivy): a
+ * `config.json` in `dir` (created 0700) that names only `registry`, written 0600. `mask` receives
+ * the base64 `user:password` before it is written. The caller removes `dir` when the step ends.
+ * Returns the config file's path.
+ */
+export function writeScopedDockerConfig(dir: string, registry: string, username: string, password: string, mask: (secret: string) => void): string {
+  const auth = Buffer.from(`${username}:${password}`).toString('base64');
+  mask(auth);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const file = join(dir, 'config.json');
+  writeFileSync(file, JSON.stringify({ auths: { [registry]: { auth } } }), { mode: 0o600 });
+  return file;
 }
 
 export function sha256Digest(bytes: Buffer | string): string {
