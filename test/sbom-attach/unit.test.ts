@@ -219,7 +219,8 @@ describe('generateAndAttach with fake tools', () => {
     const ok = deps({
       exec: async (_t, args) => {
         const o = args[args.indexOf('-o') + 1] as string;
-        writeFileSync(o.slice(o.indexOf('=') + 1), fixtureText('syft', 'spdx-json-image.golden.json').replace(/2731251dc34951c0e50fcc643b4c5f74922dad1a5d98f302b504cf46cd5d9368/g, 'ab'.repeat(32)));
+        // A minimal syft-shaped SPDX document naming D, with two packages (made here: the test needs no recorded output).
+        writeFileSync(o.slice(o.indexOf('=') + 1), JSON.stringify({ spdxVersion: 'SPDX-2.3', SPDXID: 'SPDXRef-DOCUMENT', packages: [{ SPDXID: 'SPDXRef-DocumentRoot-Image-x', name: 'ghcr.io/octo-org/shop', versionInfo: D, primaryPackagePurpose: 'CONTAINER' }, { SPDXID: 'SPDXRef-Package-a', name: 'a', versionInfo: '1' }, { SPDXID: 'SPDXRef-Package-b', name: 'b', versionInfo: '2' }], relationships: [{ spdxElementId: 'SPDXRef-DOCUMENT', relatedSpdxElement: 'SPDXRef-DocumentRoot-Image-x', relationshipType: 'DESCRIBES' }] }));
         return { exitCode: 0, stdout: '', stderr: '', timedOut: false };
       },
       upload: async () => {

@@ -2,9 +2,8 @@
  * A loopback Slack for slack-notify's tests: an incoming webhook (`POST /services/T…/B…/<secret>`)
  * and the Web API (`POST /api/chat.postMessage`, `/api/chat.update`) that check what real Slack
  * checks before accepting a message:
- *  - the webhook answers `200 ok`, or the documented status + plain-string body from
- *    ../shared/fixtures/slack/incoming-webhook-errors.json (`400 invalid_payload` for a body that is
- *    not a valid Block Kit message);
+ *  - the webhook answers `200 ok`, or a documented status + plain-string body (`webhookErrors()`
+ *    below; `400 invalid_payload` for a body that is not a valid Block Kit message);
  *  - the Web API answers JSON `{"ok":true,"channel","ts"}` or `{"ok":false,"error":…}` (the
  *    documented shape: not_authed, invalid_auth, channel_not_found, invalid_blocks with
  *    response_metadata.messages, message_not_found);
@@ -15,7 +14,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import { fixtureJson } from '../harness/fixtures.js';
 import { startServer, type RecordedRequest, type TestServer } from '../harness/server.js';
 
 export interface WebhookErrorFixture {
@@ -26,14 +24,28 @@ export interface WebhookErrorFixture {
   note?: string;
 }
 
-/** The documented webhook error responses, read in place from ../shared/fixtures. */
+const WEBHOOK_ERRORS_DOC = 'https://api.slack.com/changelog/2016-05-17-changes-to-errors-for-incoming-webhooks';
+
+/**
+ * The incoming-webhook error responses Slack documents (written here from its changelog of
+ * 2016-05-17 and its rate-limit page, so the tests need no recorded files): a status and a plain
+ * text body; 429 carries Retry-After in seconds and a body whose shape is not documented.
+ */
 export function webhookErrors(): WebhookErrorFixture[] {
-  return fixtureJson<WebhookErrorFixture[]>('slack', 'incoming-webhook-errors.json');
+  return [
+    { status: 400, body: 'invalid_payload', source: WEBHOOK_ERRORS_DOC },
+    { status: 400, body: 'user_not_found', source: WEBHOOK_ERRORS_DOC },
+    { status: 403, body: 'action_prohibited', source: WEBHOOK_ERRORS_DOC },
+    { status: 404, body: 'channel_not_found', source: WEBHOOK_ERRORS_DOC },
+    { status: 410, body: 'channel_is_archived', source: WEBHOOK_ERRORS_DOC },
+    { status: 500, body: 'rollup_error', source: WEBHOOK_ERRORS_DOC },
+    { status: 429, headers: { 'Retry-After': '<integer seconds>' }, body: null, note: 'the body is not documented', source: 'https://api.slack.com/docs/rate-limits' },
+  ];
 }
 
 export function webhookError(body: string): WebhookErrorFixture {
   const f = webhookErrors().find((e) => e.body === body);
-  if (!f) throw new Error(`no documented webhook error ${body} in the fixtures`);
+  if (!f) throw new Error(`no documented webhook error ${body} among Slack's documented errors`);
   return f;
 }
 
