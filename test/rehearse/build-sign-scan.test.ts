@@ -47,7 +47,7 @@ jobs:
       security-events: write
       actions: read
       id-token: write
-    uses: hallmark-dev/hallmark/.github/workflows/build-sign-scan.yml@v1
+    uses: hallmark-dev/hallmark/.github/workflows/build-sign-scan.yml@main
     with:
       image: ${lab.registry.host}/shop/\${{ matrix.service }}
       context: \${{ matrix.service }}

@@ -78,7 +78,7 @@ jobs:
   deploy:
     permissions:
       contents: read
-    uses: hallmark-dev/hallmark/.github/workflows/deploy-prod.yml@v1
+    uses: hallmark-dev/hallmark/.github/workflows/deploy-prod.yml@main
     with:
       environment: \${{ inputs.environment }}
       image-ref: \${{ inputs.image-ref }}

@@ -304,7 +304,7 @@ jobs:
       said: \${{ steps.e.outputs.said }}
     steps:
       - id: e
-        uses: hallmark-dev/hallmark/actions/echo-input@v1
+        uses: hallmark-dev/hallmark/actions/echo-input@main
         with:
           message: \${{ inputs.loud && format('HELLO {0}', inputs.who) || format('hello {0}', inputs.who) }}
           token: \${{ secrets.token }}

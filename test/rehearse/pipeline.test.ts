@@ -48,7 +48,7 @@ permissions: {}
 jobs:
   image:
     permissions: { contents: read, packages: write, security-events: write, actions: read }
-    uses: hallmark-dev/hallmark/.github/workflows/build-sign-scan.yml@v1
+    uses: hallmark-dev/hallmark/.github/workflows/build-sign-scan.yml@main
     with:
       image: ${lab.registry.host}/shop/api
       context: api
@@ -66,7 +66,7 @@ jobs:
   deploy:
     needs: image
     permissions: { contents: read }
-    uses: hallmark-dev/hallmark/.github/workflows/deploy-prod.yml@v1
+    uses: hallmark-dev/hallmark/.github/workflows/deploy-prod.yml@main
     with:
       environment: staging
       image-ref: \${{ needs.image.outputs.image-ref }}

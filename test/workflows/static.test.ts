@@ -104,7 +104,7 @@ jobs:
       - uses: actions/upload-artifact@ea165f8d65b6e75b540449e92b4886f43607fa02
         with: { name: x, path: x }
       - id: gate
-        uses: hallmark-dev/hallmark/actions/setup-tools@v1
+        uses: hallmark-dev/hallmark/actions/setup-tools@main
         with:
           tool: cosign
       - run: echo "\${{ github.event.head_commit.message }}"
@@ -121,7 +121,7 @@ jobs:
     permissions:
       contents: read
       issues: write
-    uses: hallmark-dev/hallmark/.github/workflows/build-sign-scan.yml@v1
+    uses: hallmark-dev/hallmark/.github/workflows/build-sign-scan.yml@main
     with:
       imag: ghcr.io/acme/api
     secrets:
@@ -147,7 +147,10 @@ describe('each checker catches a deliberately bad workflow', () => {
     expect(f.some((x) => /actions\/checkout' is pinned to 'v4'/.test(x))).toBe(true);
     expect(f.some((x) => /upload-artifact@ea165f8…' lacks a version comment/.test(x))).toBe(true);
     expect(f).toHaveLength(2);
-    expect(checkPinned(fromText('x.yml', 'jobs:\n  a:\n    steps:\n      - uses: hallmark-dev/hallmark/actions/setup-tools@main\n'))).toHaveLength(1);
+    const own = (ref: string) => checkPinned(fromText('x.yml', `jobs:\n  a:\n    steps:\n      - uses: hallmark-dev/hallmark/actions/setup-tools@${ref}\n`));
+    expect(own('main')).toEqual([]);
+    expect(own('v1')[0]).toMatch(/must say @main/);
+    expect(own('a'.repeat(40))[0]).toMatch(/must say @main/);
   });
 
   it('${{ }} in run:', () => {
