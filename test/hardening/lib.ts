@@ -64,8 +64,8 @@ exec ${q(real)} "$@"
 
 export const HARDENING = join(ROOT, 'test', 'hardening');
 
-/** The seven actions issue #9 covers, in catalog order. */
-export const ACTIONS = ['setup-tools', 'build-sign', 'trivy-gate', 'sbom-attach', 'terraform-gated-apply', 'smoke-test', 'slack-notify'] as const;
+/** The actions the hardening suites cover (issue #9's seven, then later ones). */
+export const ACTIONS = ['setup-tools', 'build-sign', 'trivy-gate', 'sbom-attach', 'terraform-gated-apply', 'smoke-test', 'slack-notify', 'verify-image', 'registry-login', 'gitops-update'] as const;
 
 export const hasBundle = (action: string): boolean => existsSync(bundlePath(action));
 

@@ -20,8 +20,8 @@ interface ActionYml {
 }
 
 describe('action metadata', () => {
-  it('finds the seven actions', () => {
-    expect(names.sort()).toEqual(['build-sign', 'sbom-attach', 'setup-tools', 'slack-notify', 'smoke-test', 'terraform-gated-apply', 'trivy-gate']);
+  it('finds the ten actions', () => {
+    expect(names.sort()).toEqual(['build-sign', 'gitops-update', 'registry-login', 'sbom-attach', 'setup-tools', 'slack-notify', 'smoke-test', 'terraform-gated-apply', 'trivy-gate', 'verify-image']);
   });
 
   describe.each(names)('%s', (name) => {

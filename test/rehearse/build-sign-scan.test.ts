@@ -61,9 +61,9 @@ jobs:
       scanners: vuln,secret
       db-repository: ${trivyDb}
     secrets:
-      cosign-key: \${{ secrets.COSIGN_KEY }}
-      cosign-password: \${{ secrets.COSIGN_PASSWORD }}
-      slack-webhook-url: \${{ secrets.SLACK_WEBHOOK_URL }}
+      COSIGN_PRIVATE_KEY: \${{ secrets.COSIGN_KEY }}
+      COSIGN_PASSWORD: \${{ secrets.COSIGN_PASSWORD }}
+      SLACK_WEBHOOK_URL: \${{ secrets.SLACK_WEBHOOK_URL }}
 `,
       'api/Containerfile': 'FROM scratch\nCOPY busybox /bin/busybox\nCOPY www /www\n',
       'api/www/index.html': 'hello\n',
@@ -127,7 +127,7 @@ jobs:
     const ref = (svc: string) => job(`image (${svc}) / build`)!.outputs['image-ref']!;
     expect(job('image (api) / sign')!.outputs.signed).toBe('true');
     // cosign 3 stores Sigstore bundles as OCI referrers, not the legacy .sig/.att tags.
-    expect(await bundlePredicates(lab, 'shop/api', digest('api'))).toEqual(['https://sigstore.dev/cosign/sign/v1', 'https://spdx.dev/Document', 'https://trivy.dev/report/json/v1']);
+    expect(await bundlePredicates(lab, 'shop/api', digest('api'))).toEqual(['https://sigstore.dev/cosign/sign/v1', 'https://slsa.dev/provenance/v1', 'https://spdx.dev/Document', 'https://trivy.dev/report/json/v1']);
     expect((await tags(lab, 'shop/api')).filter((t) => t.endsWith('.sig') || t.endsWith('.att'))).toEqual([]);
     expect(await bundlePredicates(lab, 'shop/worker', digest('worker'))).toEqual([]);
     expect((await tags(lab, 'shop/worker')).filter((t) => t.startsWith('sha256-'))).toEqual([]);

@@ -24,6 +24,21 @@ const needed = ['terraform-gated-apply', 'smoke-test', 'slack-notify'];
 const missing = missingBundles(needed);
 if (!hasRealParts || missing.length) console.warn(`deploy-prod rehearsal skipped: ${!hasRealParts ? 'real parts missing (docker-registry, buildah, busybox-static)' : `not built yet: ${missing.join(', ')}`}`);
 
+/**
+ * Step name → status; the verification step (H7's verify-image) is `verify`, the rollback's
+ * re-check (the smoke-test step after the restore) is `re-check`. Post steps are left out.
+ */
+function stepStatus(j: { steps: { name: string; status: string; uses?: string; post?: boolean }[] }): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const s of j.steps) {
+    if (s.post) continue;
+    if (s.name.startsWith('Verify the signature')) out.verify = s.status;
+    else if (s.uses?.includes('/actions/smoke-test@')) out['re-check'] = s.status;
+    else out[s.name] = s.status;
+  }
+  return out;
+}
+
 /** The chart's container (examples/chart: the chart name). */
 const CONTAINER = 'hello';
 
@@ -73,11 +88,16 @@ on:
       image-ref: { type: string, required: true }
       tlog: { type: string, default: 'false' }
       trusted-root: { type: string, default: '' }
+      tools: { type: string, default: '' }
 permissions: {}
 jobs:
   deploy:
+    # deploy-prod's verify reads signatures with the job token (packages: read); deploy, smoke and
+    # rollback ask for id-token: write (cloud cluster-auth), which the calling job must grant.
     permissions:
       contents: read
+      packages: read
+      id-token: write
     uses: hallmark-dev/hallmark/.github/workflows/deploy-prod.yml@main
     with:
       environment: \${{ inputs.environment }}
@@ -85,18 +105,22 @@ jobs:
       # The lab signs in key mode without a transparency log (no Rekor is reachable here).
       tlog: \${{ inputs.tlog == 'true' }}
       trusted-root: \${{ inputs.trusted-root }}
+      tools: \${{ inputs.tools }}
 ${extra}
     secrets:
-      kubeconfig: \${{ secrets.KUBECONFIG }}
-      cosign-public-key: \${{ secrets.COSIGN_PUBLIC_KEY }}
-      slack-webhook-url: \${{ secrets.SLACK_WEBHOOK_URL }}
+      KUBE_CONFIG: \${{ secrets.KUBE_CONFIG }}
+      COSIGN_PUBLIC_KEY: \${{ secrets.COSIGN_PUBLIC_KEY }}
+      SLACK_WEBHOOK_URL: \${{ secrets.SLACK_WEBHOOK_URL }}
 `;
     const files: Record<string, string> = {
       '.github/workflows/deploy.yml': caller('deploy', '      working-directory: infra\n      chart: ./charts/api\n      release: api\n      namespace: shop\n      checks: smoke.yml'),
-      '.github/workflows/deploy-kubectl.yml': caller('deploy (kubectl)', "      working-directory: ''\n      deployment: api\n      container: api\n      namespace: shop\n      checks: smoke.yml"),
+      '.github/workflows/deploy-kubectl.yml': caller('deploy (kubectl)', "      working-directory: ''\n      deployment: api\n      container: api\n      namespace: shop\n      checks: smoke-kubectl.yml"),
       // terraform_data is built into Terraform/OpenTofu: the real CLI plans it offline.
       'infra/main.tf': 'resource "terraform_data" "api" {\n  input = "shop"\n}\n',
-      'smoke.yml': `defaults: { retries: 2, interval: 50ms, timeout: 2s }\nchecks:\n  - name: api health\n    http:\n      url: ${app.url}/healthz\n      expect: { status: 200, json: { path: status, equals: up } }\n`,
+      // smoke-test's Kubernetes checks run the real kubectl in the smoke job against the loopback
+      // API server, reached only through the cluster: block's kubeconfig (KUBE_CONFIG).
+      'smoke.yml': `defaults: { retries: 2, interval: 50ms, timeout: 5s }\nchecks:\n  - name: api health\n    http:\n      url: ${app.url}/healthz\n      expect: { status: 200, json: { path: status, equals: up } }\n  - name: api rollout\n    k8s: { rollout: deployment/api, namespace: shop }\n  - name: api pods ready\n    k8s: { pods-ready: { selector: app.kubernetes.io/instance=api, namespace: shop, min: 2 } }\n`,
+      'smoke-kubectl.yml': `defaults: { retries: 2, interval: 50ms, timeout: 5s }\nchecks:\n  - name: api health\n    http:\n      url: ${app.url}/healthz\n      expect: { status: 200, json: { path: status, equals: up } }\n  - name: api rollout\n    k8s: { rollout: deployment/api, namespace: shop }\n  - name: api pods ready\n    k8s: { pods-ready: { selector: app=api, namespace: shop, min: 1 } }\n`,
     };
     for (const [p, text] of Object.entries(files)) {
       mkdirSync(dirname(join(repo, p)), { recursive: true });
@@ -122,7 +146,7 @@ ${extra}
       root: repo,
       event: 'workflow_dispatch',
       inputs: { 'image-ref': imageRef, environment: opts.environment ?? (opts.kubectl ? 'staging' : 'production'), ...opts.inputs },
-      secrets: { ...(opts.keyless ? {} : { COSIGN_PUBLIC_KEY: lab.cosignPub }), SLACK_WEBHOOK_URL: lab.slackUrl, KUBECONFIG: (opts.kubectl ?? cluster).kubeconfigText },
+      secrets: { ...(opts.keyless ? {} : { COSIGN_PUBLIC_KEY: lab.cosignPub }), SLACK_WEBHOOK_URL: lab.slackUrl, KUBE_CONFIG: (opts.kubectl ?? cluster).kubeconfigText },
       approve: opts.approve ?? true,
       ref: opts.ref ?? 'refs/heads/main',
       defaultBranch: 'main',
@@ -136,8 +160,9 @@ ${extra}
     return { record, log, job };
   }
 
-  it('deploys a signed digest behind the approval with the real helm 4, smoke-tests it and reports success', async () => {
+  it('deploys a signed digest behind the approval with the real helm 4, smoke-tests it (HTTP, rollout, pods ready) and reports success', async () => {
     const before = lab.slackMessages().length;
+    const before0 = cluster.requests().length;
     const { record, log, job } = await deploy(good);
     expect(record.status, log).toBe('success');
     // Nothing simulated but GitHub itself: cosign, terraform and helm are the real ones.
@@ -153,6 +178,16 @@ ${extra}
     expect(cluster.image('shop', 'api', CONTAINER)).toBe(good);
     expect(release().at(-1)).toMatchObject({ version: 1, info: { status: 'deployed', description: 'Install complete' }, config: { image: { repository: good.split('@')[0], digest: good.split('@')[1] } } });
     expect(job('rollback')!.status).toBe('skipped');
+    // smoke-test's Kubernetes checks ran in the smoke job with the real kubectl against the loopback
+    // API server, found only through the kubeconfig the Cluster access block wrote from KUBE_CONFIG:
+    // `kubectl rollout status deployment/api` and `kubectl get pods --selector` (the helm deploy
+    // job itself runs no kubectl).
+    expect(job('smoke')!.status, log).toBe('success');
+    const viaKubectl = cluster.requests().slice(before0).filter((r) => String(r.headers['user-agent'] ?? '').startsWith('kubectl'));
+    expect(viaKubectl.some((r) => r.method === 'GET' && r.path.startsWith('/apis/apps/v1/namespaces/shop/deployments') && r.url.includes('api')), JSON.stringify(viaKubectl.map((r) => r.url))).toBe(true);
+    expect(viaKubectl.some((r) => r.method === 'GET' && r.path === '/api/v1/namespaces/shop/pods' && decodeURIComponent(r.url).includes('labelSelector=app.kubernetes.io/instance=api')), JSON.stringify(viaKubectl.map((r) => r.url))).toBe(true);
+    expect(job('smoke')!.summary ?? '').toMatch(/api pods ready/);
+    expect(job('smoke')!.summary ?? '').toMatch(/api rollout/);
     // The token in the kubeconfig secret never reaches the log.
     expect(log).not.toContain('kube-token-canary-2d8e41');
     const msgs = lab.slackMessages().slice(before);
@@ -168,7 +203,7 @@ ${extra}
     expect(job('smoke')!.status).toBe('failure');
     expect(job('smoke')!.outputs['failure-reason']).toBe('checks-failed');
     expect(job('rollback')!.status, log).toBe('success');
-    expect(job('rollback')!.steps.map((s) => s.status)).toEqual(['success', 'success', 'success', 'success']);
+    expect(stepStatus(job('rollback')!)).toMatchObject({ 'Cluster access · kubeconfig from the KUBE_CONFIG secret': 'success', 'Restore the previous release': 'success', 're-check': 'success', 'Cluster access · remove the kubeconfig': 'success' });
     // helm's own history, read from its Secrets: install(good) → upgrade(bad) → rollback to 1.
     expect(deployed()).toBe(good.split('@')[1]);
     const revs = release();
@@ -216,7 +251,7 @@ ${extra}
     const { record, log, job } = await deploy(foreign);
     expect(record.status).toBe('failure');
     expect(job('verify')!.status).toBe('failure');
-    expect(job('verify')!.steps.map((s) => s.status)).toEqual(['success', 'skipped', 'success', 'failure']);
+    expect(stepStatus(job('verify')!)).toMatchObject({ 'Production only from the default branch; image by digest only': 'success', verify: 'failure' });
     // cosign 3 reads the bundle (an OCI referrer) as an attestation: "no matching attestations".
     expect(log).toMatch(/no matching attestations: failed to verify signature/);
     for (const j of ['plan', 'apply', 'deploy', 'smoke', 'rollback']) expect(job(j)!.status).toBe('skipped');
@@ -227,7 +262,7 @@ ${extra}
     const { record, log, job } = await deploy(good, { inputs: { tlog: 'true', 'trusted-root': 'sigstore/trusted_root.json' } });
     expect(record.status).toBe('failure');
     // The checkout ran (the trusted root is read from the caller's repository) and cosign refused.
-    expect(job('verify')!.steps.map((s) => s.status)).toEqual(['success', 'success', 'success', 'failure']);
+    expect(stepStatus(job('verify')!)).toMatchObject({ 'Run actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683': 'success', verify: 'failure' });
     expect(log).toMatch(/not enough verified log entries from transparency log: 0 < 1/);
     expect(log).not.toMatch(/unknown flag/);
     expect(job('deploy')!.status).toBe('skipped');
@@ -242,8 +277,9 @@ ${extra}
   it('keyless verification requires the transparency log: tlog: false without the public key is refused before cosign runs', async () => {
     const { record, log, job } = await deploy(good, { keyless: true });
     expect(record.status).toBe('failure');
-    expect(job('verify')!.steps.map((s) => s.status)).toEqual(['failure', 'skipped', 'skipped', 'skipped']);
-    expect(log).toContain("input 'tlog' may be false only with the cosign-public-key secret (keyless verification requires the transparency log)");
+    expect(job('verify')!.steps[0]!.status).toBe('failure');
+    expect(job('verify')!.steps.slice(1).filter((s) => !s.post).every((s) => s.status === 'skipped')).toBe(true);
+    expect(log).toContain("input 'tlog' may be false only with the COSIGN_PUBLIC_KEY secret (keyless verification requires the transparency log)");
     expect(job('deploy')!.status).toBe('skipped');
   });
 
@@ -280,9 +316,11 @@ ${extra}
     const saved = cluster;
     cluster = helm3;
     try {
-      const { record, log, job } = await deploy(good, { environment: 'staging', tools: { ...tools, helm: tools.helm3 } });
+      // Pinned the way a caller pins it: deploy-prod's `tools` input, handed to setup-tools.
+      const { record, log, job } = await deploy(good, { environment: 'staging', inputs: { tools: `helm@${tools.helm3.version}` } });
       expect(record.status, log).toBe('success');
-      expect(record.realTools.helm?.version).toBe(tools.helm3.version);
+      // The rehearsal's mirror served the real helm 3 for helm@3.19.5 (recorded under its npm run tools entry).
+      expect(record.realTools.helm3?.version, JSON.stringify(record.realTools)).toBe(tools.helm3.version);
       expect(job('deploy')!.outputs.method).toBe('helm');
       expect(helm3.image('shop', 'api', CONTAINER)).toBe(good);
       expect(helm3.releases('shop', 'api').map((r) => [r.version, r.info.status])).toEqual([[1, 'deployed']]);
@@ -306,7 +344,7 @@ ${extra}
       expect(job('deploy')!.outputs.method).toBe('kubectl');
       expect(job('smoke')!.status).toBe('failure');
       expect(job('rollback')!.status, log).toBe('success');
-      expect(job('rollback')!.steps.map((s) => s.status)).toEqual(['success', 'success', 'success', 'success']);
+      expect(stepStatus(job('rollback')!)).toMatchObject({ 'Cluster access · kubeconfig from the KUBE_CONFIG secret': 'success', 'Restore the previous release': 'success', 're-check': 'success' });
       // revision 1 ran the good image, 2 the bad one; the undo brought the good template back as revision 3.
       expect(kube.history('shop', 'api', 'api')).toEqual([
         { revision: 2, image: bad },

@@ -5,6 +5,7 @@
  * setup-tools steps hand out, the simulated BuildKit, masking.
  */
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -459,7 +460,7 @@ jobs:
   });
 });
 
-describe('setup-tools steps hand out the real tools of npm run tools', () => {
+describe('setup-tools runs for real, from a loopback mirror of the real tools of npm run tools', () => {
   // The job's PATH starts with an impostor cosign: only the setup-tools step can put the real one first.
   const root = repo({
     'impostor/cosign': '#!/bin/sh\necho impostor\n',
@@ -481,6 +482,8 @@ jobs:
       - id: w
         run: |
           echo "target=$(readlink -f "$(command -v cosign)")" >> "$GITHUB_OUTPUT"
+          echo "sha=$(sha256sum "$(command -v cosign)" | cut -c1-64)" >> "$GITHUB_OUTPUT"
+          echo "kubectl-sha=$(sha256sum "$(command -v kubectl)" | cut -c1-64)" >> "$GITHUB_OUTPUT"
           echo "version=$(cosign version --json | sed -n 's/.*"gitVersion": *"\\([^"]*\\)".*/\\1/p')" >> "$GITHUB_OUTPUT"
           echo "terraform=$(terraform version -json | sed -n 's/.*"terraform_version": *"\\([^"]*\\)".*/\\1/p')" >> "$GITHUB_OUTPUT"
           echo "kubectl=$(command -v kubectl)" >> "$GITHUB_OUTPUT"
@@ -518,17 +521,22 @@ jobs:
     return { PATH: `${join(root, 'impostor')}:/usr/bin:/bin` };
   };
 
-  it('puts the real cosign 3 (and 2.6 when pinned), terraform and the machine\'s kubectl first on the job\'s PATH, and says so', async () => {
+  it('installs the real cosign 3 (and 2.6 when pinned), terraform and the machine\'s kubectl with the real setup-tools, first on the job\'s PATH, and says so', async () => {
     const { record, log, job } = await run(root, '.github/workflows/t.yml', { env: bare(), verbose: true });
     expect(record.status, log).toBe('success');
     expect(job('before')!.steps[0]!.outputs).toEqual({ cosign: join(root, 'impostor/cosign') });
     const real = realTools();
     const out = job('latest')!.steps[1]!.outputs!;
-    expect(out.target).toBe(realpathSync(real.cosign.path));
+    // Installed by setup-tools into the job's own tool cache: the real binary's bytes, not a link to it.
+    expect(out.target!.startsWith(join(root, '.run', 'jobs'))).toBe(true);
+    expect(out.target).toMatch(/\/toolcache\/cosign\/[\d.]+\/x64\/cosign$/);
+    const sha = (f: string) => createHash('sha256').update(readFileSync(f)).digest('hex');
+    expect(out.sha).toBe(sha(real.cosign.path));
+    expect(out['kubectl-sha']).toBe(sha('/usr/bin/kubectl'));
     // What the binary itself says (sigs.k8s.io/release-utils/version, read from the module build info).
     expect(out.version).toBe(`v${real.cosign.version}`);
     expect(out.terraform).toBe(real.terraform.version.replace(/^opentofu-/, ''));
-    expect(out.kubectl).toBe('/usr/bin/kubectl');
+    expect(out.kubectl).toMatch(/\/toolcache\/kubectl\/[\d.]+\/x64\/kubectl$/);
     expect(job('pinned')!.steps[1]!.outputs).toEqual({ version: 'v2.6.4' });
     const listed = JSON.parse(job('latest')!.steps[0]!.outputs!.tools!) as Record<string, { version: string; path: string }>;
     expect(Object.keys(listed).sort()).toEqual(['cosign', 'kubectl', 'terraform']);
@@ -539,16 +547,20 @@ jobs:
     expect(record.simulatedTools).toEqual([]);
     expect(log).toMatch(/┌ SIMULATED: GitHub \(this rehearsal runs the workflow[^\n]*\n/);
     expect(log).not.toMatch(/SIMULATED:[^\n]*BuildKit/);
-    expect(log).toContain(`└ REAL: setup-tools steps hand out cosign ${real.cosign.version}, cosign 2.6.4,`);
-    expect(log).toContain(`cosign ${real.cosign.version} → ${real.cosign.path} (real, npm run tools)`);
+    expect(log).toContain(`└ REAL: setup-tools (dist/setup-tools, verify: checksum) installs from a loopback mirror of cosign ${real.cosign.version}, cosign 2.6.4,`);
+    expect(log).toContain(`setup-tools (rehearsal mirror, verify: checksum): cosign@${real.cosign.version} served from ${real.cosign.path} (real, npm run tools)`);
   });
 
   it('refuses a version line it does not have and a tool that is nowhere, naming them', async () => {
-    const { record, job } = await run(root, '.github/workflows/bad.yml', { env: bare() });
+    const { record, log, job } = await run(root, '.github/workflows/bad.yml', { env: bare() });
     expect(record.status).toBe('failure');
-    expect(job('old')!.steps[0]!.error).toMatch(/cosign@1\.13\.1: the rehearsal has cosign 3\.\d+\.\d+ and cosign 2\.6\.4, none of major version 1/);
+    // The real setup-tools says it: the mirror has no cosign 1.x; no tool of that name exists.
+    expect(job('old')!.steps[0]!.status).toBe('failure');
+    expect(job('old')!.steps[0]!.outputs).toMatchObject({ 'failure-reason': 'download-failed' });
+    expect(log).toMatch(/old │ .*cosign 1\.13\.1[^\n]*404/);
     expect(job('old')!.steps[1]!.status).toBe('skipped');
-    expect(job('absent')!.steps[0]!.error).toContain("hallmark-no-such-tool is not on this machine's PATH");
+    expect(job('absent')!.steps[0]!.outputs).toMatchObject({ 'failure-reason': 'invalid-input' });
+    expect(log).toMatch(/absent │ [^\n]*hallmark-no-such-tool/);
   });
 });
 
@@ -588,7 +600,7 @@ jobs:
 });
 
 describe('permissions the rehearsal enforces', () => {
-  it('hands out the OIDC request variables only to jobs with id-token: write (capped by the calling job)', async () => {
+  it('hands out the OIDC request variables only to jobs with id-token: write (inherited from the calling job)', async () => {
     const root = repo({
       '.github/workflows/called.yml': `on: workflow_call
 permissions: {}
@@ -596,6 +608,14 @@ jobs:
   inner:
     runs-on: ubuntu-24.04
     permissions: { id-token: write }
+    steps:
+      - run: echo "inner=\${ACTIONS_ID_TOKEN_REQUEST_URL:-none}" >> "$RUNNER_TEMP/../../oidc-$GITHUB_RUN_ATTEMPT-\$(basename "$(dirname "$RUNNER_TEMP")")"
+`,
+      // No permissions of its own: the nested job gets the calling job's token permissions.
+      '.github/workflows/called-inherit.yml': `on: workflow_call
+jobs:
+  inner:
+    runs-on: ubuntu-24.04
     steps:
       - run: echo "inner=\${ACTIONS_ID_TOKEN_REQUEST_URL:-none}" >> "$RUNNER_TEMP/../../oidc-$GITHUB_RUN_ATTEMPT-\$(basename "$(dirname "$RUNNER_TEMP")")"
 `,
@@ -619,7 +639,10 @@ jobs:
     uses: ./.github/workflows/called.yml
   call-not-granted:
     permissions: { contents: read }
-    uses: ./.github/workflows/called.yml
+    uses: ./.github/workflows/called-inherit.yml
+  call-inherits-grant:
+    permissions: { id-token: write }
+    uses: ./.github/workflows/called-inherit.yml
 `,
     });
     const env = { ACTIONS_ID_TOKEN_REQUEST_URL: 'http://127.0.0.1:9/oidc', ACTIONS_ID_TOKEN_REQUEST_TOKEN: 't' };
@@ -634,6 +657,7 @@ jobs:
       .sort();
     expect(seen).toEqual([
       ['call-granted_inner', 'inner=http://127.0.0.1:9/oidc'],
+      ['call-inherits-grant_inner', 'inner=http://127.0.0.1:9/oidc'],
       ['call-not-granted_inner', 'inner=none'],
     ]);
   });

@@ -349,6 +349,33 @@ export async function startKubeCluster(seed: KubeSeed = {}): Promise<KubeCluster
     notify(k, type, o);
   };
 
+  /**
+   * The ReplicaSet controller and kubelet, instantly: `n` pods of the live ReplicaSet's template
+   * (its labels, pod-template-hash included), Ready as the image allows; pods of other ReplicaSets
+   * of the same deployment are gone. What `kubectl get pods --selector` (smoke-test's pods-ready) reads.
+   */
+  function syncPods(live: Obj, n: number, ready: boolean) {
+    const pods = store.get('pods')!;
+    const ns = live.metadata.namespace;
+    const owner = live.metadata.ownerReferences?.[0]?.uid;
+    for (const [key, p] of [...pods.entries()]) {
+      const rsOwner = [...store.get('replicasets')!.values()].find((r) => r.metadata.uid === p.metadata.ownerReferences?.[0]?.uid);
+      if (p.metadata.namespace === ns && rsOwner?.metadata.ownerReferences?.[0]?.uid === owner && rsOwner !== live) {
+        pods.delete(key);
+        notify(kindOf('pods'), 'DELETED', p);
+      }
+    }
+    const condition = (type: string) => ({ type, status: ready ? 'True' : 'False', lastTransitionTime: now(), ...(ready ? {} : { reason: 'ContainersNotReady' }) });
+    for (let i = 0; i < n; i++) {
+      const name = `${live.metadata.name}-${createHash('sha256').update(`${live.metadata.uid}/${i}`).digest('hex').slice(0, 5)}`;
+      put(kindOf('pods'), {
+        metadata: { name, namespace: ns, uid: uid(`${ns}/${name}`), labels: { ...(live.spec.template.metadata?.labels ?? {}) }, creationTimestamp: now(), ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: live.metadata.name, uid: live.metadata.uid, controller: true, blockOwnerDeletion: true }] },
+        spec: structuredClone(live.spec.template.spec ?? {}),
+        status: { phase: 'Running', conditions: [condition('Initialized'), condition('Ready'), condition('ContainersReady'), { type: 'PodScheduled', status: 'True', lastTransitionTime: now() }] },
+      }, pods.has(`${ns}/${name}`) ? 'MODIFIED' : 'ADDED');
+    }
+  }
+
   /** The deployment controller, instantly: the template's ReplicaSet gets the next revision and the rollout is complete. */
   function reconcile(d: Obj) {
     const replicasets = store.get('replicasets')!;
@@ -394,6 +421,7 @@ export async function startKubeCluster(seed: KubeSeed = {}): Promise<KubeCluster
     const n = d.spec.replicas ?? 1;
     live.spec.replicas = n;
     const failing = ((d.spec.template.spec?.containers ?? []) as Obj[]).some((c) => seed.failingImages?.includes(c.image));
+    syncPods(live, n, !failing);
     if (failing) {
       live.status = { replicas: n, fullyLabeledReplicas: n, readyReplicas: 0, availableReplicas: 0, observedGeneration: live.metadata.generation };
       put(kindOf('replicasets'), live, owned.includes(live) ? 'MODIFIED' : 'ADDED');

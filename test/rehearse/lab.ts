@@ -70,9 +70,10 @@ export interface PipelineLab {
   close(): Promise<void>;
 }
 
-export async function startLab(): Promise<PipelineLab> {
+/** `registry`: use this registry (e.g. one with htpasswd auth) instead of starting an open one; close() stops it. */
+export async function startLab(opts: { registry?: Registry } = {}): Promise<PipelineLab> {
   const dir = mkdtempSync(join(tmpdir(), 'hallmark-rehearse-lab-'));
-  const registry = await startRegistry();
+  const registry = opts.registry ?? (await startRegistry());
   const services = await startGitHubServices({ owner: 'hallmark-dev', repo: 'hallmark' });
   const slack = await startServer((_req, res) => {
     res.writeHead(200, { 'content-type': 'text/plain' });

@@ -13,6 +13,7 @@ import { appendFileSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileS
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rehearse, type RunRecord } from '../../packages/rehearse/src/engine.mjs';
+import { createTokenBook, oidcInterceptor } from '../../packages/rehearse/src/rules.mjs';
 import { ROOT } from '../harness/runner.js';
 import { startServer, type TestServer } from '../harness/server.js';
 import { realTools } from '../harness/tools.js';
@@ -47,7 +48,7 @@ on: push
 permissions: {}
 jobs:
   image:
-    permissions: { contents: read, packages: write, security-events: write, actions: read }
+    permissions: { contents: read, packages: write, security-events: write, actions: read, id-token: write }
     uses: hallmark-dev/hallmark/.github/workflows/build-sign-scan.yml@main
     with:
       image: ${lab.registry.host}/shop/api
@@ -60,12 +61,12 @@ jobs:
       sbom-generator: trivy
       scanners: secret
     secrets:
-      cosign-key: \${{ secrets.COSIGN_KEY }}
-      cosign-password: \${{ secrets.COSIGN_PASSWORD }}
-      slack-webhook-url: \${{ secrets.SLACK_WEBHOOK_URL }}
+      COSIGN_PRIVATE_KEY: \${{ secrets.COSIGN_KEY }}
+      COSIGN_PASSWORD: \${{ secrets.COSIGN_PASSWORD }}
+      SLACK_WEBHOOK_URL: \${{ secrets.SLACK_WEBHOOK_URL }}
   deploy:
     needs: image
-    permissions: { contents: read }
+    permissions: { contents: read, packages: read, id-token: write }
     uses: hallmark-dev/hallmark/.github/workflows/deploy-prod.yml@main
     with:
       environment: staging
@@ -76,10 +77,11 @@ jobs:
       namespace: shop
       checks: smoke.yml
       tlog: false
+      require-provenance: true  # build-sign-scan attests SLSA provenance by default; verify-image checks it
     secrets:
-      kubeconfig: \${{ secrets.KUBECONFIG }}
-      cosign-public-key: \${{ secrets.COSIGN_PUBLIC_KEY }}
-      slack-webhook-url: \${{ secrets.SLACK_WEBHOOK_URL }}
+      KUBE_CONFIG: \${{ secrets.KUBECONFIG }}
+      COSIGN_PUBLIC_KEY: \${{ secrets.COSIGN_PUBLIC_KEY }}
+      SLACK_WEBHOOK_URL: \${{ secrets.SLACK_WEBHOOK_URL }}
 `,
       'api/Containerfile': 'FROM scratch\nCOPY busybox /bin/busybox\nCOPY www /www\n',
       'api/www/index.html': 'hello\n',
@@ -91,10 +93,15 @@ jobs:
     }
     copyFileSync(BUSYBOX as string, join(repo, 'api/busybox'));
     cpSync(join(ROOT, 'examples/chart'), join(repo, 'charts/api'), { recursive: true });
+    // Each job's OIDC token names its own job_workflow_ref (the called workflow at the ref the
+    // caller pinned): build-sign takes the provenance builder id from it, verify-image checks it.
+    const book = createTokenBook();
+    lab.services.intercept = oidcInterceptor(book);
     record = await rehearse({
       workflow: '.github/workflows/ship.yml',
       root: repo,
       event: 'push',
+      tokenBook: book,
       secrets: { COSIGN_KEY: lab.cosignKey, COSIGN_PASSWORD: lab.cosignPassword, COSIGN_PUBLIC_KEY: lab.cosignPub, SLACK_WEBHOOK_URL: lab.slackUrl, KUBECONFIG: cluster.kubeconfigText },
       approve: true,
       ref: 'refs/heads/main',
@@ -128,7 +135,7 @@ jobs:
     expect(ref).toBe(`${lab.registry.host}/shop/api@${digest}`);
     expect(job('image')!.outputs['image-ref']).toBe(ref);
     // cosign 3 bundles as OCI referrers: the signature, trivy's SPDX SBOM and the scan report.
-    expect(await bundlePredicates(lab, 'shop/api', digest!)).toEqual(['https://sigstore.dev/cosign/sign/v1', 'https://spdx.dev/Document', 'https://trivy.dev/report/json/v1']);
+    expect(await bundlePredicates(lab, 'shop/api', digest!)).toEqual(['https://sigstore.dev/cosign/sign/v1', 'https://slsa.dev/provenance/v1', 'https://spdx.dev/Document', 'https://trivy.dev/report/json/v1']);
     // The real Helm rendered examples/chart by digest into the (simulated) API server.
     expect(cluster.image('shop', 'api', 'hello')).toBe(ref);
     const releases = cluster.releases('shop', 'api');

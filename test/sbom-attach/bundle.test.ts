@@ -329,7 +329,7 @@ describeReal('sbom-attach: more paths (node24)', () => {
     expect(r.summary).toMatch(/trivy/);
   });
 
-  it('path mode: a directory SBOM made by real syft is uploaded, not attached, and named after the service', async () => {
+  it('path mode: a directory SBOM made by real syft is uploaded, not attached, and named after the service; a second upload collides unless overwrite', async () => {
     const home = trackedHome();
     writeFileSync(join(home.workspace, 'package.json'), '{"name":"app","version":"0.1.0","license":"MIT"}');
     mkdirSync(join(home.workspace, 'node_modules', 'ms'), { recursive: true });
@@ -349,6 +349,18 @@ describeReal('sbom-attach: more paths (node24)', () => {
     const again = await runAction('sbom-attach', { home, inputs: { path: '.', format: 'cyclonedx-json' }, env: env(), timeoutMs: 60_000 });
     expect(again.outputs['failure-reason']).toBe('upload-failed');
     expect(again.errors[0]).toMatch(/set 'service' or 'artifact-name' per leg/);
+    // overwrite: true (what a re-run attempt of build-sign-scan's sbom job sets) replaces it instead:
+    // the real @actions/artifact client deletes this run's artifact of that name, then uploads anew.
+    const oldId = gh.artifacts.get('sbom-shop-4f1c6b9')!.id;
+    const replaced = await runAction('sbom-attach', { home, inputs: { path: '.', format: 'cyclonedx-json', overwrite: 'true' }, env: env(), timeoutMs: 60_000 });
+    expect(replaced.errors, replaced.stdout + replaced.stderr).toEqual([]);
+    expect(gh.artifacts.get('sbom-shop-4f1c6b9')?.finalized).toBe(true);
+    expect(gh.artifacts.get('sbom-shop-4f1c6b9')!.id).not.toBe(oldId);
+    gh.artifacts.delete('sbom-shop-4f1c6b9');
+    // ...and with nothing to replace, it simply uploads.
+    const fresh = await runAction('sbom-attach', { home, inputs: { path: '.', format: 'cyclonedx-json', overwrite: 'true' }, env: env(), timeoutMs: 60_000 });
+    expect(fresh.errors, fresh.stdout + fresh.stderr).toEqual([]);
+    expect(gh.artifacts.get('sbom-shop-4f1c6b9')?.finalized).toBe(true);
     gh.artifacts.delete('sbom-shop-4f1c6b9');
   });
 

@@ -5,21 +5,29 @@
  * run what landed on PATH.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, readFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runAction, runnerHome, runtimes, type ActionResult, type RunnerHome, type Runtime } from '../harness/runner.js';
 import { ALL, DEFAULTS, GOARCH, listTree, sha256, startMirror, type Mirror, type Tool } from './mirror.js';
+import { pgpKey, startTestSigstore, type TestSigstore } from './signing.js';
 
 const ARCH = GOARCH === 'amd64' ? 'x64' : 'arm64';
 let mirror: Mirror;
 
 beforeAll(async () => {
-  mirror = await startMirror([...ALL.map((t) => [t, DEFAULTS[t]] as [Tool, string]), ['cosign', '2.6.4'], ['helm', '3.21.4']]);
-});
+  mirror = await startMirror([...ALL.map((t) => [t, DEFAULTS[t]] as [Tool, string]), ['cosign', '2.6.4'], ['helm', '3.21.4'], ['kubectl', '1.25.0']]);
+  lab = mkdtempSync(join(tmpdir(), 'st-bundle-sig-'));
+  testSigstore = await startTestSigstore(lab);
+}, 60_000);
 afterAll(async () => {
   await mirror?.close();
+  await testSigstore?.close();
+  if (lab) rmSync(lab, { recursive: true, force: true });
 });
+let lab: string;
+let testSigstore: TestSigstore;
 beforeEach(() => {
   mirror.reset();
   trivyOriginal ??= mirror.files.get(assetPath('trivy'));
@@ -29,7 +37,8 @@ function setup(tools: string, opts: { runtime?: Runtime; home?: RunnerHome; inpu
   return runAction('setup-tools', {
     runtime: opts.runtime,
     home: opts.home,
-    inputs: { tools, mirror: mirror.url, 'retry-delay': '50ms', 'download-timeout': '5s', ...opts.inputs },
+    // `verify: checksum` for the download mechanics below; the vendor-signature runs set `verify` themselves.
+    inputs: { tools, mirror: mirror.url, 'retry-delay': '50ms', 'download-timeout': '5s', verify: 'checksum', ...opts.inputs },
     timeoutMs: 30_000,
   });
 }
@@ -282,7 +291,7 @@ describe('setup-tools (node24): faults and inputs', () => {
 
   it('without RUNNER_TOOL_CACHE: warns and installs under RUNNER_TEMP', async () => {
     const home = runnerHome();
-    const r = await runAction('setup-tools', { home, inputs: { tools: 'kubectl', mirror: mirror.url }, env: { RUNNER_TOOL_CACHE: undefined } });
+    const r = await runAction('setup-tools', { home, inputs: { tools: 'kubectl', mirror: mirror.url, verify: 'checksum' }, env: { RUNNER_TOOL_CACHE: undefined } });
     expect(r.code).toBe(0);
     expect(r.warnings).toEqual(['setup-tools: RUNNER_TOOL_CACHE is not set, so nothing can be cached; installing under RUNNER_TEMP as with cache: false']);
     expect(toolsOut(r).kubectl?.path.startsWith(home.temp)).toBe(true);
@@ -295,5 +304,100 @@ describe('setup-tools (node24): faults and inputs', () => {
     expect(r.outputs['failure-reason']).toBe('invalid-input');
     expect(r.errors[0]).toMatch(/^setup-tools: input 'mirror' must not carry credentials/);
     expect(r.everything).not.toContain('hunter22');
+  });
+});
+
+describe.each(runtimes())('setup-tools on $name: vendor signatures (default verify: signature)', (rt) => {
+  const TRIVY_SIGNER = `https://github.com/aquasecurity/trivy/.github/workflows/reusable-release.yaml@refs/tags/v${DEFAULTS.trivy}`;
+
+  it('the mirror serves no signature: signature-invalid naming tool, version and signer; nothing on PATH or in the tool cache', async () => {
+    const home = runnerHome();
+    const mark = mirror.mark();
+    const r = await setup('trivy', { runtime: rt, home, inputs: { verify: '' } });
+    expect(r.code).toBe(1);
+    expect(r.outputs['failure-reason']).toBe('signature-invalid');
+    expect(r.errors).toHaveLength(1);
+    expect(r.errors[0]).toContain(`trivy ${DEFAULTS.trivy}: signature check failed: the vendor signs trivy ${DEFAULTS.trivy}, but trivy_${DEFAULTS.trivy}_checksums.txt.sigstore.json is missing (HTTP 404`);
+    expect(r.errors[0]).toContain(`expected signer: ${TRIVY_SIGNER} (issuer https://token.actions.githubusercontent.com)`);
+    expect(r.path).toEqual([]);
+    expect(listTree(home.toolCache)).toEqual([]);
+    // The bundle was asked for in the mirror's layout; the archive never was (the signature covers the checksum file).
+    const paths = mirror.since(mark).map((q) => q.path);
+    expect(paths).toContain(`/trivy/${DEFAULTS.trivy}/trivy_${DEFAULTS.trivy}_checksums.txt.sigstore.json`);
+    expect(paths).not.toContain(assetPath('trivy'));
+    expect(r.summary).toContain('signature-invalid');
+  });
+
+  it('a well-formed bundle with the right identity from a CA outside the pinned public-good root is refused', async () => {
+    const home = runnerHome();
+    const sums = mirror.files.get(checksumPath('trivy')) as Buffer;
+    const bundle = await testSigstore.bundle(sums, { san: TRIVY_SIGNER, issuer: 'https://token.actions.githubusercontent.com' });
+    mirror.replace(`/trivy/${DEFAULTS.trivy}/trivy_${DEFAULTS.trivy}_checksums.txt.sigstore.json`, bundle);
+    const r = await setup('trivy', { runtime: rt, home, inputs: { verify: 'signature' } });
+    expect(r.code).toBe(1);
+    expect(r.outputs['failure-reason']).toBe('signature-invalid');
+    expect(r.errors[0]).toMatch(/trivy_0\.74\.0_checksums\.txt\.sigstore\.json over trivy_0\.74\.0_checksums\.txt does not verify/);
+    expect(r.path).toEqual([]);
+    expect(listTree(home.toolCache)).toEqual([]);
+  });
+
+  it("terraform's SHA256SUMS signed by a key that is not HashiCorp's: refused, naming the key; helm's .asc likewise", async () => {
+    const home = runnerHome();
+    const mallory = await pgpKey('Mallory');
+    const sums = mirror.files.get(checksumPath('terraform')) as Buffer;
+    mirror.replace(`/terraform/${DEFAULTS.terraform}/terraform_${DEFAULTS.terraform}_SHA256SUMS.72D7468F.sig`, await mallory.sign(sums, false));
+    mirror.replace(`${assetPath('helm')}.asc`, await mallory.sign(mirror.files.get(assetPath('helm')) as Buffer, true));
+    const r = await setup('terraform, helm', { runtime: rt, home, inputs: { verify: 'signature' } });
+    expect(r.code).toBe(1);
+    expect(r.outputs['failure-reason']).toBe('signature-invalid');
+    const all = r.errors.join('\n');
+    expect(all).toContain(`terraform ${DEFAULTS.terraform}: signature check failed: terraform_${DEFAULTS.terraform}_SHA256SUMS.72D7468F.sig over terraform_${DEFAULTS.terraform}_SHA256SUMS is made by key ${mallory.fingerprint.slice(-16)}, which is not a pinned key; expected signer: HashiCorp Security <security@hashicorp.com>, key C874 011F 0AB4 0511 0D02 1055 3436 5D94 72D7 468F`);
+    expect(all).toContain(`helm ${DEFAULTS.helm}: signature check failed: ${rel('helm').asset}.asc over ${rel('helm').asset} is made by key ${mallory.fingerprint.slice(-16)}, which is not a pinned key`);
+    expect(r.path).toEqual([]);
+    expect(listTree(home.toolCache)).toEqual([]);
+  });
+
+  it("syft's .sig/.pem pair from a CA outside the pinned root: refused", async () => {
+    const home = runnerHome();
+    const sums = mirror.files.get(checksumPath('syft')) as Buffer;
+    const { sig, pem } = await testSigstore.pair(sums, { san: 'https://github.com/anchore/syft/.github/workflows/release.yaml@refs/heads/main', issuer: 'https://token.actions.githubusercontent.com' });
+    mirror.replace(`/syft/${DEFAULTS.syft}/syft_${DEFAULTS.syft}_checksums.txt.sig`, sig);
+    mirror.replace(`/syft/${DEFAULTS.syft}/syft_${DEFAULTS.syft}_checksums.txt.pem`, pem);
+    const r = await setup('syft', { runtime: rt, home, inputs: { verify: 'signature' } });
+    expect(r.code).toBe(1);
+    expect(r.outputs['failure-reason']).toBe('signature-invalid');
+    expect(r.errors[0]).toContain(`syft ${DEFAULTS.syft}: signature check failed: syft_${DEFAULTS.syft}_checksums.txt.sig over syft_${DEFAULTS.syft}_checksums.txt certificate does not chain to a trusted Fulcio CA`);
+    expect(listTree(home.toolCache)).toEqual([]);
+  });
+
+  it('a version its vendor does not sign installs on its checksum, with one warning saying so', async () => {
+    const home = runnerHome();
+    const r = await setup('kubectl@1.25.0', { runtime: rt, home, inputs: { verify: 'signature' } });
+    expect(r.errors).toEqual([]);
+    expect(r.code).toBe(0);
+    expect(r.warnings).toEqual([
+      'kubectl 1.25.0: the vendor publishes no signature for this version; verified against the checksum file kubectl.sha256 only, which proves the download is intact, not who made it',
+    ]);
+    expect(runFromPath(r, 'kubectl')).toBe(rel('kubectl', '1.25.0').banner);
+    expect(r.summary).toContain('⚠️ not checked: kubectl publishes no signature for 1.25.0');
+  });
+});
+
+describe('setup-tools (node24): the verify input', () => {
+  it('an unknown verify mode: one input error, no request', async () => {
+    const mark = mirror.mark();
+    const r = await setup('trivy', { inputs: { verify: 'none' } });
+    expect(r.code).toBe(1);
+    expect(r.outputs['failure-reason']).toBe('invalid-input');
+    expect(r.errors).toEqual([`setup-tools: input 'verify' must be signature or checksum (got "none")`]);
+    expect(mirror.since(mark)).toEqual([]);
+  });
+
+  it('one tool failing its signature among several: failure-reason signature-invalid, nothing added to PATH', async () => {
+    const home = runnerHome();
+    const r = await setup('kubectl@1.25.0, trivy', { home, inputs: { verify: 'signature' } });
+    expect(r.code).toBe(1);
+    expect(r.outputs['failure-reason']).toBe('signature-invalid');
+    expect(r.path).toEqual([]);
   });
 });

@@ -4,8 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { UserError } from '@hallmark/kit';
 import { plan, type Platform } from '../../actions/setup-tools/src/catalog.js';
 import { expectedSha256 } from '../../actions/setup-tools/src/checksum.js';
-import { install, type Io } from '../../actions/setup-tools/src/install.js';
-import { checkPlatform, parseMirror, parseTools } from '../../actions/setup-tools/src/request.js';
+import { install, type Io } from '../../actions/setup-tools/src/flow.js';
+import { pinnedTrust } from '../../actions/setup-tools/src/trust/index.js';
+import { checkPlatform, parseMirror, parseTools } from '../../actions/setup-tools/src/inputs.js';
 import { summaryMarkdown, toolsOutput } from '../../actions/setup-tools/src/summary.js';
 
 const LX: Platform = { os: 'linux', arch: 'x64' };
@@ -125,11 +126,12 @@ function fakeIo(served: Record<string, string>, opts: { cached?: Record<string, 
   const io: Io = {
     find: (t, v, a) => (files.has(`/cache/${t}/${v}/${a}/${t}`) ? `/cache/${t}/${v}/${a}` : ''),
     isFile: (f) => files.has(f),
-    fetchText: async (url) => {
+    fetchBytes: async (url) => {
       calls.push(`fetch ${url}`);
       if (!(url in served)) throw Object.assign(new Error(`GET ${url}: HTTP 404`), { status: 404 });
-      return served[url] as string;
+      return Buffer.from(served[url] as string);
     },
+    readFile: async (f) => Buffer.from(files.get(f) ?? ''),
     download: async (url, dest) => {
       calls.push(`download ${url}`);
       const body = served[url];
@@ -163,6 +165,7 @@ function fakeIo(served: Record<string, string>, opts: { cached?: Record<string, 
     },
     remove: async (p) => void calls.push(`rm ${p}`),
     log: () => undefined,
+    warn: (m) => void calls.push(`warn ${m}`),
   };
   return { io, calls };
 }
@@ -170,7 +173,7 @@ function fakeIo(served: Record<string, string>, opts: { cached?: Record<string, 
 describe('install flow', () => {
   it('a cache hit with the binary present makes no request', async () => {
     const { io, calls } = fakeIo({}, { cached: { '/cache/helm/4.2.4/x64/helm': 'x' } });
-    const r = await install(plan('helm', '4.2.4', LX), { useCache: true }, io);
+    const r = await install(plan('helm', '4.2.4', LX), { useCache: true, verify: 'checksum' }, io, pinnedTrust);
     expect(r).toMatchObject({ cached: true, path: '/cache/helm/4.2.4/x64', source: 'tool cache' });
     expect(calls).toEqual([]);
   });
@@ -178,7 +181,7 @@ describe('install flow', () => {
   it('a cache entry without its binary is installed again', async () => {
     const p = plan('kubectl', '1.36.3', LX);
     const { io, calls } = fakeIo({ [p.checksumUrl]: hex('k'), [p.url]: 'k' }, { cached: { '/cache/kubectl/1.36.3/x64/other': 'x' } });
-    const r = await install(p, { useCache: true }, io);
+    const r = await install(p, { useCache: true, verify: 'checksum' }, io, pinnedTrust);
     expect(r.cached).toBe(false);
     expect(calls).toContain(`download ${p.url}`);
   });
@@ -187,7 +190,7 @@ describe('install flow', () => {
     const p = plan('helm', '4.2.4', LX);
     const archive = 'tgz';
     const { io, calls } = fakeIo({ [p.checksumUrl]: `${hex(archive)}\n`, [p.url]: archive }, { archive: { 'linux-amd64/helm': 'bin', 'linux-amd64/LICENSE': 'l' } });
-    const r = await install(p, { useCache: true }, io);
+    const r = await install(p, { useCache: true, verify: 'checksum' }, io, pinnedTrust);
     expect(r).toMatchObject({ cached: false, sha256: hex(archive), asset: 'helm-v4.2.4-linux-amd64.tar.gz' });
     expect(calls).toContain('cache /work/helm/x/linux-amd64 helm 4.2.4 x64');
   });
@@ -196,7 +199,7 @@ describe('install flow', () => {
     const p = plan('trivy', '0.74.0', LX);
     const archive = 'tgz';
     const { io, calls } = fakeIo({ [p.checksumUrl]: `${hex(archive)}  ${p.name}\n`, [p.url]: archive }, { archive: { 'trivy_0.74.0/trivy': 'bin' } });
-    const e = await install(p, { useCache: true }, io).catch((x: UserError) => x);
+    const e = await install(p, { useCache: true, verify: 'checksum' }, io, pinnedTrust).catch((x: UserError) => x);
     expect(e).toBeInstanceOf(UserError);
     expect((e as UserError).reason).toBe('install-failed');
     expect((e as UserError).message).toBe('trivy 0.74.0: trivy_0.74.0_Linux-64bit.tar.gz does not hold trivy as a regular file (has the vendor changed its layout?)');
@@ -207,7 +210,7 @@ describe('install flow', () => {
   it('a mismatch is checksum-mismatch with both hashes; nothing extracted or cached', async () => {
     const p = plan('terraform', '1.15.9', LX);
     const { io, calls } = fakeIo({ [p.checksumUrl]: `${hex('real')}  ${p.name}\n`, [p.url]: 'evil' });
-    const e = (await install(p, { useCache: true }, io).catch((x: UserError) => x)) as UserError;
+    const e = (await install(p, { useCache: true, verify: 'checksum' }, io, pinnedTrust).catch((x: UserError) => x)) as UserError;
     expect(e.reason).toBe('checksum-mismatch');
     expect(e.message).toContain(`terraform_1.15.9_linux_amd64.zip has SHA-256 ${hex('evil')} but terraform_1.15.9_SHA256SUMS lists ${hex('real')}`);
     expect(calls.filter((c) => /^(extract|unzip|cache|place)/.test(c))).toEqual([]);
@@ -216,7 +219,7 @@ describe('install flow', () => {
   it('a missing checksum file is download-failed with a hint about versions and mirror layout', async () => {
     const p = plan('kyverno', '1.99.0', LX, 'https://m.example');
     const { io, calls } = fakeIo({});
-    const e = (await install(p, { useCache: true }, io).catch((x: UserError) => x)) as UserError;
+    const e = (await install(p, { useCache: true, verify: 'checksum' }, io, pinnedTrust).catch((x: UserError) => x)) as UserError;
     expect(e.reason).toBe('download-failed');
     expect(e.message).toContain('is 1.99.0 a released version of kyverno? a mirror must hold <mirror>/kyverno/1.99.0/kyverno-cli_v1.99.0_linux_x86_64.tar.gz');
     expect(calls).toEqual(['fetch https://m.example/kyverno/1.99.0/checksums.txt']);
@@ -225,7 +228,7 @@ describe('install flow', () => {
   it('cache: false neither looks in nor writes to the tool cache', async () => {
     const p = plan('cosign', '3.1.2', LX);
     const { io, calls } = fakeIo({ [p.checksumUrl]: `${hex('c')}  cosign-linux-amd64\n`, [p.url]: 'c' }, { cached: { '/cache/cosign/3.1.2/x64/cosign': 'old' } });
-    const r = await install(p, { useCache: false }, io);
+    const r = await install(p, { useCache: false, verify: 'checksum' }, io, pinnedTrust);
     expect(r).toMatchObject({ cached: false, path: '/temp/cosign/3.1.2/x64' });
     expect(calls.some((c) => c.startsWith('cache'))).toBe(false);
   });
@@ -240,6 +243,22 @@ describe('summary and outputs', () => {
     expect(md).not.toContain('<img');
     expect(md).not.toContain('](http');
     expect(md).toContain('1 of 1 tools failed; none was added to PATH');
+  });
+  it('the summary names the verified signer (escaped), or says the signature was not checked and why', () => {
+    const base = { version: '1', path: '/p', binary: 'x', cached: false, sha256: 'a'.repeat(64), asset: 'x.tgz', checksumName: 'sums', bytes: 1, source: 'download' };
+    const md = summaryMarkdown(
+      [
+        { ...base, tool: 'trivy', verified: { by: 'signature', scheme: 'sigstore-bundle', signer: 'https://github.com/a/b/.github/workflows/r.yaml@refs/tags/v1 <b>x</b> | y', file: 'sums.sigstore.json' } },
+        { ...base, tool: 'kubectl', verified: { by: 'checksum', why: 'kubectl publishes no signature for 1' } },
+      ],
+      [],
+      { platform: 'linux/x64', mirror: '', useCache: true },
+    );
+    expect(md).toContain('| Tool | Version | Source | SHA-256 verified | Vendor signature |');
+    expect(md).toMatch(/✅ `sums\.sigstore\.json` by https:\/\/github\.com\/a\/b\/\.github\/workflows\/r\.yaml@refs\/tags\/v1/);
+    expect(md).not.toContain('<b>');
+    expect(md.split('\n').find((l) => l.includes('trivy'))?.split(/(?<!\\)\|/).length).toBe(7);
+    expect(md).toContain('⚠️ not checked: kubectl publishes no signature for 1');
   });
 });
 
@@ -272,6 +291,42 @@ describe('tool cache lookup', () => {
       if (saved.cache === undefined) delete process.env.RUNNER_TOOL_CACHE;
       if (saved.temp === undefined) delete process.env.RUNNER_TEMP;
       rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('install flow: where the vendor signature is checked (fake Io, test PGP key as the pinned Helm key)', () => {
+  const helmPlan = () => plan('helm', '4.2.4', LX);
+  async function helmCase(signWith: 'helm' | 'other' | 'none') {
+    const { pgpKey } = await import('./signing.js');
+    const [helmKey, other] = await Promise.all([pgpKey('Helm Test'), pgpKey('Other')]);
+    const p = helmPlan();
+    const archive = 'helm archive bytes';
+    const served: Record<string, string> = { [p.checksumUrl]: `${hex(archive)}\n`, [p.url]: archive };
+    if (signWith !== 'none') served[`${p.signature!.base}/${(p.signature as { sigPath: string }).sigPath}`] = (await (signWith === 'helm' ? helmKey : other).sign(Buffer.from(archive), true)).toString();
+    const { io, calls } = fakeIo(served, { archive: { 'linux-amd64/helm': 'bin' } });
+    const trust = { sigstoreTrustedRoot: async () => ({}), pgpKeys: async () => [helmKey.armoredPublic] };
+    const r = await install(p, { useCache: true, verify: 'signature' }, io, trust).catch((e: UserError) => e);
+    return { r, calls, p };
+  }
+
+  it("helm's .asc (on the archive) is fetched from the GitHub release after the download and checked before anything is unpacked", async () => {
+    const { r, calls, p } = await helmCase('helm');
+    expect(r).not.toBeInstanceOf(UserError);
+    const at = (prefix: string) => calls.findIndex((c) => c.startsWith(prefix));
+    expect(at(`fetch https://github.com/helm/helm/releases/download/v4.2.4/${p.name}.asc`)).toBeGreaterThan(at(`download ${p.url}`));
+    expect(at('extract')).toBeGreaterThan(at(`fetch https://github.com/helm/helm/releases/download/v4.2.4/${p.name}.asc`));
+    expect((r as { verified?: { by: string } }).verified?.by).toBe('signature');
+  });
+
+  it('a wrong or missing .asc: signature-invalid, nothing unpacked, nothing cached', async () => {
+    for (const how of ['other', 'none'] as const) {
+      const { r, calls } = await helmCase(how);
+      expect(r).toBeInstanceOf(UserError);
+      expect((r as UserError).reason).toBe('signature-invalid');
+      expect((r as UserError).message).toContain('helm 4.2.4: signature check failed');
+      expect((r as UserError).message).toContain('expected signer: a Helm release manager key from KEYS (helm/helm)');
+      expect(calls.filter((c) => /^(extract|unzip|cache|place)/.test(c))).toEqual([]);
     }
   });
 });

@@ -137,6 +137,10 @@ export interface Mirror {
   fault(path: string, ...f: Fault[]): void;
   /** Replace a file for good (until reset). */
   replace(path: string, body: Buffer | string): void;
+  /** Add a file to the release as published (kept across reset), e.g. a vendor signature. */
+  publish(path: string, body: Buffer | string): void;
+  /** Remove a file until reset. */
+  remove(path: string): void;
   reset(): void;
   /** Requests received since `mark()`. */
   since(mark: number): RecordedRequest[];
@@ -184,6 +188,11 @@ export async function startMirror(releases: [Tool, string][] = ALL.map((t) => [t
     files,
     fault: (path, ...f) => faults.set(path, [...(faults.get(path) ?? []), ...f]),
     replace: (path, body) => files.set(path, Buffer.from(body)),
+    publish: (path, body) => {
+      original.set(path, Buffer.from(body));
+      files.set(path, Buffer.from(body));
+    },
+    remove: (path) => void files.delete(path),
     reset: () => {
       faults.clear();
       files.clear();

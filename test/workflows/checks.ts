@@ -6,10 +6,17 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parse } from 'yaml';
+import { ownerRepoOf } from '@hallmark/oci';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
-export const OWNER_REPO = 'hallmark-dev/hallmark';
+/** owner/name of hallmark: package.json `repository`, its one home (scripts/release.mjs reads it too). */
+export function ownerRepoAt(root: string): string {
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { repository?: string | { url?: string } };
+  return ownerRepoOf(pkg.repository);
+}
+export const OWNER_REPO = ownerRepoAt(ROOT);
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -91,8 +98,30 @@ export function actionlint(absFile: string): string[] {
 
 const SHA_RE = /^[0-9a-f]{40}$/;
 
-/** Every third-party `uses:` pinned to a full 40-hex commit SHA with a `# vX` comment on the same line. */
-export function checkPinned(wf: WorkflowFile): string[] {
+/**
+ * Which ref our own `uses:` must name: `main` between releases; in a release commit exactly the
+ * release's tag (`vX.Y.Z`). A release commit is one that tag `v<package.json version>` points at
+ * (git), or the one HALLMARK_RELEASE names (the release workflow sets it; a rehearsal has no .git).
+ */
+export function expectedOwnRef(root = ROOT): string {
+  const env = process.env.HALLMARK_RELEASE;
+  if (env) {
+    if (!/^v\d+\.\d+\.\d+$/.test(env)) throw new Error(`HALLMARK_RELEASE must be vX.Y.Z, got '${env}'`);
+    return env;
+  }
+  const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version?: string }).version;
+  const r = spawnSync('git', ['-C', root, 'tag', '--points-at', 'HEAD'], { encoding: 'utf8' });
+  const tags = r.status === 0 ? r.stdout.split('\n').map((t) => t.trim()) : [];
+  return tags.includes(`v${version}`) ? `v${version}` : 'main';
+}
+
+/**
+ * Every third-party `uses:` pinned to a full 40-hex commit SHA with a `# vX` comment on the same line;
+ * our own actions and workflows name exactly `opts.ownRef` (`main`, or the release's `vX.Y.Z`).
+ */
+export function checkPinned(wf: WorkflowFile, opts: { ownRef?: string; ownerRepo?: string } = {}): string[] {
+  const ownRef = opts.ownRef ?? 'main';
+  const ownerRepo = opts.ownerRepo ?? OWNER_REPO;
   const findings: string[] = [];
   const lines = wf.text.split('\n');
   lines.forEach((line, i) => {
@@ -108,11 +137,15 @@ export function checkPinned(wf: WorkflowFile): string[] {
     }
     const target = ref.slice(0, at);
     const version = ref.slice(at + 1);
-    if (target.startsWith(`${OWNER_REPO}/`)) {
-      // Our own actions/workflows: `@main` between releases (the rehearsal maps it to the checkout).
-      // Release commits are checked by the release tooling (issue 15).
-      if (version !== 'main')
-        findings.push(`${wf.file}:${i + 1}: '${ref}' must say @main on main (a release commit rewrites it)`);
+    if (target.startsWith(`${ownerRepo}/`)) {
+      // Our own actions/workflows: `@main` between releases (the rehearsal maps it to the checkout);
+      // in a release commit, only the release's own tag (scripts/release.mjs rewrites them).
+      if (version !== ownRef)
+        findings.push(
+          ownRef === 'main'
+            ? `${wf.file}:${i + 1}: '${ref}' must say @main on main (a release commit rewrites it)`
+            : `${wf.file}:${i + 1}: '${ref}' is not this release's own ref: a release commit names only @${ownRef}`,
+        );
       return;
     }
     if (!SHA_RE.test(version)) findings.push(`${wf.file}:${i + 1}: third-party '${target}' is pinned to '${version}', not a 40-hex commit SHA`);
@@ -144,10 +177,23 @@ export function checkNoExprInRun(wf: WorkflowFile): string[] {
  */
 const WRITE_JUSTIFIED_BY: Record<string, RegExp[]> = {
   'security-events': [/^github\/codeql-action\/upload-sarif@/],
-  'id-token': [/\/actions\/build-sign@/, /\/actions\/sbom-attach@/, /^\.\/actions\/(build-sign|sbom-attach)$/],
+  'id-token': [
+    /\/actions\/build-sign@/,
+    /\/actions\/sbom-attach@/,
+    /^\.\/actions\/(build-sign|sbom-attach)$/,
+    // deploy-prod's cluster-auth: GitHub OIDC exchanged for cloud credentials.
+    /^google-github-actions\/auth@/,
+    /^aws-actions\/configure-aws-credentials@/,
+    /^azure\/login@/,
+  ],
   packages: [/\/actions\/build-sign@/, /\/actions\/sbom-attach@/, /^\.\/actions\/(build-sign|sbom-attach)$/],
   'pull-requests': [/\/actions\/terraform-gated-apply@/, /^\.\/actions\/terraform-gated-apply$/],
 };
+// The release workflow (issue 15): attest-build-provenance signs with the job's OIDC token and
+// stores the attestations; scripts/release.mjs' GitHub calls (a `run:` step) write the release.
+WRITE_JUSTIFIED_BY['id-token']?.push(/^actions\/attest-build-provenance@/);
+WRITE_JUSTIFIED_BY.attestations = [/^actions\/attest-build-provenance@/];
+WRITE_JUSTIFIED_BY.contents = [/^node scripts\/release\.mjs github (draft|upload|publish) /m];
 
 function permsOf(v: unknown): Record<string, string> | 'read-all' | 'write-all' | undefined {
   if (v === 'read-all' || v === 'write-all') return v;
@@ -188,7 +234,7 @@ export function checkPermissions(wf: WorkflowFile, root = ROOT): string[] {
           findings.push(`${wf.file}: job '${id}' grants '${k}: ${v}' but ${job.uses} never asks for more than '${Object.keys(LEVEL)[need[k] ?? 0]}'`);
       continue;
     }
-    const uses = steps(job).map((s) => String(s.uses ?? ''));
+    const uses = steps(job).map((s) => String(s.uses ?? s.run ?? '')); // run: text for the rules that name a script
     for (const [k, v] of Object.entries(p)) {
       if (v !== 'write') continue;
       const rules = WRITE_JUSTIFIED_BY[k];
@@ -384,4 +430,31 @@ export function checkDeployConcurrency(wf: WorkflowFile): string[] {
     f.push(`${wf.file}: concurrency group must be 'deploy-\${{ inputs.environment }}'`);
   if (c['cancel-in-progress'] !== false && c['cancel-in-progress'] !== undefined) f.push(`${wf.file}: cancel-in-progress must be false`);
   return f;
+}
+
+// ---------------------------------------------------------------- secret names
+
+interface BadSecretName {
+  name: string;
+  where: string;
+  problem: string;
+}
+/**
+ * GitHub's secret-name rule, from the one place it lives (the rehearsal enforces the same:
+ * packages/rehearse/src/rules.mjs badSecretNames), loaded by path so this file needs no typings
+ * for the engine's .mjs.
+ */
+const RULES = join(ROOT, 'packages', 'rehearse', 'src', 'rules.mjs');
+const rules = (await import(pathToFileURL(RULES).href)) as { badSecretNames(doc: unknown, on: unknown): BadSecretName[] };
+
+/**
+ * Secret names GitHub can store ([A-Za-z0-9_], not starting with GITHUB_ or a digit), everywhere a
+ * workflow names one: `on.workflow_call.secrets`, the `secrets:` a job passes to a called workflow,
+ * and every `secrets.<name>` reference (`secrets.GITHUB_TOKEN` is GitHub's own). A hyphenated name
+ * declared by a reusable workflow never matches a repository secret through `secrets: inherit` or
+ * a direct dispatch: the value is silently empty.
+ */
+export function checkSecretNames(wf: WorkflowFile): string[] {
+  const on = wf.doc.on ?? (wf.doc as Obj)['true'];
+  return rules.badSecretNames(wf.doc, on).map((b) => `${wf.file}: ${b.where}: secret name '${b.name}' ${b.problem} (GitHub cannot store it)`);
 }

@@ -14,6 +14,8 @@ import {
   checkNoExprInRun,
   checkPermissions,
   checkPinned,
+  checkSecretNames,
+  expectedOwnRef,
   fromText,
   loadWorkflow,
   ROOT,
@@ -45,10 +47,11 @@ const lintOf = (file: string) => (lint ??= actionlintAll(files.map((f) => join(R
 describe.each(files)('%s', (file) => {
   const wf = loadWorkflow(file);
   it('is actionlint clean', () => expect(lintOf(file)).toEqual([]), 120_000);
-  it('pins every third-party action to a commit SHA with a version comment', () => expect(checkPinned(wf)).toEqual([]));
+  it('pins every third-party action to a commit SHA with a version comment', () => expect(checkPinned(wf, { ownRef: expectedOwnRef() })).toEqual([]));
   it('has no ${{ }} inside run: scripts', () => expect(checkNoExprInRun(wf)).toEqual([]));
   it('has permissions: {} at the top and minimal per job', () => expect(checkPermissions(wf)).toEqual([]));
   it('calls our actions and workflows with inputs, secrets and outputs that exist', () => expect(checkLocalRefs(wf)).toEqual([]));
+  it('names only secrets GitHub can store', () => expect(checkSecretNames(wf)).toEqual([]));
   it('passes GitHub’s own workflow parser (including reusable-workflow calls)', async () =>
     expect(await parserFindings(file, wf.text)).toEqual([]));
 });
@@ -67,6 +70,51 @@ describe('deploy-prod specifics', () => {
     const jobs = wf.doc.jobs as Record<string, Record<string, unknown>>;
     expect(String(jobs.rollback?.if)).toMatch(/needs\.smoke\.result == 'failure'/);
     expect(jobs.notify?.if).toBe('always()');
+  });
+});
+
+describe('deploy-prod reaches the cluster the same way in every job that needs it', () => {
+  const wf = loadWorkflow('.github/workflows/deploy-prod.yml');
+  const jobs = wf.doc.jobs as Record<string, { steps?: Record<string, unknown>[]; permissions?: Record<string, string> }>;
+  const clusterSteps = (id: string) => (jobs[id]?.steps ?? []).filter((s) => String(s.name ?? '').startsWith('Cluster access · '));
+  it('deploy, smoke and rollback hold the identical Cluster access block (no copy that could drift), each ending with the clean-up', () => {
+    const deploy = clusterSteps('deploy');
+    expect(deploy.map((s) => s.name)).toEqual([
+      'Cluster access · kubeconfig from the KUBE_CONFIG secret',
+      'Cluster access · Google Cloud through Workload Identity Federation (GitHub OIDC)',
+      'Cluster access · GKE credentials',
+      'Cluster access · AWS role through GitHub OIDC',
+      'Cluster access · EKS kubeconfig',
+      'Cluster access · Azure login through GitHub OIDC',
+      'Cluster access · AKS kubeconfig',
+      'Cluster access · remove the kubeconfig',
+    ]);
+    expect(clusterSteps('smoke')).toEqual(deploy);
+    expect(clusterSteps('rollback')).toEqual(deploy);
+  });
+  it('the smoke job and the rollback re-check run after the Cluster access block, with kubectl installed', () => {
+    const names = (id: string) => (jobs[id]?.steps ?? []).map((s) => String(s.name ?? s.uses ?? ''));
+    const smoke = names('smoke');
+    expect(smoke.indexOf('Smoke test the new release')).toBeGreaterThan(smoke.indexOf('Cluster access · AKS kubeconfig'));
+    expect(JSON.stringify(jobs.smoke?.steps)).toMatch(/"tools":"\$\{\{ format\('kubectl, /);
+    const rb = names('rollback');
+    expect(rb.indexOf('Restore the previous release')).toBeGreaterThan(rb.indexOf('Cluster access · AKS kubeconfig'));
+  });
+  it('id-token: write only in the jobs that authenticate to a cloud; the three cloud actions pinned by SHA', () => {
+    const holders = Object.entries(jobs).filter(([, j]) => j.permissions?.['id-token'] === 'write').map(([id]) => id);
+    expect(holders.sort()).toEqual(['deploy', 'rollback', 'smoke']);
+    for (const [uses, version] of [
+      ['google-github-actions/auth@7c6bc770dae815cd3e89ee6cdf493a5fab2cc093', 'v3.0.0'],
+      ['google-github-actions/get-gke-credentials@3da1e46a907576cefaa90c484278bb5b259dd395', 'v3.0.0'],
+      ['aws-actions/configure-aws-credentials@e6de054238d6b7531b4efff3b6587d9aade6a06c', 'v6.2.3'],
+      ['azure/login@f5d393ae46f8fde4be8b75f32e3fc50e654ad0ca', 'v3.0.1'],
+    ])
+      expect(wf.text).toContain(`uses: ${uses} # ${version}`);
+  });
+  it('says truthfully what concurrency does: never cancels a run in progress; a newer pending run replaces an older one', () => {
+    expect(checkDeployConcurrency(wf)).toEqual([]);
+    expect(wf.text).toMatch(/keeps at most ONE pending run per group: a newer dispatch replaces an older pending one/);
+    expect(wf.text).not.toMatch(/queued runs wait/);
   });
 });
 
@@ -243,6 +291,45 @@ jobs:
   it('GitHub’s parser on a bad reusable-workflow call', async () => {
     const f = await parserFindings('bad.yml', BAD);
     expect(f.some((x) => /imag/.test(x))).toBe(true);
+  });
+
+  it('secret names GitHub cannot store: declared, passed to a called workflow, referenced', () => {
+    const wf = fromText(
+      's.yml',
+      `on:
+  workflow_call:
+    secrets:
+      cosign-public-key: { required: false }
+      KUBE_CONFIG: { required: false }
+      GITHUB_APP_KEY: { required: false }
+permissions: {}
+jobs:
+  a:
+    runs-on: ubuntu-24.04
+    permissions: {}
+    steps:
+      - env:
+          K: \${{ secrets.slack-webhook-url }}
+          T: \${{ secrets.GITHUB_TOKEN }}
+          O: \${{ secrets.KUBE_CONFIG }}
+        run: echo "$K"
+  b:
+    permissions: {}
+    uses: hallmark-dev/hallmark/.github/workflows/deploy-prod.yml@main
+    secrets:
+      1PASSWORD: x
+`,
+    );
+    const f = checkSecretNames(wf);
+    expect(f).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/on\.workflow_call\.secrets: secret name 'cosign-public-key' may hold only letters, digits and _/),
+        expect.stringMatching(/on\.workflow_call\.secrets: secret name 'GITHUB_APP_KEY' must not start with GITHUB_/),
+        expect.stringMatching(/jobs\.b\.secrets: secret name '1PASSWORD' must not start with a digit/),
+        expect.stringMatching(/secret name 'slack-webhook-url' may hold only letters, digits and _/),
+      ]),
+    );
+    expect(f).toHaveLength(4);
   });
 
   it('deploy concurrency', () => {

@@ -19,17 +19,40 @@ import {
   publicKeyRef,
   renderPolicy,
   repoName,
+  setupToolsHint,
   signArgs,
   verifyArgs,
   writeScopedDockerConfig,
+  attestArgs,
+  builderIdRegexp,
+  RegistryClient,
+  readDockerConfigCredentials,
+  verifyAttestationArgs,
   CosignArgError,
+  type ImageRef,
   type KeyRef,
+  type ProvenanceRequirement,
   type SigstoreOptions,
+  type Transport,
   type VerifyIdentity,
 } from '@hallmark/oci';
 import { createHash, createPublicKey, randomBytes } from 'node:crypto';
-import { digestFromBuildxMetadata, digestFromDockerPush, digestFromFile, planBuild, tagRef, type Step } from './builders.js';
-import { checkSigstoreFiles, type Config, type FailureReason } from './config.js';
+import { digestFromBuildxMetadata, digestFromDockerPush, digestFromFile, planBuild, secretValueFile, tagRef, type BuilderCaps, type Step } from './builders.js';
+import type { BuildSecret } from './build-options.js';
+import { annotationsByLevel, buildahCacheStats, type CacheStats } from './metadata.js';
+import { checkSigstoreFiles, isLoopbackRegistry, type Config, type FailureReason } from './inputs.js';
+import {
+  checkStatementFile,
+  COSIGN_PROVENANCE_TYPE,
+  externalBases,
+  parseFromLines,
+  ProvenanceError,
+  provenanceStatement,
+  SLSA_PROVENANCE_V1,
+  withBuilderId,
+  type GithubFacts,
+  type ProvenanceStatement,
+} from './provenance.js';
 
 export interface ToolResult {
   exitCode: number;
@@ -63,12 +86,35 @@ export interface Deps {
   runUrl?: string;
   buildTimeoutMs?: number;
   cosignTimeoutMs?: number;
+  /** HTTP to registries (the kit's http.request): resolves FROM base images for provenance. */
+  transport?: Transport;
+  /** Runner facts recorded in the provenance (GITHUB_*); without them no provenance is written. */
+  github?: GithubFacts;
+  now?: () => Date;
 }
 
 export interface Secrets {
   cosignKey: string;
   cosignPassword: string;
   registryPassword: string;
+  /** `secrets` (id=VALUE): written to 0600 files under RUNNER_TEMP for the build, removed right after it. */
+  buildSecrets?: BuildSecret[];
+}
+
+/** The `metadata` output: what the image carries and what the cache did. */
+export interface BuildMetadata {
+  labels: Record<string, string>;
+  /** level (`manifest`, `index`, …) → key → value. */
+  annotations: Record<string, Record<string, string>>;
+  target?: string;
+  /** Build secret ids (never values). */
+  secrets: string[];
+  cache: {
+    from: string[];
+    to: string[];
+    /** buildah's own count of cache hits; absent when the builder does not report them (buildx, docker). */
+    stats?: CacheStats;
+  };
 }
 
 export type VerifyResult = 'passed' | 'failed' | 'skipped';
@@ -89,6 +135,11 @@ export interface Result {
   cosignVersion?: string;
   policy?: string;
   builtBy?: string;
+  /** Set when a build ran (the `metadata` output). */
+  metadata?: BuildMetadata;
+  /** Path of the SLSA provenance statement written (and, when `provenanceAttested`, attested). */
+  provenance?: string;
+  provenanceAttested?: boolean;
   failure?: { reason: FailureReason; message: string };
 }
 
@@ -98,7 +149,7 @@ class StepFailure extends UserError {
 }
 
 const INSTALL_HINT: Record<string, string> = {
-  cosign: 'add hallmark-dev/hallmark/actions/setup-tools with `tools: cosign` before this step',
+  cosign: setupToolsHint('cosign'),
   buildah: 'install buildah on the runner (apt-get install buildah) or use builder: buildx',
   docker: 'use a runner with Docker, or builder: buildah on a daemonless runner',
 };
@@ -214,8 +265,12 @@ export async function buildAndSign(cfg: Config, secrets: Secrets, deps: Deps): P
 
     // ---- build and push, or take the given digest ----
     let digest: string | undefined = cfg.digest;
+    let statement: ProvenanceStatement | undefined;
     if (!digest) {
-      digest = await build(cfg, deps, work, toolEnv, result, cleanups);
+      const startedOn = (deps.now ?? (() => new Date()))();
+      const bases = cfg.provenance?.attest ? await resolveBaseImages(cfg, deps, secrets) : undefined;
+      digest = await build(cfg, deps, work, toolEnv, result, cleanups, secrets.buildSecrets ?? []);
+      if (digest && bases) statement = writeProvenance(cfg, deps, result, digest, bases, startedOn, identity);
     } else {
       deps.info(`Skipping the build: signing the existing ${repoName(cfg.image)}@${digest}.`);
     }
@@ -227,6 +282,7 @@ export async function buildAndSign(cfg: Config, secrets: Secrets, deps: Deps): P
     result.imageRef = digestRef(cfg.image, digest);
     const ref = result.imageRef;
     const flags = { allowHttp: cfg.registryInsecure, version };
+    if (cfg.digest && cfg.provenance?.file) statement = readProvenanceFile(cfg, deps, result, digest);
 
     if (cfg.sign === 'none') {
       deps.info('sign: none — not signing; no admission policy is written.');
@@ -265,6 +321,18 @@ export async function buildAndSign(cfg: Config, secrets: Secrets, deps: Deps): P
     result.verifiedAttestations = check.attestations;
     deps.info(`Verified: ${check.signatures} signature(s) over ${digest} by ${identity}${check.attestations ? ` (cosign also verified ${check.attestations} attestation(s) on the image, not counted as signatures)` : ''}.`);
 
+    // ---- SLSA provenance: attested by digest in the same identity, then verified ----
+    let builderId: string | undefined;
+    if (statement && cfg.provenance?.attest) {
+      builderId = await provenanceBuilderId(cfg, deps, identity);
+      await attestProvenance(cfg, deps, result, withBuilderId(statement, builderId), { ref, digest, work, key, who, signEnv, verifyEnv, flags, sigstore });
+    }
+    let requireProvenance: ProvenanceRequirement | undefined;
+    if (cfg.provenance?.require) {
+      builderId ??= await provenanceBuilderId(cfg, deps, identity);
+      requireProvenance = provenanceRequirement(cfg, deps, builderId);
+    }
+
     // ---- the admission policy for exactly this signer ----
     const policyPath = isAbsolute(cfg.policy) ? cfg.policy : resolve(deps.workspace, cfg.policy);
     const yaml = renderPolicy({
@@ -275,6 +343,7 @@ export async function buildAndSign(cfg: Config, secrets: Secrets, deps: Deps): P
       kind: cfg.policyKind,
       signatureFormat: cosignMajor >= 3 ? 'bundle' : 'legacy',
       tlog: cfg.tlog,
+      ...(requireProvenance ? { requireProvenance } : {}),
     });
     mkdirSync(dirname(policyPath), { recursive: true });
     writeFileSync(policyPath, yaml);
@@ -297,10 +366,73 @@ export async function buildAndSign(cfg: Config, secrets: Secrets, deps: Deps): P
   }
 }
 
-async function build(cfg: Config, deps: Deps, work: string, env: Record<string, string | undefined>, result: Result, cleanups: (() => Promise<void> | void)[]): Promise<string | undefined> {
+/** buildah's version (`buildah version --json`), asked only when an option depends on it. */
+async function buildahVersion(deps: Deps, env: Record<string, string | undefined>): Promise<[number, number] | undefined> {
+  const r = await deps.exec('buildah', ['version', '--json'], { env, timeoutMs: 60_000 });
+  requireFound('buildah', r, 'build-failed');
+  try {
+    const m = /^(\d+)\.(\d+)/.exec(String((JSON.parse(r.stdout) as { version?: unknown }).version ?? ''));
+    return m ? [Number(m[1]), Number(m[2])] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * What the runner's builder can honour of the build options, settled before the build: several
+ * cache repositories need buildah 1.29 (pkg/cli/common.go turned --cache-from/--cache-to into
+ * StringArray flags), annotations on the index itself buildah 1.35 (`manifest annotate --index`).
+ */
+async function builderCaps(cfg: Config, deps: Deps, env: Record<string, string | undefined>): Promise<BuilderCaps> {
+  if (cfg.builder !== 'buildah') return {};
+  const b = cfg.build;
+  const multiCache = b.cacheFrom.length > 1 || b.cacheTo.length > 1;
+  const index = cfg.platforms.length > 1 ? cfg.metadata.annotations.filter((a) => a.levels.includes('index')) : [];
+  if (!multiCache && !index.length) return {};
+  const v = await buildahVersion(deps, env);
+  const atLeast = (maj: number, min: number) => !!v && (v[0] > maj || (v[0] === maj && v[1] >= min));
+  const shown = v ? `${v[0]}.${v[1]}` : 'of unknown version';
+  if (multiCache && !atLeast(1, 29)) {
+    throw new InputError(b.cacheFrom.length > 1 ? 'cache-from' : 'cache-to', `names several caches, but this runner's buildah ${shown} takes one repository each (several need buildah 1.29): keep one line`);
+  }
+  if (index.length && !atLeast(1, 35)) {
+    const asked = index.find((a) => a.fromInput && a.levels.length === 1);
+    if (asked) throw new InputError('annotations', `puts ${asked.key} on the index only, but this runner's buildah ${shown} cannot annotate an index (buildah manifest annotate --index needs 1.35): use manifest: or builder buildx`);
+    deps.warn(`buildah ${shown} cannot annotate the index itself (needs 1.35): the OCI annotations are on each platform's manifest only.`);
+    return { indexAnnotations: false };
+  }
+  return { indexAnnotations: index.length > 0 };
+}
+
+async function build(cfg: Config, deps: Deps, work: string, env: Record<string, string | undefined>, result: Result, cleanups: (() => Promise<void> | void)[], buildSecrets: BuildSecret[]): Promise<string | undefined> {
   const contextDir = isAbsolute(cfg.context) ? cfg.context : resolve(deps.workspace, cfg.context);
   const file = cfg.file ? (isAbsolute(cfg.file) ? cfg.file : resolve(deps.workspace, cfg.file)) : defaultFile(contextDir);
-  const plan = planBuild({ ...cfg, context: contextDir }, work, randomBytes(6).toString('hex'), file);
+  // Build secrets: files named in secret-files must exist; values are masked and written 0600.
+  for (const f of cfg.build.secretFiles) {
+    if (!existsSync(f.path)) throw new InputError('secret-files', `names ${deps.oneLine(f.path, 200)} for ${f.id}, which does not exist`);
+  }
+  const caps = await builderCaps(cfg, deps, env);
+  const plan = planBuild({ ...cfg, context: contextDir }, work, randomBytes(6).toString('hex'), file, caps);
+  const secretDir = join(work, 'secrets');
+  const removeSecrets = () => rmSync(secretDir, { recursive: true, force: true });
+  if (cfg.build.secretIds.length) {
+    mkdirSync(secretDir, { recursive: true, mode: 0o700 });
+    cleanups.push(removeSecrets);
+    for (const id of cfg.build.secretIds) {
+      const s = buildSecrets.find((x) => x.id === id);
+      if (!s) throw new InputError('secrets', `has no value for ${id}`);
+      deps.mask(s.value);
+      writeFileSync(secretValueFile(work, id), s.value, { mode: 0o600 });
+    }
+  }
+  result.metadata = {
+    labels: cfg.metadata.labels,
+    // What is really written: an older buildah leaves the index out (warned above).
+    annotations: annotationsByLevel(cfg.builder === 'buildah' && !caps.indexAnnotations ? cfg.metadata.annotations.map((a) => ({ ...a, levels: a.levels.filter((l) => l !== 'index') })) : cfg.metadata.annotations),
+    ...(cfg.build.target ? { target: cfg.build.target } : {}),
+    secrets: [...cfg.build.secretIds, ...cfg.build.secretFiles.map((f) => f.id)],
+    cache: { from: cfg.build.cacheFrom.map((c) => c.ref ?? c.type), to: cfg.build.cacheTo.map((c) => c.ref ?? c.type) },
+  };
   result.builtBy = cfg.builder;
   const digests = new Map<string, string>();
   if (plan.localName) {
@@ -312,9 +444,20 @@ async function build(cfg: Config, deps: Deps, work: string, env: Record<string, 
     });
   }
   for (const step of plan.steps) {
-    deps.info(`${step.kind === 'build' ? 'Building' : 'Pushing'}: ${deps.oneLine(deps.displayCommand(step.tool, step.args), 2000)}`);
+    deps.info(`${step.kind === 'build' ? 'Building' : step.kind === 'annotate' ? 'Annotating the index' : 'Pushing'}: ${deps.oneLine(deps.displayCommand(step.tool, step.args), 2000)}`);
     const r = await deps.exec(step.tool, step.args, { env, timeoutMs: deps.buildTimeoutMs ?? 30 * 60_000, cwd: deps.workspace, stream: true });
     const out = `${r.stdout}${r.stderr}`;
+    if (step.kind === 'build') {
+      // The secrets were needed by this one command only.
+      removeSecrets();
+      if (cfg.builder === 'buildah' && (cfg.build.cacheFrom.length || cfg.build.cacheTo.length)) {
+        const stats = buildahCacheStats(r.stdout);
+        if (stats && result.metadata) {
+          result.metadata.cache.stats = stats;
+          deps.info(`Layer cache: ${stats.cached} of ${stats.steps} step(s) from the cache (${stats.pulled} pulled from the registry, ${stats.pushed} pushed to it).`);
+        }
+      }
+    }
     // buildx builds and pushes in one command: tell a refused push from a failed build by its output.
     const pushInBuild = step.kind === 'build' && cfg.builder === 'buildx' && cfg.push && /failed to push|push access denied|unauthorized|authentication required|denied: /i.test(out);
     const reason: FailureReason = step.kind === 'push' || pushInBuild ? 'push-failed' : 'build-failed';
@@ -349,4 +492,221 @@ function digestOf(step: Step, r: ToolResult, metadataFile: string | undefined, c
   if (step.tool === 'docker' && step.kind === 'push') return digestFromDockerPush(`${r.stdout}\n${r.stderr}`, step.tag);
   if (cfg.builder === 'buildx' && metadataFile) return existsSync(metadataFile) ? digestFromBuildxMetadata(readFileSync(metadataFile, 'utf8')) : undefined;
   return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// SLSA provenance (issue 17): the domain is in provenance.ts; here the registry, files and cosign.
+// ---------------------------------------------------------------------------------------------
+
+const workspaceRelative = (deps: Deps, p: string): string => {
+  const ws = resolve(deps.workspace);
+  const abs = resolve(ws, p);
+  return abs === ws ? '.' : abs.startsWith(`${ws}/`) ? abs.slice(ws.length + 1) : abs;
+};
+
+/** The Containerfile's external FROM bases, each resolved to the digest its registry serves (a digest-pinned base as written). */
+async function resolveBaseImages(cfg: Config, deps: Deps, secrets: Secrets): Promise<{ ref: ImageRef; digest: string }[]> {
+  const contextDir = isAbsolute(cfg.context) ? cfg.context : resolve(deps.workspace, cfg.context);
+  const file = cfg.file ? (isAbsolute(cfg.file) ? cfg.file : resolve(deps.workspace, cfg.file)) : defaultFile(contextDir);
+  const shown = deps.oneLine(workspaceRelative(deps, file), 200);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new StepFailure('provenance-failed', `cannot read ${shown} to record its base images in the provenance`);
+  }
+  let froms;
+  try {
+    froms = parseFromLines(text, { buildArgs: cfg.buildArgs, targetPlatform: cfg.platforms[0] });
+  } catch (e) {
+    if (e instanceof ProvenanceError) throw new StepFailure('provenance-failed', `${shown}: ${deps.oneLine(e.message, 300)} (set provenance: false to build without provenance)`);
+    throw e;
+  }
+  const out: { ref: ImageRef; digest: string }[] = [];
+  for (const b of externalBases(froms)) {
+    if (b.ref.digest) {
+      out.push({ ref: b.ref, digest: b.ref.digest });
+      continue;
+    }
+    if (!deps.transport) throw new StepFailure('provenance-failed', `cannot resolve the base image ${deps.oneLine(b.image, 200)}: no registry transport`);
+    const credentials = cfg.login && b.ref.registry === cfg.registry ? { username: cfg.login.username, password: secrets.registryPassword } : dockerConfigCredentials(deps, b.ref.registry);
+    const client = new RegistryClient({ host: b.ref.registry, transport: deps.transport, insecure: cfg.registryInsecure && isLoopbackRegistry(b.ref.registry), credentials });
+    let m;
+    try {
+      m = await client.getManifest(b.ref.repository, b.ref.tag ?? 'latest');
+    } catch (e) {
+      throw new StepFailure('provenance-failed', `could not resolve the base image ${deps.oneLine(b.image, 200)} to a digest: ${deps.oneLine((e as Error).message, 300)}`);
+    }
+    if (!m) throw new StepFailure('provenance-failed', `the base image ${deps.oneLine(b.image, 200)} is not in ${b.ref.registry}`);
+    deps.info(`Base image ${deps.oneLine(b.image, 200)} → ${m.digest} (resolved by ${b.ref.registry} before the build; recorded in the provenance)`);
+    out.push({ ref: b.ref, digest: m.digest });
+  }
+  return out;
+}
+
+/** Where the statement goes: RUNNER_TEMP (a later step, upload-artifact, reads it), under a fixed file name. */
+function statementPath(deps: Deps, digest: string): string {
+  const dir = join(deps.tempDir, 'hallmark-provenance', digest.replace(':', '-'));
+  mkdirSync(dir, { recursive: true });
+  return join(dir, 'provenance.intoto.json');
+}
+
+/** Credentials for `host` from the runner's docker config (registry-login writes one): base64 user:password in `auths`. */
+function dockerConfigCredentials(deps: Deps, host: string): { username: string; password: string } | undefined {
+  const home = deps.lookupEnv('HOME');
+  return readDockerConfigCredentials(deps.lookupEnv('DOCKER_CONFIG') || (home ? join(home, '.docker') : undefined), host, deps.mask);
+}
+
+/** The unsigned builder id of a build step: the signer identity when known, else the caller's workflow (replaced when attested). */
+function provisionalBuilderId(deps: Deps, identity: string): string {
+  if (/^https:\/\/\S+@\S+$/.test(identity)) return identity;
+  const wf = deps.github?.workflowRef;
+  return wf ? `${deps.serverUrl.replace(/\/+$/, '')}/${wf}` : '';
+}
+
+function writeProvenance(cfg: Config, deps: Deps, result: Result, digest: string, bases: { ref: ImageRef; digest: string }[], startedOn: Date, identity: string): ProvenanceStatement | undefined {
+  if (!deps.github) {
+    deps.warn('No runner facts (GITHUB_REPOSITORY, GITHUB_SHA …): no provenance is written.');
+    return undefined;
+  }
+  const contextDir = isAbsolute(cfg.context) ? cfg.context : resolve(deps.workspace, cfg.context);
+  const file = cfg.file ? (isAbsolute(cfg.file) ? cfg.file : resolve(deps.workspace, cfg.file)) : defaultFile(contextDir);
+  let s: ProvenanceStatement;
+  try {
+    s = provenanceStatement({
+      image: cfg.image,
+      digest,
+      build: {
+        context: workspaceRelative(deps, contextDir),
+        file: workspaceRelative(deps, file),
+        ...(cfg.build?.target ? { target: cfg.build.target } : {}),
+        platforms: cfg.platforms,
+        // Names only: a value never reaches the statement (build secrets are not build args and are not listed).
+        buildArgNames: cfg.buildArgs.map(([k]) => k),
+        builder: cfg.builder,
+      },
+      github: deps.github,
+      builderId: provisionalBuilderId(deps, identity) || 'https://invalid/unknown@unknown',
+      bases,
+      startedOn,
+      finishedOn: (deps.now ?? (() => new Date()))(),
+    });
+  } catch (e) {
+    if (e instanceof ProvenanceError) throw new StepFailure('provenance-failed', `cannot write the provenance: ${deps.oneLine(e.message, 300)}`);
+    throw e;
+  }
+  const path = statementPath(deps, digest);
+  writeFileSync(path, `${JSON.stringify(s, null, 2)}\n`);
+  result.provenance = path;
+  deps.info(`SLSA provenance statement written to ${path} (${s.predicate.buildDefinition.resolvedDependencies.length - 1} base image(s) resolved).`);
+  return s;
+}
+
+function readProvenanceFile(cfg: Config, deps: Deps, result: Result, digest: string): ProvenanceStatement {
+  const path = cfg.provenance?.file as string;
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    throw new InputError('provenance-file', `must name the statement file of the build step (${deps.oneLine(path, 200)} cannot be read)`);
+  }
+  try {
+    const s = checkStatementFile(text, { image: cfg.image, digest, ...(deps.github?.runId ? { run: deps.github } : {}) });
+    result.provenance = path;
+    return s;
+  } catch (e) {
+    if (e instanceof ProvenanceError) throw new InputError('provenance-file', `must be the statement build-sign wrote for ${repoName(cfg.image)}@${digest} in this run: it ${deps.oneLine(e.message, 300)}`);
+    throw e;
+  }
+}
+
+/**
+ * The builder id is what the attesting job can prove: keyless, the certificate identity (the OIDC
+ * token's job_workflow_ref); key mode, the job_workflow_ref of an OIDC token when the job may have
+ * one (id-token: write), else the caller's GITHUB_WORKFLOW_REF with a warning (it names the
+ * reusable workflow only when there is none).
+ */
+async function provenanceBuilderId(cfg: Config, deps: Deps, identity: string): Promise<string> {
+  if (cfg.sign === 'keyless') return identity;
+  try {
+    const token = await deps.getIdToken('sigstore');
+    deps.mask(token);
+    const id = githubWorkflowIdentity(jwtClaims(token), deps.serverUrl);
+    if (id) return id;
+  } catch {
+    /* no id-token permission: fall back below */
+  }
+  const fallback = provisionalBuilderId(deps, '');
+  if (!fallback) throw new StepFailure('provenance-failed', 'cannot tell the builder id: no OIDC token (permissions: id-token: write) and no GITHUB_WORKFLOW_REF');
+  deps.warn(`Key mode without an OIDC token: the provenance builder id is the calling workflow ${fallback}, not a reusable workflow's job_workflow_ref (give the job 'id-token: write' to record that).`);
+  return fallback;
+}
+
+function provenanceRequirement(cfg: Config, deps: Deps, builderId: string): ProvenanceRequirement {
+  const at = builderId.lastIndexOf('@');
+  const workflow = builderId.slice(0, at);
+  const refs = cfg.provenance?.builderRefs.length ? cfg.provenance.builderRefs : [builderId.slice(at + 1)];
+  const repository = deps.github?.repository;
+  if (!repository) throw new StepFailure('provenance-failed', 'require-provenance needs GITHUB_REPOSITORY (the source repository the policy requires)');
+  try {
+    return { builderIdRegexp: builderIdRegexp(workflow, refs), sourceRepository: repository };
+  } catch (e) {
+    throw new InputError('builder-refs', `cannot be required of builder ${deps.oneLine(builderId, 200)}: ${deps.oneLine((e as Error).message, 300)}`);
+  }
+}
+
+/** A DSSE envelope line of `cosign verify-attestation --output json` → its in-toto statement. */
+export function statementsFromVerifyAttestation(stdout: string): { predicateType?: string; subject?: { name?: string; digest?: { sha256?: string } }[]; predicate?: { runDetails?: { builder?: { id?: string } } } }[] {
+  const out = [];
+  for (const line of stdout.split(/\r?\n/)) {
+    const t = line.trim();
+    if (!t.startsWith('{')) continue;
+    try {
+      const env = JSON.parse(t) as { payloadType?: string; payload?: string };
+      if (env.payloadType !== 'application/vnd.in-toto+json' || typeof env.payload !== 'string') continue;
+      out.push(JSON.parse(Buffer.from(env.payload, 'base64').toString('utf8')));
+    } catch {
+      /* not an envelope */
+    }
+  }
+  return out;
+}
+
+async function attestProvenance(
+  cfg: Config,
+  deps: Deps,
+  result: Result,
+  s: ProvenanceStatement,
+  c: {
+    ref: string;
+    digest: string;
+    work: string;
+    key?: KeyRef;
+    who: VerifyIdentity;
+    signEnv: Record<string, string | undefined>;
+    verifyEnv: Record<string, string | undefined>;
+    flags: { allowHttp: boolean; version: { major: number } };
+    sigstore: SigstoreOptions;
+  },
+): Promise<void> {
+  const predicateFile = join(c.work, 'provenance-predicate.json');
+  writeFileSync(predicateFile, JSON.stringify(s.predicate), { mode: 0o600 });
+  deps.info(`Attesting SLSA provenance (builder ${s.predicate.runDetails.builder.id}) for ${c.ref}`);
+  const a = await deps.exec('cosign', attestArgs(c.ref, { predicate: predicateFile, type: COSIGN_PROVENANCE_TYPE, key: c.key, sigstore: c.sigstore, ...c.flags }), { env: c.signEnv, timeoutMs: deps.cosignTimeoutMs ?? 300_000 });
+  if (a.stderr || a.stdout) deps.printUntrusted(`${a.stderr}${a.stdout}`);
+  if (a.exitCode !== 0) throw new StepFailure('provenance-failed', `cosign attest --type ${COSIGN_PROVENANCE_TYPE} failed for ${c.ref}: ${tail(deps, a)}`);
+  const v = await deps.exec('cosign', verifyAttestationArgs(c.ref, c.who, COSIGN_PROVENANCE_TYPE, c.flags, c.sigstore), { env: c.verifyEnv, timeoutMs: deps.cosignTimeoutMs ?? 300_000 });
+  if (v.exitCode !== 0) throw new StepFailure('provenance-failed', `cosign verify-attestation --type ${COSIGN_PROVENANCE_TYPE} rejected the provenance of ${c.ref}: ${tail(deps, v)}`);
+  const mine = statementsFromVerifyAttestation(v.stdout).filter(
+    (x) => x.predicateType === SLSA_PROVENANCE_V1 && x.subject?.some((sub) => `sha256:${sub.digest?.sha256}` === c.digest) && x.predicate?.runDetails?.builder?.id === s.predicate.runDetails.builder.id,
+  );
+  if (mine.length === 0) throw new StepFailure('provenance-failed', `cosign verify-attestation returned no SLSA v1 provenance over ${c.digest} by builder ${s.predicate.runDetails.builder.id}`);
+  // The file holds what was attested, as cosign wrote it: cosign 3.1.2 re-encodes the predicate
+  // through the SLSA v1 protobuf (pkg/cosign/attestation/attestation.go generateStatementSLSA1, unknown
+  // fields dropped) in an in-toto Statement v0.1 envelope.
+  const path = result.provenance && !cfg.provenance?.file ? result.provenance : statementPath(deps, c.digest);
+  writeFileSync(path, `${JSON.stringify(mine[0], null, 2)}\n`);
+  result.provenance = path;
+  result.provenanceAttested = true;
+  deps.info(`Verified: SLSA v1 provenance over ${c.digest} (builder ${s.predicate.runDetails.builder.id}).`);
 }

@@ -6,7 +6,7 @@
 import { outputTail, toolMissing, UserError } from '@hallmark/kit';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { attestArgs, digestRef, keyFromInput, parseCosignVersion, RegistryClient, RegistryError, signBlobArgs, writeScopedDockerConfig, CosignArgError, type KeyRef, type Transport } from '@hallmark/oci';
+import { attestArgs, digestRef, keyFromInput, parseCosignVersion, RegistryClient, RegistryError, readDockerConfigCredentials, setupToolsHint, signBlobArgs, writeScopedDockerConfig, CosignArgError, type KeyRef, type Transport } from '@hallmark/oci';
 import { SUFFIX, type Config, type FailureReason, type Format } from './config.js';
 import { ATTEST_TYPE, MEDIA_TYPE, plan } from './generate.js';
 import { checkSubject, expectedKind, parseSbom, SbomError, type SbomInfo } from './sbom.js';
@@ -78,9 +78,9 @@ class StepFailure extends UserError {
 }
 
 const INSTALL_HINT: Record<string, string> = {
-  syft: 'add hallmark-dev/hallmark/actions/setup-tools with `tools: syft` before this step',
-  trivy: 'add hallmark-dev/hallmark/actions/setup-tools with `tools: trivy` before this step',
-  cosign: 'add hallmark-dev/hallmark/actions/setup-tools with `tools: cosign` before this step',
+  syft: setupToolsHint('syft'),
+  trivy: setupToolsHint('trivy'),
+  cosign: setupToolsHint('cosign'),
 };
 
 function requireFound(tool: string, r: ToolResult, reason: FailureReason): void {
@@ -92,20 +92,7 @@ const tail = (deps: Deps, r: ToolResult): string => deps.oneLine(outputTail(r), 
 
 /** Basic credentials the runner already holds for `host` (docker/login-action writes them to ~/.docker/config.json). */
 function runnerCredentials(deps: Deps, host: string): { username: string; password: string } | undefined {
-  const dir = deps.lookupEnv('DOCKER_CONFIG') || (deps.home ? join(deps.home, '.docker') : undefined);
-  if (!dir) return undefined;
-  try {
-    const j = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { auths?: Record<string, { auth?: string }> };
-    const a = j.auths?.[host]?.auth ?? j.auths?.[`https://${host}`]?.auth;
-    if (!a) return undefined;
-    const plain = Buffer.from(a, 'base64').toString('utf8');
-    const i = plain.indexOf(':');
-    if (i <= 0) return undefined;
-    deps.mask(plain.slice(i + 1));
-    return { username: plain.slice(0, i), password: plain.slice(i + 1) };
-  } catch {
-    return undefined;
-  }
+  return readDockerConfigCredentials(deps.lookupEnv('DOCKER_CONFIG') || (deps.home ? join(deps.home, '.docker') : undefined), host, deps.mask);
 }
 
 /** A client for the image's registry: the step's login when given, else the runner's own docker login. */

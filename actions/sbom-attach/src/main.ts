@@ -79,14 +79,22 @@ await run('sbom-attach', async () => {
     return { status: r.status, headers: r.headers, body: r.body };
   };
 
+  const overwrite = input.boolean('overwrite', false);
   const scanned = cfg.image ? digestRef(cfg.image, cfg.image.digest) : (scanPath as string);
   let result: Result;
   try {
     result = await generateAndAttach(cfg, { cosignKey, cosignPassword, registryPassword }, {
       exec: (tool, args, o) => exec(tool, args, o),
       upload: async (name, files, root, retentionDays) => {
-        const { DefaultArtifactClient } = await import('@actions/artifact');
-        return new DefaultArtifactClient().uploadArtifact(name, files, root, { retentionDays });
+        const { DefaultArtifactClient, ArtifactNotFoundError } = await import('@actions/artifact');
+        const client = new DefaultArtifactClient();
+        // overwrite: as actions/upload-artifact's `overwrite`, delete this run's artifact of that name
+        // first (a re-run attempt replaces what an earlier attempt uploaded, instead of a 409).
+        if (overwrite)
+          await client.deleteArtifact(name).catch((e: unknown) => {
+            if (!(e instanceof ArtifactNotFoundError)) throw e;
+          });
+        return client.uploadArtifact(name, files, root, { retentionDays });
       },
       transport,
       mask: maskSecret,

@@ -63,7 +63,43 @@ export interface ToolDef {
   refuse?(version: string): string | undefined;
   /** Platform limits tied to a version (e.g. no darwin/arm64 build before some release). */
   unsupported?(version: string, p: Platform): string | undefined;
+  /**
+   * How the vendor signs this version (undefined: it publishes no signature for it, and
+   * setup-tools falls back to the checksum with a warning). `asset` is this version's asset on
+   * the platform, for schemes that sign each asset.
+   */
+  signature?(version: string, asset: Asset): Signature | undefined;
 }
+
+/**
+ * Who must have signed, pinned here and never read from the release: a Sigstore/Fulcio identity
+ * (certificate SAN + OIDC issuer), or one of a set of OpenPGP keys shipped with setup-tools.
+ */
+export type Signer =
+  | { kind: 'sigstore'; san: string; issuer: string }
+  | { kind: 'pgp'; keyring: 'hashicorp' | 'helm'; description: string };
+
+/**
+ * A vendor signature scheme for one version.
+ * - `sigstore-bundle`: a Sigstore bundle (`.sigstore.json`: certificate, signature, Rekor entry
+ *   and/or RFC 3161 timestamp), checked against the pinned Sigstore trusted root.
+ * - `keyless-pair`: the legacy cosign `sign-blob` output: a base64 signature and a Fulcio
+ *   certificate (PEM, or base64 of the PEM) in two files, without any transparency-log proof.
+ * - `pgp`: a detached OpenPGP signature (binary or armored) checked with the pinned keys.
+ * `covers` says what the signature is over: the checksum file (which then vouches for the asset)
+ * or the asset itself. File paths are below the signature's base (`signatureBase`, else the
+ * release directory; on a mirror always `<mirror>/<tool>/<version>/`).
+ */
+export type Signature =
+  | { scheme: 'sigstore-bundle'; covers: 'checksum' | 'asset'; bundlePath: string; signer: Extract<Signer, { kind: 'sigstore' }> ; signatureBase?: string }
+  | { scheme: 'keyless-pair'; covers: 'checksum' | 'asset'; sigPath: string; certPath: string; signer: Extract<Signer, { kind: 'sigstore' }>; signatureBase?: string }
+  | { scheme: 'pgp'; covers: 'checksum' | 'asset'; sigPath: string; armored: boolean; signer: Extract<Signer, { kind: 'pgp' }>; signatureBase?: string };
+
+/** GitHub Actions' OIDC issuer (the Fulcio issuer of every release workflow below). */
+export const GITHUB_ACTIONS_ISSUER = 'https://token.actions.githubusercontent.com';
+/** Google accounts: the issuer of the Google service accounts cosign and Kubernetes sign with. */
+export const GOOGLE_ISSUER = 'https://accounts.google.com';
+const COSIGN_SIGNER = { kind: 'sigstore', san: 'keyless@projectsigstore.iam.gserviceaccount.com', issuer: GOOGLE_ISSUER } as const;
 
 const gh = (repo: string, version: string) => `https://github.com/${repo}/releases/download/v${version}`;
 const exe = (p: Platform, name: string) => (p.os === 'windows' ? `${name}.exe` : name);
@@ -105,6 +141,16 @@ export const TOOLS = {
       checksumPath: 'cosign_checksums.txt',
       checksumFormat: 'sha256sum',
     }),
+    // Signed per asset by the Google service account keyless@projectsigstore (issuer
+    // accounts.google.com): from v3.0.1 a Sigstore bundle `<asset>.sigstore.json`; v2.x up to
+    // v3.0.0 the legacy `<asset>-keyless.sig` + `-keyless.pem` pair (base64). The KMS-key
+    // signatures (`<asset>.sig`, `-kms.sigstore.json`) are not used.
+    signature: (v, a) =>
+      compareVersions(v, '3.0.1') >= 0
+        ? { scheme: 'sigstore-bundle', covers: 'asset', bundlePath: `${a.path}.sigstore.json`, signer: COSIGN_SIGNER }
+        : compareVersions(v, '2.0.0') >= 0
+          ? { scheme: 'keyless-pair', covers: 'asset', sigPath: `${a.path}-keyless.sig`, certPath: `${a.path}-keyless.pem`, signer: COSIGN_SIGNER }
+          : undefined,
   },
   // anchore/syft .goreleaser.yaml: names drop the tag's `v`; zip on windows; syft at the root.
   syft: {
@@ -120,6 +166,19 @@ export const TOOLS = {
       checksumPath: `syft_${v}_checksums.txt`,
       checksumFormat: 'sha256sum',
     }),
+    // Only the checksums file is signed, keyless, in the legacy pair `….txt.sig` + `….txt.pem`
+    // (the .pem is base64 of a PEM, anchore/syft#2884), since v0.104.0, by the release workflow
+    // on main.
+    signature: (v) =>
+      compareVersions(v, '0.104.0') >= 0
+        ? {
+            scheme: 'keyless-pair',
+            covers: 'checksum',
+            sigPath: `syft_${v}_checksums.txt.sig`,
+            certPath: `syft_${v}_checksums.txt.pem`,
+            signer: { kind: 'sigstore', san: 'https://github.com/anchore/syft/.github/workflows/release.yaml@refs/heads/main', issuer: GITHUB_ACTIONS_ISSUER },
+          }
+        : undefined,
   },
   // aquasecurity/trivy goreleaser.yml: `Linux-64bit`, `Linux-ARM64`, `macOS-64bit`, `macOS-ARM64`,
   // lowercase `windows-64bit` (zip); names drop the `v`; trivy, README, LICENSE, contrib/ at the root.
@@ -141,6 +200,17 @@ export const TOOLS = {
         checksumFormat: 'sha256sum',
       };
     },
+    // Since v0.68.1 every asset and the checksums file has a Sigstore bundle `<file>.sigstore.json`,
+    // made by the reusable release workflow at the release tag; before that, nothing we check.
+    signature: (v) =>
+      compareVersions(v, '0.68.1') >= 0
+        ? {
+            scheme: 'sigstore-bundle',
+            covers: 'checksum',
+            bundlePath: `trivy_${v}_checksums.txt.sigstore.json`,
+            signer: { kind: 'sigstore', san: `https://github.com/aquasecurity/trivy/.github/workflows/reusable-release.yaml@refs/tags/v${v}`, issuer: GITHUB_ACTIONS_ISSUER },
+          }
+        : undefined,
     // The 2026-03 incident (aquasecurity/trivy#10345): releases v0.27.0–v0.69.1 were deleted and
     // v0.69.4 was malicious. Neither may be installed, from GitHub or from a mirror.
     refuse: (v) => {
@@ -165,6 +235,15 @@ export const TOOLS = {
       checksumPath: `terraform_${v}_SHA256SUMS`,
       checksumFormat: 'sha256sum',
     }),
+    // SHA256SUMS carries a detached binary OpenPGP signature by HashiCorp's key 72D7468F; the file
+    // named after the key ID (as hashicorp/js-releases picks it) survives a future key rotation.
+    signature: (v) => ({
+      scheme: 'pgp',
+      covers: 'checksum',
+      sigPath: `terraform_${v}_SHA256SUMS.72D7468F.sig`,
+      armored: false,
+      signer: { kind: 'pgp', keyring: 'hashicorp', description: 'HashiCorp Security <security@hashicorp.com>, key C874 011F 0AB4 0511 0D02 1055 3436 5D94 72D7 468F' },
+    }),
     unsupported: (v, p) =>
       p.os === 'darwin' && p.arch === 'arm64' && compareVersions(v, '1.0.2') < 0 ? `terraform has no darwin/arm64 build before 1.0.2 (asked for ${v})` : undefined,
   },
@@ -179,6 +258,13 @@ export const TOOLS = {
       const path = `bin/${p.os}/${goArch(p)}/${name}`;
       return { name, path, format: 'binary', binaryInArchive: name, binary: name, checksumPath: `${path}.sha256`, checksumFormat: 'hex' };
     },
+    // `kubectl.sig` + `kubectl.cert` next to the binary: cosign keyless, not a bundle, by the
+    // release service account (kubernetes.io/docs/tasks/administer-cluster/verify-signed-artifacts/,
+    // "FEATURE STATE: Kubernetes v1.26 [beta]"). Older versions install on the checksum, with a warning.
+    signature: (v, a) =>
+      compareVersions(v, '1.26.0') >= 0
+        ? { scheme: 'keyless-pair', covers: 'asset', sigPath: `${a.path}.sig`, certPath: `${a.path}.cert`, signer: { kind: 'sigstore', san: 'krel-staging@k8s-releng-prod.iam.gserviceaccount.com', issuer: GOOGLE_ISSUER } }
+        : undefined,
   },
   // get.helm.sh: helm-<tag>-<os>-<arch>.tar.gz (zip on windows), names keep the `v`; the binary
   // sits in <os>-<arch>/; `<archive>.sha256` holds only the hex. Helm 4 is the default line;
@@ -200,6 +286,19 @@ export const TOOLS = {
         checksumFormat: 'hex',
       };
     },
+    // `make sign` (helm/helm Makefile) writes an armored detached `<archive>.asc` with the release
+    // manager's key; they are published on the GitHub release, not on get.helm.sh.
+    signature: (v, a) =>
+      compareVersions(v, '3.0.0') >= 0
+        ? {
+            scheme: 'pgp',
+            covers: 'asset',
+            sigPath: `${a.path}.asc`,
+            armored: true,
+            signer: { kind: 'pgp', keyring: 'helm', description: 'a Helm release manager key from KEYS (helm/helm)' },
+            signatureBase: gh('helm/helm', v),
+          }
+        : undefined,
   },
   // kyverno/kyverno .goreleaser.yml: kyverno-cli_<tag>_<os>_<arch>, names keep the `v`, x86_64
   // (not amd64), zip on windows, kyverno at the root, one bare checksums.txt.
@@ -218,6 +317,17 @@ export const TOOLS = {
         checksumPath: 'checksums.txt',
         checksumFormat: 'sha256sum',
       };
+    },
+    // The release workflow at the tag signs every artifact: Sigstore bundles
+    // (`checksums.txt.sigstore.json`) in v1.16.4, v1.17.2 and v1.18.0+, the legacy `.sig` + `.pem`
+    // pair before that (≤v1.16.3, ≤v1.17.1, v1.15.x).
+    signature: (v) => {
+      const signer = { kind: 'sigstore', san: `https://github.com/kyverno/kyverno/.github/workflows/release.yaml@refs/tags/v${v}`, issuer: GITHUB_ACTIONS_ISSUER } as const;
+      const [, minor = 0, patch = 0] = v.split('-')[0]!.split('.').map(Number);
+      const bundles = compareVersions(v, '1.18.0') >= 0 || (minor === 17 && patch >= 2) || (minor === 16 && patch >= 4);
+      if (bundles) return { scheme: 'sigstore-bundle', covers: 'checksum', bundlePath: 'checksums.txt.sigstore.json', signer };
+      if (compareVersions(v, '1.15.0') >= 0) return { scheme: 'keyless-pair', covers: 'checksum', sigPath: 'checksums.txt.sig', certPath: 'checksums.txt.pem', signer };
+      return undefined;
     },
   },
 } satisfies Record<string, ToolDef>;
@@ -242,6 +352,8 @@ export interface Plan extends Asset {
   checksumUrl: string;
   /** The checksum file's name (last path segment), for messages. */
   checksumName: string;
+  /** The vendor's signature for this version, if it publishes one; `base` is where its files are. */
+  signature?: Signature & { base: string };
 }
 
 /**
@@ -252,6 +364,7 @@ export function plan(name: ToolName, version: string, p: Platform, mirror?: stri
   const def = tool(name);
   const a = def.asset(version, p);
   const base = mirror ? `${mirror.replace(/\/+$/, '')}/${name}/${version}` : def.releaseUrl(version);
+  const sig = (def as ToolDef).signature?.(version, a);
   return {
     ...a,
     tool: name,
@@ -260,6 +373,7 @@ export function plan(name: ToolName, version: string, p: Platform, mirror?: stri
     url: `${base}/${a.path}`,
     checksumUrl: `${base}/${a.checksumPath}`,
     checksumName: a.checksumPath.split('/').pop() as string,
+    ...(sig ? { signature: { ...sig, base: mirror ? base : (sig.signatureBase ?? base) } } : {}),
   };
 }
 

@@ -102,9 +102,20 @@ async function once(o: DownloadOptions, attempt: number): Promise<Omit<Downloade
     // Each try writes its own file, renamed into place only when whole: a try abandoned at the
     // deadline can never write into the next try's bytes.
     const part = `${o.dest}.${attempt}.part`;
+    const out = createWriteStream(part);
     try {
-      await pipeline(msg, tap, createWriteStream(part));
+      await pipeline(msg, tap, out);
     } catch (e) {
+      // The file stream opens asynchronously: when the body fails before the open completes, the
+      // open would create the .part file after an immediate rm. Wait for the stream to close first
+      // (bounded, in case it never opened).
+      if (!out.closed) await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, 2000);
+        out.once('close', () => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
       rmSync(part, { force: true });
       if (e instanceof HttpError) throw e;
       throw new HttpError(`${where}: connection closed after ${bytes}${declared !== undefined ? ` of ${declared}` : ''} bytes (${(e as Error).message})`, 'network', { retryable: true });

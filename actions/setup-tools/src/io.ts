@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatDuration, oneLine, type HttpError } from '@hallmark/kit';
-import type { Io } from './install.js';
+import type { Io } from './flow.js';
 
 export interface IoOptions {
   temp: string;
@@ -15,6 +15,7 @@ export interface IoOptions {
   attempts: number;
   retryDelayMs: number;
   log: (message: string) => void;
+  warn: (message: string) => void;
 }
 
 /** @actions/tool-cache (and semver, @actions/io) load only when something must be downloaded. */
@@ -50,9 +51,9 @@ export function runnerIo(o: IoOptions): Io {
         return false;
       }
     },
-    // Checksum files go through the same streamed downloader as assets (same deadline, retries,
-    // redirect handling, truncation check), capped at 4 MiB, then read back.
-    fetchText: async (url, onRetry) => {
+    // Checksum and signature files go through the same streamed downloader as assets (same
+    // deadline, retries, redirect handling, truncation check), capped at 4 MiB, then read back.
+    fetchBytes: async (url, onRetry) => {
       const dir = join(root, 'sums');
       mkdirSync(dir, { recursive: true });
       const file = join(dir, randomBytes(8).toString('hex'));
@@ -66,7 +67,7 @@ export function runnerIo(o: IoOptions): Io {
           maxBytes: 4 * 1024 * 1024,
           onRetry: (err, a, d) => onRetry(retryNote(err, a, o.attempts, d)),
         });
-        return readFileSync(file, 'utf8');
+        return readFileSync(file);
       } finally {
         rmSync(file, { force: true });
       }
@@ -102,7 +103,9 @@ export function runnerIo(o: IoOptions): Io {
       renameSync(dir, dest);
       return dest;
     },
+    readFile: async (file) => readFileSync(file),
     remove: async (path) => rmSync(path, { recursive: true, force: true }),
     log: o.log,
+    warn: o.warn,
   };
 }

@@ -1,8 +1,8 @@
 import * as core from '@actions/core';
 import { UserError, input, log, oneLine, run, runnerContext, setOutputs, splitList, writeSummary } from '@hallmark/kit';
 import { plan, platformName, platformOf } from './catalog.js';
-import { install, type Installed } from './install.js';
-import { checkPlatform, parseMirror, parseTools } from './request.js';
+import { install, type Installed } from './flow.js';
+import { checkPlatform, parseMirror, parseTools, parseVerify } from './inputs.js';
 import { summaryMarkdown, toolsOutput, type Failed } from './summary.js';
 
 const ACTION = 'setup-tools';
@@ -11,6 +11,7 @@ await run(ACTION, async () => {
   // Inputs, all validated before anything is fetched or written.
   const wanted = parseTools(splitList(input.raw('tools')));
   const mirror = parseMirror(input.raw('mirror'));
+  const verify = parseVerify(input.raw('verify'));
   let useCache = input.boolean('cache', true);
   const timeoutMs = input.duration('download-timeout', { default: '5m', min: 100, max: 3_600_000 });
   const retries = input.integer('retries', { default: 3, min: 0, max: 10 });
@@ -27,8 +28,9 @@ await run(ACTION, async () => {
   }
   // The tool-cache/download side loads only once the inputs are valid (a bad input fails fast).
   const { runnerIo } = await import('./io.js');
-  const io = runnerIo({ temp: ctx.temp, toolCache: ctx.toolCache, timeoutMs, attempts: retries + 1, retryDelayMs, log: (m) => log.info(m) });
-  const results = await Promise.allSettled(wanted.map((w) => install(plan(w.tool, w.version, platform, mirror.base || undefined), { useCache }, io)));
+  const io = runnerIo({ temp: ctx.temp, toolCache: ctx.toolCache, timeoutMs, attempts: retries + 1, retryDelayMs, log: (m) => log.info(m), warn: (m) => log.warning(m) });
+  const { pinnedTrust } = await import('./trust/index.js');
+  const results = await Promise.allSettled(wanted.map((w) => install(plan(w.tool, w.version, platform, mirror.base || undefined), { useCache, verify }, io, pinnedTrust)));
 
   const installed: Installed[] = [];
   const failed: Failed[] = [];
@@ -45,7 +47,7 @@ await run(ACTION, async () => {
   if (failed.length === 1) throw new UserError((failed[0] as Failed).message, (failed[0] as Failed).reason);
   if (failed.length > 1) {
     for (const f of failed) log.errorAnnotation(`${ACTION}: ${oneLine(f.message, 1000)}`);
-    const reason = failed.find((f) => f.reason === 'checksum-mismatch')?.reason ?? (failed[0] as Failed).reason;
+    const reason = failed.find((f) => f.reason === 'signature-invalid' || f.reason === 'checksum-mismatch')?.reason ?? (failed[0] as Failed).reason;
     throw new UserError(`${failed.length} of ${wanted.length} tools failed (${failed.map((f) => `${f.tool}: ${f.reason}`).join(', ')}); none was added to PATH`, reason);
   }
   // All or nothing: PATH changes only when every tool was verified and installed.

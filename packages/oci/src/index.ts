@@ -2,3 +2,4 @@ export * from './ref.js';
 export * from './cosign.js';
 export * from './policy.js';
 export * from './registry.js';
+export * from './hallmark.js';

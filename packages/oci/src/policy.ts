@@ -63,6 +63,100 @@ export interface PolicyOptions {
   tlog?: boolean;
   /** Keyless: the Rekor the signature is in (default the attestor's rekorUrl, then the public Rekor). */
   rekorUrl?: string;
+  /**
+   * Also require an SLSA v1 provenance attestation (predicate type `https://slsa.dev/provenance/v1`)
+   * by the same attestor, whose predicate names an allowed builder and the source repository
+   * (ClusterPolicy: `provenanceAttestation`; ImageValidatingPolicy: `provenanceValidations`).
+   */
+  requireProvenance?: ProvenanceRequirement;
+}
+
+export const SLSA_PROVENANCE_V1_TYPE = 'https://slsa.dev/provenance/v1';
+
+export class PolicyArgError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PolicyArgError';
+  }
+}
+
+/** What the provenance predicate must say. Build `builderIdRegexp` with `builderIdRegexp()`. */
+export interface ProvenanceRequirement {
+  /** RE2 over `runDetails.builder.id`, without backslashes (it sits in a JMESPath raw string). */
+  builderIdRegexp: string;
+  /** `buildDefinition.externalParameters.workflow.repository`, exactly (`owner/name`). */
+  sourceRepository: string;
+  /** Optional: `buildDefinition.externalParameters.workflow.ref`, exactly (e.g. `refs/heads/main`). */
+  sourceRef?: string;
+}
+
+/** Characters allowed in a builder workflow identity and an allowed ref pattern. */
+const BUILDER_SAFE = /^[A-Za-z0-9._\-/:@+*]+$/;
+
+/**
+ * RE2 (Go) / JS regexp without backslashes (so it can sit unescaped in a JMESPath raw string and a
+ * CEL string) matching `<workflow>@<ref>` for one of `refs`. A `*` in a ref matches within one
+ * path segment (no `/`); `.` and `+` are literal. e.g.
+ * `builderIdRegexp('https://github.com/hallmark-dev/hallmark/.github/workflows/build-sign-scan.yml', ['refs/tags/v*'])`.
+ */
+export function builderIdRegexp(workflow: string, refs: string[]): string {
+  if (!/^https:\/\/[^@\s*]+$/.test(workflow) || !BUILDER_SAFE.test(workflow)) {
+    throw new PolicyArgError(`the builder workflow must be https://<host>/<owner>/<repo>/<path> without @ or * (got ${JSON.stringify(workflow.slice(0, 120))})`);
+  }
+  if (refs.length === 0) throw new PolicyArgError('at least one allowed builder ref is needed');
+  const lit = (s: string) => s.replace(/[.+]/g, (c) => `[${c}]`);
+  const alts = refs.map((r) => {
+    if (!/^refs\/(heads|tags)\/\S+$/.test(r) || !BUILDER_SAFE.test(r) || r.includes('@')) {
+      throw new PolicyArgError(`an allowed builder ref must be refs/tags/… or refs/heads/… (a * matches within one segment), got ${JSON.stringify(r.slice(0, 120))}`);
+    }
+    return r.split('*').map(lit).join('[^/]*');
+  });
+  return `^${lit(workflow)}@(${alts.join('|')})$`;
+}
+
+/**
+ * ImageValidatingPolicy validations for the provenance, in order (Kyverno reports the first that
+ * fails): the attestation verifies for the signer, then its predicate's builder id, source
+ * repository (and ref). verifyAttestationSignatures must run before extractPayload, which only
+ * returns payloads already verified (pkg/cel/libs/imageverify/impl.go at v1.19.0).
+ */
+function provenanceValidations(req: ProvenanceRequirement, repo: string): { expression: string; message: string }[] {
+  checkProvenanceRequirement(req);
+  const imgs = '(images.containers + images.initContainers + images.ephemeralContainers)';
+  // extractPayload gives the whole in-toto statement (what kyverno apply 1.19.0 showed: `.runDetails` at the top is "no such key").
+  const payload = 'extractPayload(i, attestations.provenance).predicate';
+  const out = [
+    { expression: `${imgs}.all(i, verifyAttestationSignatures(i, attestations.provenance, [attestors.signer]) > 0)`, message: `${repo} must carry SLSA provenance (${SLSA_PROVENANCE_V1_TYPE}) by the same signer` },
+    { expression: `${imgs}.all(i, ${payload}.runDetails.builder.id.matches('${req.builderIdRegexp}'))`, message: 'the provenance builder id is not an allowed hallmark build-sign-scan ref' },
+    { expression: `${imgs}.all(i, ${payload}.buildDefinition.externalParameters.workflow.repository == '${req.sourceRepository}')`, message: `the provenance source repository is not ${req.sourceRepository}` },
+  ];
+  if (req.sourceRef) out.push({ expression: `${imgs}.all(i, ${payload}.buildDefinition.externalParameters.workflow.ref == '${req.sourceRef}')`, message: `the provenance source ref is not ${req.sourceRef}` });
+  return out;
+}
+
+function checkProvenanceRequirement(p: ProvenanceRequirement): void {
+  // The regexp goes into a JMESPath raw string: no quote, no backslash, nothing that ends `{{ }}`.
+  if (!p.builderIdRegexp || /['\\{}]/.test(p.builderIdRegexp)) throw new PolicyArgError("the builder id regexp must be non-empty, without quotes, backslashes or braces (build it with builderIdRegexp)");
+  if (!/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(p.sourceRepository)) throw new PolicyArgError(`the source repository must be owner/name (got ${JSON.stringify(p.sourceRepository.slice(0, 120))})`);
+  if (p.sourceRef !== undefined && !/^refs\/[A-Za-z0-9._\-/]+$/.test(p.sourceRef)) throw new PolicyArgError(`the source ref must be a full ref such as refs/heads/main (got ${JSON.stringify(p.sourceRef.slice(0, 120))})`);
+}
+
+/**
+ * The ClusterPolicy `verifyImages[].attestations` entry: the provenance attestation must be there,
+ * signed by `entry` (the same attestor as the image signature), and its predicate must match.
+ * Kyverno evaluates `conditions` with the predicate as the root of the JMESPath context
+ * (pkg/engine/internal/utils.go EvaluateConditions at v1.19.0), and the SigstoreBundle verifier
+ * keeps only the DSSE in-toto bundles of that predicate type (pkg/image/verifiers/cpol/cosign/sigstore.go
+ * fetchBundles); none found → "attestions not found for predicate type" (imageverifier.go).
+ */
+export function provenanceAttestation(req: ProvenanceRequirement, entry: Record<string, unknown>): Record<string, unknown> {
+  checkProvenanceRequirement(req);
+  const all: Record<string, unknown>[] = [
+    { key: `{{ regex_match('${req.builderIdRegexp}', runDetails.builder.id) }}`, operator: 'Equals', value: true, message: 'the provenance builder id is not an allowed hallmark build-sign-scan ref' },
+    { key: '{{ buildDefinition.externalParameters.workflow.repository }}', operator: 'Equals', value: req.sourceRepository, message: `the provenance source repository is not ${req.sourceRepository}` },
+  ];
+  if (req.sourceRef) all.push({ key: '{{ buildDefinition.externalParameters.workflow.ref }}', operator: 'Equals', value: req.sourceRef, message: `the provenance source ref is not ${req.sourceRef}` });
+  return { type: SLSA_PROVENANCE_V1_TYPE, attestors: [{ entries: [entry] }], conditions: [{ all }] };
 }
 
 /** A DNS-1123 label of at most 63 characters, with a short hash suffix when shortened. */
@@ -133,6 +227,7 @@ function checkAttestor(opts: PolicyOptions): void {
   if (opts.signatureFormat !== undefined && opts.signatureFormat !== 'bundle' && opts.signatureFormat !== 'legacy') {
     throw new Error("signature format must be 'bundle' or 'legacy'");
   }
+  if (opts.requireProvenance) checkProvenanceRequirement(opts.requireProvenance);
 }
 
 const rekorUrlOf = (opts: PolicyOptions): string =>
@@ -148,7 +243,9 @@ function metadata(opts: PolicyOptions): Record<string, unknown> {
     'policies.kyverno.io/minversion': opts.kind === 'image-validating-policy' ? '1.17.0' : '1.13.0',
     'policies.kyverno.io/description':
       `Generated by hallmark build-sign. Pods may run ${repoName(opts.image)} only by a digest signed by ${who}` +
-      `${opts.tlog === false ? ' (no transparency log)' : ''}; image tags are rewritten to the verified digest; no image may use the :latest tag.`,
+      `${opts.tlog === false ? ' (no transparency log)' : ''}` +
+      `${opts.requireProvenance ? `, carrying SLSA v1 provenance by the same signer from an allowed builder for ${opts.requireProvenance.sourceRepository}` : ''}` +
+      '; image tags are rewritten to the verified digest; no image may use the :latest tag.',
   };
   if (opts.digest) annotations['hallmark.dev/signed-digest'] = opts.digest;
   if (opts.source) annotations['hallmark.dev/source'] = opts.source;
@@ -192,6 +289,7 @@ function clusterPolicy(opts: PolicyOptions): Record<string, unknown> {
               verifyDigest: true,
               required: true,
               attestors: [{ entries: [entry] }],
+              ...(opts.requireProvenance ? { attestations: [provenanceAttestation(opts.requireProvenance, entry)] } : {}),
             },
           ],
         },
@@ -248,6 +346,7 @@ function imageValidatingPolicy(opts: PolicyOptions): Record<string, unknown> {
       matchImageReferences: imageValidatingPolicyGlobs(opts.image).map((glob) => ({ glob })),
       validationConfigurations: { mutateDigest: true, verifyDigest: true, required: true },
       attestors: [{ name: 'signer', cosign }],
+      ...(opts.requireProvenance ? { attestations: [{ name: 'provenance', intoto: { type: SLSA_PROVENANCE_V1_TYPE } }] } : {}),
       validations: [
         {
           expression: `(${allImages}).all(i, !i.matches('${LATEST_IMAGE_RE}'))`,
@@ -258,6 +357,7 @@ function imageValidatingPolicy(opts: PolicyOptions): Record<string, unknown> {
             '(images.containers + images.initContainers + images.ephemeralContainers).all(i, verifyImageSignatures(i, [attestors.signer]) > 0)',
           message: `${repoName(opts.image)} must be signed by ${'publicKey' in opts.attestor ? 'the embedded cosign public key' : opts.attestor.keyless.subject}`,
         },
+        ...(opts.requireProvenance ? provenanceValidations(opts.requireProvenance, repoName(opts.image)) : []),
       ],
     },
   };

@@ -10,7 +10,7 @@
  * process.env or prints.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isDigest, referrersTag } from './ref.js';
 
@@ -69,6 +69,27 @@ export function writeScopedDockerConfig(dir: string, registry: string, username:
   const file = join(dir, 'config.json');
   writeFileSync(file, JSON.stringify({ auths: { [registry]: { auth } } }), { mode: 0o600 });
   return file;
+}
+
+/**
+ * The Basic credentials a docker config in `dir` (registry-login's, or docker/login-action's
+ * `~/.docker`) holds for `host`: `auths[host].auth`, base64 `user:password`. `mask` receives the
+ * password before it is returned. Undefined when there is no such config or entry.
+ */
+export function readDockerConfigCredentials(dir: string | undefined, host: string, mask: (secret: string) => void): { username: string; password: string } | undefined {
+  if (!dir) return undefined;
+  try {
+    const cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { auths?: Record<string, { auth?: string }> };
+    const a = cfg.auths?.[host]?.auth ?? cfg.auths?.[`https://${host}`]?.auth;
+    if (!a) return undefined;
+    const plain = Buffer.from(a, 'base64').toString('utf8');
+    const i = plain.indexOf(':');
+    if (i <= 0) return undefined;
+    mask(plain.slice(i + 1));
+    return { username: plain.slice(0, i), password: plain.slice(i + 1) };
+  } catch {
+    return undefined;
+  }
 }
 
 export function sha256Digest(bytes: Buffer | string): string {

@@ -4,6 +4,10 @@
 // workflows, our actions (./actions/<name> or hallmark-dev/hallmark/actions/<name>@… → dist/),
 // run: steps in bash with the runner's file protocol, local equivalents for a short list of
 // well-known actions, environment gates. Anything else is refused before a single job starts.
+// GitHub's rules are enforced, not assumed: a fresh runner per job (isolation.mjs), secret names
+// and job-token permissions (rules.mjs), concurrency (concurrency.mjs), fail-fast / max-parallel /
+// job continue-on-error, re-runs (runAttempt, rerunFailed), actions' post: steps, and the real
+// setup-tools from a loopback mirror of the real tools (tool-mirror.mjs).
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -16,9 +20,14 @@ import { parse } from 'yaml';
 import { asString, condition, interpolate, interpolateDeep } from './expr.mjs';
 import { LOCAL_EQUIVALENTS, localEquivalentFor } from './local-actions.mjs';
 import { findRealTools, REAL_TOOLS } from './real-tools.mjs';
+import { PER_RUNNER_VARS, prepareJobHome } from './isolation.mjs';
+import { startToolMirror } from './tool-mirror.mjs';
+import { concurrencySpec, defaultStateFile, enterGroup } from './concurrency.mjs';
+import { allows, badIfContexts, badSecretNames, exceeding, normalizePermissions, oidcClaims, qualifyRef, secretNameProblem } from './rules.mjs';
 
 export const HALLMARK_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-export const OWNER_REPO = 'hallmark-dev/hallmark';
+// owner/name lives in package.json `repository` (one place; scripts/release.mjs parses it).
+export const OWNER_REPO = (await import('../../../scripts/release.mjs')).readOwnerRepo(HALLMARK_ROOT);
 const require = createRequire(import.meta.url);
 
 export class RehearsalError extends Error {}
@@ -108,7 +117,11 @@ function resolveInputs(declared, given, where) {
  *   the test stand-in; `standIns` is its old name), tools ({ name: { version, path } } instead of
  *   `npm run tools`'s, for setup-tools steps), env (extra runner env,
  *   e.g. loopback GitHub services), ref, defaultBranch, runDir, record (path for the JSON record),
- *   out (a writable for the live tree; default stdout), maxParallel, verbose, ask (fn for gates).
+ *   out (a writable for the live tree; default stdout), maxParallel, verbose, ask (fn for gates),
+ *   runAttempt, rerunFailed (an earlier record: re-run its failed jobs), concurrencyState (file),
+ *   defaultPermissions ('restricted' | 'permissive'), tokenBook (Map filled with each job's token).
+ *   env's HOME, DOCKER_CONFIG, REGISTRY_AUTH_FILE, XDG_* and CONTAINERS_STORAGE_CONF (a template)
+ *   never reach a job: each job gets its own (isolation.mjs).
  * Returns the run record; never throws for job failures (record.status says it), throws
  * RehearsalError for a workflow it cannot run.
  */
@@ -126,7 +139,18 @@ export async function rehearse(opts) {
   const out = opts.out ?? process.stdout;
   const print = (line) => out.write(`${mask(line)}\n`);
   let realToolsPromise;
+  let mirrorPromise;
 
+  // Secret names as GitHub stores them (rules.mjs): refused before anything runs. GITHUB_TOKEN may be
+  // given to use one token for every job instead of the per-job tokens the rehearsal mints.
+  const givenSecrets = Object.keys(opts.secrets ?? {});
+  const badGiven = givenSecrets.filter((k) => k !== 'GITHUB_TOKEN' && secretNameProblem(k)).map((k) => `'${k}' ${secretNameProblem(k)}`);
+  if (badGiven.length) throw new RehearsalError(`secret name${badGiven.length > 1 ? 's' : ''} GitHub cannot store: ${badGiven.join('; ')} (letters, digits and _ only, not starting with a digit or GITHUB_)`);
+  const byUpper = new Map();
+  for (const k of givenSecrets) {
+    if (byUpper.has(k.toUpperCase())) throw new RehearsalError(`secrets '${byUpper.get(k.toUpperCase())}' and '${k}' are one secret on GitHub (names are not case-sensitive)`);
+    byUpper.set(k.toUpperCase(), k);
+  }
   // GitHub always provides GITHUB_TOKEN; the rehearsal's is a masked dummy unless one is given.
   const secrets = { GITHUB_TOKEN: `ghs_rehearsal${randomBytes(12).toString('hex')}`, ...(opts.secrets ?? {}) };
   // Like the runner: every secret is masked, and each line of a multi-line one on its own.
@@ -153,7 +177,8 @@ export async function rehearse(opts) {
   if (simulateBuildkit) {
     const b = prepareSimulatedBuildkit(opts.buildkitStandIn ?? join(HALLMARK_ROOT, 'test', 'stand-ins', 'docker-buildx'), runDir);
     simulated = b.simulated;
-    if (!opts.env?.DOCKER_CONFIG) extraEnv.DOCKER_CONFIG = b.dockerConfig;
+    // Installed in each job's own ~/.docker (isolation.mjs), as a runner image would have it.
+    extraEnv.buildxPlugin = readFileSync(join(b.dockerConfig, 'cli-plugins', 'docker-buildx'), 'utf8');
   }
 
   const { sha, branch } = gitInfo(root);
@@ -163,7 +188,23 @@ export async function rehearse(opts) {
   const dispatchInputs = event === 'workflow_dispatch' || event === 'workflow_call'
     ? resolveInputs(on[event]?.inputs, opts.inputs ?? {}, relative(root, workflowPath))
     : {};
-  const runId = String(opts.runId ?? Math.floor(Date.now() / 1000));
+  // Re-runs: --run-attempt N, and --rerun-failed <record>: the same run (id, artifact store, caches),
+  // the next attempt; jobs that succeeded before keep their result and outputs, the rest run again.
+  let earlier;
+  if (opts.rerunFailed) {
+    try {
+      earlier = typeof opts.rerunFailed === 'string' ? JSON.parse(readFileSync(resolve(root, opts.rerunFailed), 'utf8')) : opts.rerunFailed;
+    } catch (e) {
+      throw new RehearsalError(`--rerun-failed: cannot read the earlier run record: ${e.message}`);
+    }
+    if (!isObj(earlier) || !Array.isArray(earlier.jobs)) throw new RehearsalError('--rerun-failed: not a run record (no jobs)');
+    if (earlier.workflow !== relative(root, workflowPath)) throw new RehearsalError(`--rerun-failed: that record is of ${earlier.workflow}, not ${relative(root, workflowPath)}`);
+    if (earlier.status === 'success') throw new RehearsalError('--rerun-failed: that run succeeded; there is no failed job to re-run');
+  }
+  const runAttempt = opts.runAttempt ?? (earlier ? Number(earlier.runAttempt ?? 1) + 1 : 1);
+  if (!Number.isInteger(Number(runAttempt)) || Number(runAttempt) < 1) throw new RehearsalError(`--run-attempt must be a whole number from 1, got '${runAttempt}'`);
+  if (earlier && Number(runAttempt) <= Number(earlier.runAttempt ?? 1)) throw new RehearsalError(`--run-attempt ${runAttempt}: the earlier record is attempt ${earlier.runAttempt ?? 1}; a re-run is a later attempt`);
+  const runId = String(opts.runId ?? earlier?.runId ?? Math.floor(Date.now() / 1000));
   const github = {
     event_name: event,
     ref,
@@ -173,7 +214,7 @@ export async function rehearse(opts) {
     repository_owner: repository.split('/')[0],
     run_id: runId,
     run_number: '1',
-    run_attempt: '1',
+    run_attempt: String(runAttempt),
     actor: process.env.USER || 'rehearsal',
     workflow: doc.name ?? relative(root, workflowPath),
     workflow_ref: `${repository}/${relative(root, workflowPath)}@${ref}`,
@@ -191,9 +232,12 @@ export async function rehearse(opts) {
     secrets: Object.keys(secrets).filter((k) => k !== 'GITHUB_TOKEN' || opts.secrets?.GITHUB_TOKEN),
     simulatedTools: simulated,
     runDir,
+    runId,
+    runAttempt: Number(runAttempt),
     status: 'running',
     jobs: [],
     approvals: [],
+    matrices: {},
   };
   const state = {
     root, hallmarkRoot, runDir, print, mask, masks, addMask, opts, github, secrets, record,
@@ -203,29 +247,71 @@ export async function rehearse(opts) {
     usedTools: {},
     // The real tools a setup-tools step hands out (npm run tools); looked up once, on first use.
     realTools: () => (realToolsPromise ??= opts.tools ? Promise.resolve({ tools: opts.tools, missing: [] }) : findRealTools()),
-    artifactsDir: join(runDir, 'artifacts'),
-    cacheDir: join(runDir, 'cache'),
+    // The loopback mirror setup-tools steps install from; started on first use, closed at the end.
+    toolMirror: () => (mirrorPromise ??= startToolMirror({ realTools: () => state.realTools(), path: basePath })),
+    // One artifact store and cache per run: a re-run attempt finds what earlier attempts left.
+    artifactsDir: earlier?.artifactsDir ?? join(runDir, 'artifacts'),
+    cacheDir: earlier?.cacheDir ?? join(runDir, 'cache'),
+    reuse: new Map((earlier?.jobs ?? []).filter((j) => j.status === 'success' && !j.calls).map((j) => [j.name, { ...j, attempt: j.reusedFrom ?? Number(earlier.runAttempt ?? 1) }])),
     toolCache: join(runDir, 'toolcache'),
     gate: Promise.resolve(),
+    concurrencyFile: opts.concurrencyState ? resolve(root, opts.concurrencyState) : defaultStateFile('process'),
+    runKey: `${repository} ${relative(root, workflowPath)} run ${runId} attempt ${runAttempt} #${randomBytes(3).toString('hex')}`,
+    runAbort: new AbortController(),
   };
+  record.artifactsDir = state.artifactsDir;
+  record.cacheDir = state.cacheDir;
+  if (earlier) record.rerunOf = { attempt: Number(earlier.runAttempt ?? 1), reused: [...state.reuse.keys()] };
   mkdirSync(state.artifactsDir, { recursive: true });
   mkdirSync(state.toolCache, { recursive: true });
 
   // Refuse what cannot run before anything runs.
   const usesSetupTools = { found: false };
-  preflight(state, workflowPath, doc, new Set(), usesSetupTools);
+  preflight(state, workflowPath, doc, new Set(), usesSetupTools, undefined);
 
-  print(`rehearsal of ${record.workflow} (${event} on ${ref}) in ${runDir}`);
+  print(`rehearsal of ${record.workflow} (${event} on ${ref}) in ${runDir}${Number(runAttempt) > 1 ? ` · run ${runId}, attempt ${runAttempt}${earlier ? ' (re-run of failed jobs)' : ''}` : ''}`);
   await banner(state, simulated, usesSetupTools.found);
+  // Workflow-level concurrency (concurrency.mjs): wait as the group's pending run, or be cancelled.
+  let group;
+  if (doc.concurrency !== undefined) {
+    let spec;
+    try {
+      spec = concurrencySpec(interpolateDeep(doc.concurrency, { github, inputs: dispatchInputs, vars: state.vars }, { failed: false, cancelled: false }, root));
+    } catch (e) {
+      throw new RehearsalError(`${record.workflow}: ${e.message}`);
+    }
+    if (spec) {
+      record.concurrency = { group: spec.group, cancelInProgress: spec.cancelInProgress };
+      group = await enterGroup({ file: state.concurrencyFile, group: spec.group, key: state.runKey, cancelInProgress: spec.cancelInProgress, onWait: (t) => print(`◔ concurrency group '${spec.group}': ${t}`) });
+      if (group.status === 'running') {
+        group.cancelled.then((why) => {
+          if (record.status !== 'running') return;
+          print(`⊘ cancelled: ${why}`);
+          record.cancelledBy = why;
+          state.runAbort.abort(why);
+        });
+      }
+    }
+  }
   let result;
-  try {
-    result = await runWorkflow(state, doc, workflowPath, { inputs: dispatchInputs, secrets, prefix: '' });
-  } catch (e) {
-    if (!(e instanceof RehearsalError)) throw e;
-    record.status = 'failure';
-    record.error = e.message;
-    print(`✗ ${e.message}`);
-    result = { status: 'failure', outputs: {} };
+  if (group?.status === 'cancelled') {
+    record.cancelledBy = `a newer run in concurrency group '${record.concurrency.group}' (${group.by})`;
+    print(`⊘ cancelled while pending: ${record.cancelledBy} took its place`);
+    result = { status: 'cancelled', outputs: {} };
+  } else {
+    try {
+      result = await runWorkflow(state, doc, workflowPath, { inputs: dispatchInputs, secrets, prefix: '', workflowRef: github.workflow_ref, workflowSha: sha });
+    } catch (e) {
+      if (!(e instanceof RehearsalError)) throw e;
+      record.status = 'failure';
+      record.error = e.message;
+      print(`✗ ${e.message}`);
+      result = { status: 'failure', outputs: {} };
+    } finally {
+      await group?.release?.();
+      if (mirrorPromise) await (await mirrorPromise.catch(() => undefined))?.close();
+    }
+    if (state.runAbort.signal.aborted) result.status = 'cancelled';
   }
   record.status = result.status;
   record.outputs = result.outputs;
@@ -262,7 +348,7 @@ async function banner(state, simulated, usesSetupTools) {
     const real = await state.realTools();
     const have = Object.entries(REAL_TOOLS)
       .flatMap(([name, entries]) => entries.filter((e) => real.tools[e]).map((e) => `${name} ${real.tools[e].version}`));
-    print(`└ REAL: setup-tools steps hand out ${have.join(', ') || 'nothing built yet'} (npm run tools), kubectl from PATH${real.missing.length ? `; not built yet: ${real.missing.join(', ')} (run \`npm run tools\`)` : ''}`);
+    print(`└ REAL: setup-tools (dist/setup-tools, verify: checksum) installs from a loopback mirror of ${have.join(', ') || 'nothing built yet'} (npm run tools) and this machine's kubectl${real.missing.length ? `; not built yet: ${real.missing.join(', ')} (run \`npm run tools\`)` : ''}`);
   } else print('└ REAL: every tool a step runs, from PATH');
 }
 
@@ -292,9 +378,9 @@ function classifyUses(state, uses) {
   const remoteAction = new RegExp(`^${OWNER_REPO}/actions/([\\w-]+)@[\\w.-]+$`).exec(uses);
   const localAction = uses.startsWith('./') && !/\.ya?ml$/.test(uses) ? join(state.root, uses) : undefined;
   const actionDir = remoteAction ? join(state.hallmarkRoot, 'actions', remoteAction[1]) : localAction;
-  // setup-tools downloads CLIs from their vendors; a rehearsal hands out the real ones `npm run
-  // tools` built instead (local-actions.mjs, real-tools.mjs).
-  if (actionDir && resolve(actionDir) === join(state.hallmarkRoot, 'actions', 'setup-tools') && state.opts.runSetupTools !== true) return { kind: 'equivalent', name: 'setup-tools' };
+  // setup-tools runs for real (hallmark's own dist/setup-tools), from the rehearsal's loopback
+  // mirror of the real tools `npm run tools` built (tool-mirror.mjs), with verify: checksum.
+  if (actionDir && resolve(actionDir) === join(state.hallmarkRoot, 'actions', 'setup-tools')) return { kind: 'action', dir: join(HALLMARK_ROOT, 'actions', 'setup-tools'), setupTools: true };
   if (actionDir) return { kind: 'action', dir: actionDir };
   const remoteWf = new RegExp(`^${OWNER_REPO}/(\\.github/workflows/[\\w.-]+\\.ya?ml)@[\\w.-]+$`).exec(uses);
   if (remoteWf) return { kind: 'workflow', file: join(state.hallmarkRoot, remoteWf[1]) };
@@ -304,17 +390,42 @@ function classifyUses(state, uses) {
   return { kind: 'unknown' };
 }
 
-function preflight(state, file, doc, seen, usesSetupTools = { found: false }) {
-  if (seen.has(file)) return;
-  seen.add(file);
+/**
+ * `cap` is the calling job's permissions when `doc` is a called workflow (a nested job may not ask
+ * for more; GitHub refuses such a run before it starts).
+ */
+function preflight(state, file, doc, seen, usesSetupTools = { found: false }, cap = undefined, caller = undefined) {
+  const seenKey = `${file}\0${JSON.stringify(cap ?? null)}`;
+  if (seen.has(seenKey)) return;
+  seen.add(seenKey);
   const where = shown(state, file);
+  const bad = badSecretNames(doc, triggers(doc));
+  if (bad.length)
+    throw new RehearsalError(`${where}: secret name${bad.length > 1 ? 's' : ''} GitHub cannot store (letters, digits and _ only, not starting with a digit or GITHUB_): ${bad.map((b) => `'${b.name}' in ${b.where} ${b.problem}`).join('; ')}`);
+  const badIf = badIfContexts(doc);
+  if (badIf.length) throw new RehearsalError(`${where}: ${badIf.map((b) => `${b.where} uses the '${b.context}' context, which GitHub does not allow there`).join('; ')} (GitHub refuses the workflow: "Unrecognized named-value")`);
   for (const [id, job] of Object.entries(doc.jobs)) {
     if (!isObj(job)) throw new RehearsalError(`${where}: job '${id}' is not a mapping`);
+    let perms;
+    try {
+      perms = jobPermissions(state, doc, job, cap);
+    } catch (e) {
+      throw new RehearsalError(`${where}: job '${id}': ${e.message}`);
+    }
+    if (cap) {
+      const over = exceeding(perms, cap);
+      if (over.length)
+        throw new RehearsalError(`${where}: the nested job '${id}' asks for ${over.map((o) => `${o.scope}: ${o.asked}`).join(', ')}, but the calling job '${caller}' allows only ${over.map((o) => `${o.scope}: ${o.allowed}`).join(', ')} (GitHub refuses such a run)`);
+    }
     if (typeof job.uses === 'string') {
+      // Keys GitHub accepts on a job that calls a reusable workflow (docs "Supported keywords for
+      // jobs that call a reusable workflow"); anything else makes GitHub refuse the workflow.
+      const extra = Object.keys(job).filter((k) => !CALLING_JOB_KEYS.includes(k));
+      if (extra.length) throw new RehearsalError(`${where}: job '${id}' calls a reusable workflow and also sets ${extra.join(', ')}, which GitHub does not support there (only ${CALLING_JOB_KEYS.join(', ')})`);
       const c = classifyUses(state, job.uses);
       if (c?.kind !== 'workflow') throw new RehearsalError(`${where}: job '${id}' calls '${job.uses}', which is not a local reusable workflow (./.github/workflows/… or ${OWNER_REPO}/.github/workflows/…@ref)`);
       if (!existsSync(c.file)) throw new RehearsalError(`${where}: job '${id}' calls '${job.uses}': ${shown(state, c.file)} does not exist`);
-      preflight(state, c.file, loadYaml(c.file), seen, usesSetupTools);
+      preflight(state, c.file, loadYaml(c.file), seen, usesSetupTools, perms, id);
       continue;
     }
     const steps = Array.isArray(job.steps) ? job.steps : [];
@@ -322,7 +433,7 @@ function preflight(state, file, doc, seen, usesSetupTools = { found: false }) {
       const name = s?.name ?? s?.id ?? s?.uses ?? `#${i + 1}`;
       if (s?.uses === undefined) return;
       const c = classifyUses(state, s.uses);
-      if (c.kind === 'equivalent' && c.name === 'setup-tools') usesSetupTools.found = true;
+      if (c.setupTools) usesSetupTools.found = true;
       if (c.kind === 'unknown')
         throw new RehearsalError(
           `${where}: job '${id}' step '${name}' uses '${s.uses}', which the rehearsal cannot run. It runs our actions (./actions/<name>, ${OWNER_REPO}/actions/<name>@ref), local actions, and local equivalents of: ${LOCAL_EQUIVALENTS.join(', ')}`,
@@ -338,6 +449,8 @@ function preflight(state, file, doc, seen, usesSetupTools = { found: false }) {
     });
   }
 }
+
+const CALLING_JOB_KEYS = ['name', 'uses', 'with', 'secrets', 'strategy', 'needs', 'if', 'permissions', 'concurrency'];
 
 /** A file as the log names it: relative to the repository, or `hallmark:<path>` for hallmark's own files. */
 function shown(state, file) {
@@ -359,10 +472,32 @@ function actionMeta(dir) {
 
 // ------------------------------------------------------------------------------------------ workflows
 
-/** Does a permissions block grant `id-token: write`? (No block at all: the repository default, which never includes it.) */
-function grantsIdToken(p) {
-  if (p === 'write-all') return true;
-  return isObj(p) && p['id-token'] === 'write';
+/**
+ * A job's token permissions: its own block, else its workflow's, else (in a called workflow) the
+ * calling job's, else the repository default (`defaultPermissions`: restricted unless told).
+ */
+function jobPermissions(state, doc, job, cap) {
+  const declared = job.permissions ?? doc.permissions;
+  if (declared === undefined && cap) return cap;
+  return normalizePermissions(declared, { defaults: state.opts.defaultPermissions ?? 'restricted' });
+}
+
+/** job_workflow_ref / job_workflow_sha of the jobs of a called workflow, from the caller's `uses:`. */
+function calledWorkflowRef(state, uses) {
+  const remote = new RegExp(`^(${OWNER_REPO}/\\.github/workflows/[\\w.-]+\\.ya?ml)@([\\w.-]+)$`).exec(uses);
+  if (remote) {
+    const sha = /^[0-9a-f]{40}$/.test(remote[2]) ? remote[2] : gitInfo(state.hallmarkRoot).sha;
+    return { workflowRef: `${remote[1]}@${qualifyRef(remote[2])}`, workflowSha: sha };
+  }
+  return { workflowRef: `${state.github.repository}/${uses.replace(/^\.\//, '')}@${state.github.ref}`, workflowSha: state.github.sha };
+}
+
+/** A job's GITHUB_TOKEN: minted per job and recorded with its permissions (opts.tokenBook), unless one token was given. */
+function mintJobToken(state, name, permissions) {
+  const token = state.opts.secrets?.GITHUB_TOKEN ?? `ghs_${randomBytes(18).toString('base64url')}`;
+  state.addMask(token);
+  if (state.opts.tokenBook && !state.opts.secrets?.GITHUB_TOKEN) state.opts.tokenBook.set(token, { job: name, permissions });
+  return token;
 }
 
 function needsOf(job) {
@@ -463,27 +598,83 @@ async function runJobWithMatrix(state, doc, file, id, call, results, workflowEnv
   const strategy = isObj(job.strategy) ? job.strategy : {};
   const matrixValue = interpolateDeep(strategy.matrix, ctx0, { failed: false, cancelled: false }, state.root);
   const legs = expandMatrix(matrixValue);
-  const legResults = [];
-  for (const [i, m] of legs.entries()) {
-    const label = m ? `${id} (${Object.values(m).map(asString).join(', ')})` : id;
-    const ctx = { ...ctx0, matrix: m ?? {}, strategy: { 'job-index': i, 'job-total': legs.length, 'fail-fast': strategy['fail-fast'] !== false } };
-    legResults.push(runJob(state, doc, file, id, `${call.prefix}${label}`, job, ctx, workflowEnv, call));
-  }
-  const rs = await Promise.all(legResults);
+  // strategy.fail-fast (default true): a failing leg cancels the matrix's running and queued legs,
+  // unless that leg has continue-on-error. strategy.max-parallel: at most that many legs at once.
+  // (docs.github.com/en/actions/writing-workflows/choosing-what-your-workflow-does/running-variations-of-jobs-in-a-workflow#handling-failures)
+  const ff = interpolate(strategy['fail-fast'], ctx0, { failed: false, cancelled: false }, state.root);
+  const failFast = !(ff === false || ff === 'false');
+  const mp = strategy['max-parallel'] === undefined ? undefined : Number(asString(interpolate(strategy['max-parallel'], ctx0, { failed: false, cancelled: false }, state.root)));
+  if (mp !== undefined && !(Number.isInteger(mp) && mp >= 1)) throw new RehearsalError(`job '${call.prefix}${id}': strategy.max-parallel must be a whole number from 1, got '${strategy['max-parallel']}'`);
+  const limit = mp ?? Infinity;
+  const matrixAbort = new AbortController();
+  const rs = new Array(legs.length);
+  let next = 0;
+  let active = 0;
+  let peak = 0;
+  await new Promise((done) => {
+    const launch = () => {
+      if (next >= legs.length && active === 0) return done();
+      while (active < limit && next < legs.length) {
+        const i = next++;
+        const m = legs[i];
+        const label = m ? `${id} (${Object.values(m).map(asString).join(', ')})` : id;
+        const ctx = { ...ctx0, matrix: m ?? {}, strategy: { 'job-index': i, 'job-total': legs.length, 'fail-fast': failFast, 'max-parallel': mp ?? legs.length } };
+        active++;
+        peak = Math.max(peak, active);
+        runJob(state, doc, file, id, `${call.prefix}${label}`, job, ctx, workflowEnv, call, { signal: matrixAbort.signal, queuedCancelled: matrixAbort.signal.aborted })
+          .then((r) => {
+            rs[i] = r;
+            if (failFast && legs.length > 1 && r.failedHard && !matrixAbort.signal.aborted) {
+              state.print(`⊘ ${call.prefix}${id}: fail-fast: a leg failed, cancelling the matrix's other legs`);
+              matrixAbort.abort('fail-fast');
+            }
+          }, (e) => {
+            rs[i] = { result: 'failure', outputs: {}, error: e };
+          })
+          .finally(() => {
+            active--;
+            launch();
+          });
+      }
+    };
+    launch();
+  });
+  const thrown = rs.find((r) => r.error instanceof Error);
+  if (thrown) throw thrown.error;
+  if (legs.length > 1 && state.record.matrices) state.record.matrices[`${call.prefix}${id}`] = { legs: legs.length, peakParallel: peak, failFast, maxParallel: mp ?? null, cancelledByFailFast: matrixAbort.signal.aborted };
   const result = rs.some((r) => r.result === 'failure') ? 'failure' : rs.every((r) => r.result === 'skipped') ? 'skipped' : rs.some((r) => r.result === 'cancelled') ? 'cancelled' : 'success';
   const outputs = Object.assign({}, ...rs.map((r) => r.outputs)); // legs overwrite each other, as on GitHub
   return { result, outputs };
 }
 
-async function runJob(state, doc, file, id, name, job, ctx0, workflowEnv, call) {
+async function runJob(state, doc, file, id, name, job, ctx0, workflowEnv, call, leg = {}) {
   const { print } = state;
+  // Cancellation reaches a job from the run (concurrency) and from its matrix (fail-fast).
+  const signals = [state.runAbort?.signal, leg.signal].filter(Boolean);
+  const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
+  const permissions = jobPermissions(state, doc, job, call.permissions);
   const ctx = { ...ctx0, github: { ...ctx0.github, job: id } };
   const rec = { key: `${call.prefix}${id}`, prefix: call.prefix, id, name, needKeys: needsOf(job).map((n) => `${call.prefix}${n}`), status: 'pending', steps: [], outputs: {} };
   if (ctx.matrix && Object.keys(ctx.matrix).length) rec.matrix = ctx.matrix;
   state.record.jobs.push(rec);
+  // Re-run of failed jobs: a job that succeeded in the earlier attempt is not run again.
+  const before = typeof job.uses === 'string' ? undefined : state.reuse.get(name);
+  if (before) {
+    Object.assign(rec, { status: 'success', outputs: before.outputs ?? {}, steps: before.steps ?? [], reusedFrom: before.attempt, durationMs: 0, endedAt: now() });
+    if (before.permissions) rec.permissions = before.permissions;
+    print(`↺ ${name} succeeded in attempt ${before.attempt}: not re-run, its outputs kept`);
+    return { result: 'success', outputs: before.outputs ?? {} };
+  }
+  if (leg.signal?.aborted) {
+    // A queued leg of a matrix that fail-fast cancelled never starts.
+    rec.status = 'cancelled';
+    rec.endedAt = now();
+    print(`⊘ ${name} cancelled (fail-fast) before it started`);
+    return { result: 'cancelled', outputs: {} };
+  }
   const needResults = Object.values(ctx.needs).map((n) => n.result);
   // A job whose needs did not all succeed (failed, cancelled or skipped) is skipped unless its if: says otherwise.
-  const status = { failed: needResults.some((r) => r === 'failure'), cancelled: needResults.some((r) => r === 'cancelled'), skippedNeeds: needResults.some((r) => r === 'skipped') };
+  const status = { failed: needResults.some((r) => r === 'failure'), cancelled: needResults.some((r) => r === 'cancelled') || Boolean(state.runAbort?.signal.aborted), skippedNeeds: needResults.some((r) => r === 'skipped') };
   let run;
   try {
     run = condition(job.if, ctx, status, state.root);
@@ -491,6 +682,12 @@ async function runJob(state, doc, file, id, name, job, ctx0, workflowEnv, call) 
     throw new RehearsalError(`job '${name}': if: ${e.message}`);
   }
   if (!run) {
+    // In a cancelled run, a job that does not run is cancelled, not skipped.
+    if (state.runAbort?.signal.aborted) {
+      rec.status = 'cancelled';
+      print(`⊘ ${name} cancelled`);
+      return { result: 'cancelled', outputs: {} };
+    }
     rec.status = 'skipped';
     print(`○ ${name} skipped`);
     return { result: 'skipped', outputs: {} };
@@ -518,7 +715,7 @@ async function runJob(state, doc, file, id, name, job, ctx0, workflowEnv, call) 
     rec.calls = shown(state, c.file);
     const t0 = now();
     print(`▶ ${name} → ${rec.calls}`);
-    const r = await runWorkflow(state, called, c.file, { inputs, secrets, prefix: `${name} / `, idToken: call.idToken !== false && grantsIdToken(job.permissions ?? doc.permissions) });
+    const r = await runWorkflow(state, called, c.file, { inputs, secrets, prefix: `${name} / `, permissions, ...calledWorkflowRef(state, job.uses) });
     rec.durationMs = Math.round(now() - t0);
     rec.endedAt = now();
     rec.status = r.status;
@@ -527,6 +724,42 @@ async function runJob(state, doc, file, id, name, job, ctx0, workflowEnv, call) 
     return { result: r.status, outputs: r.outputs };
   }
 
+  // Job-level concurrency (concurrency.mjs): wait as the group's pending job, or be cancelled.
+  let jobGroup;
+  if (job.concurrency !== undefined) {
+    let spec;
+    try {
+      spec = concurrencySpec(interpolateDeep(job.concurrency, ctx, status, state.root));
+    } catch (e) {
+      throw new RehearsalError(`job '${name}': ${e.message}`);
+    }
+    if (spec) {
+      rec.concurrency = { group: spec.group, cancelInProgress: spec.cancelInProgress };
+      jobGroup = await enterGroup({ file: state.concurrencyFile, group: spec.group, key: `${state.runKey} ${name}`, cancelInProgress: spec.cancelInProgress, onWait: (t) => print(`◔ ${name}: concurrency group '${spec.group}': ${t}`) });
+      if (jobGroup.status === 'cancelled') {
+        rec.status = 'cancelled';
+        rec.error = `cancelled while pending in concurrency group '${spec.group}': a newer job (${jobGroup.by}) took its place`;
+        rec.endedAt = now();
+        print(`⊘ ${name}: ${rec.error}`);
+        return { result: 'cancelled', outputs: {} };
+      }
+    }
+  }
+  try {
+    return await runJobSteps(state, doc, file, id, name, job, ctx, status, workflowEnv, call, rec, permissions, signal, jobGroup);
+  } finally {
+    await jobGroup?.release?.();
+  }
+}
+
+async function runJobSteps(state, doc, file, id, name, job, ctx, status, workflowEnv, call, rec, permissions, runSignal, jobGroup) {
+  const { print } = state;
+  let signal = runSignal;
+  if (jobGroup?.cancelled) {
+    const mine = new AbortController();
+    jobGroup.cancelled.then((why) => mine.abort(why));
+    signal = signal ? AbortSignal.any([signal, mine.signal]) : mine.signal;
+  }
   // Environment gate.
   if (job.environment !== undefined) {
     const env = interpolateDeep(job.environment, ctx, status, state.root);
@@ -549,17 +782,34 @@ async function runJob(state, doc, file, id, name, job, ctx0, workflowEnv, call) 
   rec.startedAt = new Date().toISOString();
   print(`▶ ${name}`);
   const jobDir = join(state.runDir, 'jobs', `${rec.key.replace(/[^\w.-]+/g, '_')}-${randomBytes(3).toString('hex')}`);
-  const home = { workspace: join(jobDir, 'workspace'), temp: join(jobDir, 'temp') };
-  mkdirSync(home.workspace, { recursive: true });
-  mkdirSync(home.temp, { recursive: true });
+  // A fresh runner per job: its own HOME, RUNNER_TEMP, tool cache, container storage and auth file.
+  const fresh = prepareJobHome({ jobDir, baseEnv: state.opts.env ?? {}, buildxPlugin: state.extraEnv.buildxPlugin });
+  const home = { ...fresh.dirs, env: fresh.env };
+  ctx.runner = { ...ctx.runner, temp: home.temp, tool_cache: home.toolCache };
+  // The job's own GITHUB_TOKEN, scoped to its permissions (github.token and secrets.GITHUB_TOKEN).
+  const token = mintJobToken(state, name, permissions);
+  ctx.github = { ...ctx.github, token };
+  ctx.secrets = { ...ctx.secrets, GITHUB_TOKEN: token };
+  rec.permissions = Object.fromEntries(Object.entries(permissions).filter(([, v]) => v !== 'none'));
   const jobEnvDecl = isObj(job.env) ? job.env : {};
   const env = {};
   for (const [k, v] of Object.entries(workflowEnv)) env[k] = asString(interpolate(v, { ...ctx, env }, status, home.workspace));
   for (const [k, v] of Object.entries(jobEnvDecl)) env[k] = asString(interpolate(v, { ...ctx, env }, status, home.workspace));
   const jobState = { env, path: [], steps: {}, failed: false, summary: [], posts: [] };
+  const aborted = () => Boolean(signal?.aborted);
   // As on GitHub, the OIDC request variables reach a job only with `id-token: write` (and, in a
   // called workflow, only when the calling job granted it too).
-  jobState.idToken = call.idToken !== false && grantsIdToken(job.permissions ?? doc.permissions);
+  jobState.idToken = allows(permissions, 'id-token', 'write');
+  jobState.permissions = permissions;
+  // With a token book, each job's OIDC request token is its own and names its own claims
+  // (rules.mjs oidcClaims / oidcInterceptor): job_workflow_ref is the file that defines the job, at
+  // the ref its caller pinned.
+  if (jobState.idToken && state.opts.tokenBook && !state.opts.secrets?.GITHUB_TOKEN) {
+    jobState.oidcRequestToken = `oidc_${randomBytes(18).toString('base64url')}`;
+    state.addMask(jobState.oidcRequestToken);
+    const entry = state.opts.tokenBook.get(token);
+    if (entry) entry.oidc = { requestToken: jobState.oidcRequestToken, claims: oidcClaims({ github: ctx.github, environment: rec.environment, jobWorkflowRef: call.workflowRef ?? state.github.workflow_ref, jobWorkflowSha: call.workflowSha ?? state.github.sha }) };
+  }
   const defaults = isObj(job.defaults?.run) ? job.defaults.run : {};
   const steps = Array.isArray(job.steps) ? job.steps : [];
   const deadline = job['timeout-minutes'] ? t0 + Number(asString(interpolate(job['timeout-minutes'], ctx, status, state.root))) * 60_000 : t0 + 360 * 60_000;
@@ -575,7 +825,10 @@ async function runJob(state, doc, file, id, name, job, ctx0, workflowEnv, call) 
     const srec = { name: sname, id: step.id, status: 'pending' };
     if (step.uses) srec.uses = step.uses;
     rec.steps.push(srec);
-    const st = { failed: jobState.failed, cancelled: false };
+    const st = { failed: jobState.failed, cancelled: aborted() };
+    jobState.cancelled = aborted();
+    // A step that starts after the cancel (if: always() / cancelled()) is not killed by it.
+    jobState.signal = aborted() ? undefined : signal;
     let go;
     try {
       go = condition(step.if, stepCtx(), st, home.workspace);
@@ -603,6 +856,12 @@ async function runJob(state, doc, file, id, name, job, ctx0, workflowEnv, call) 
     srec.durationMs = Math.round(now() - s0);
     srec.exitCode = r.exitCode;
     srec.outputs = r.outputs;
+    if (r.cancelled) {
+      srec.status = 'cancelled';
+      if (step.id) jobState.steps[step.id] = { outputs: r.outputs, outcome: 'cancelled', conclusion: 'cancelled' };
+      print(`  ${name} › ⊘ ${sname} cancelled (${secs(srec.durationMs)})`);
+      continue;
+    }
     const outcome = r.ok ? 'success' : 'failure';
     const conclusion = r.ok || step['continue-on-error'] === true ? 'success' : 'failure';
     srec.status = outcome;
@@ -623,7 +882,18 @@ async function runJob(state, doc, file, id, name, job, ctx0, workflowEnv, call) 
   // Post steps of local equivalents (cache save), last first, as the runner does.
   for (const post of jobState.posts.reverse()) {
     try {
-      await post();
+      const p = await post();
+      if (p?.name) {
+        const prec = { name: p.name, status: p.skipped ? 'skipped' : p.ok ? 'success' : 'failure', post: true };
+        if (p.exitCode !== undefined) prec.exitCode = p.exitCode;
+        if (p.error) prec.error = p.error;
+        rec.steps.push(prec);
+        print(`  ${name} › ${p.skipped ? '○' : p.ok ? '✓' : '✗'} ${p.name}${p.skipped ? ' skipped' : ''}${p.error ? ` — ${p.error}` : ''}`);
+        if (!p.skipped && !p.ok) {
+          jobState.failed = true;
+          if (p.log) for (const l of p.log.trimEnd().split('\n').filter((x) => !x.trimStart().startsWith('::add-mask::')).slice(-25)) print(`  ${name} │ ${l}`);
+        }
+      }
     } catch (e) {
       print(`  ! post step: ${e.message}`);
     }
@@ -639,15 +909,31 @@ async function runJob(state, doc, file, id, name, job, ctx0, workflowEnv, call) 
       } catch (e) {
         outputs[k] = '';
       }
+      // As the runner: a job output holding a masked value is not passed on ("Skip output '…' since
+      // it may contain secret").
+      if (outputs[k] && [...state.masks].some((m) => m && outputs[k].includes(m))) {
+        print(`  ${name} │ Warning: Skip output '${k}' since it may contain secret.`);
+        outputs[k] = '';
+        (rec.skippedOutputs ??= []).push(k);
+      }
     }
   }
   rec.outputs = outputs;
-  rec.status = jobState.failed ? 'failure' : 'success';
+  rec.status = aborted() ? 'cancelled' : jobState.failed ? 'failure' : 'success';
   rec.durationMs = Math.round(now() - t0);
   rec.endedAt = now();
   if (jobState.summary.length) rec.summary = jobState.summary.join('\n');
-  print(`${jobState.failed ? '✗' : '✓'} ${name} ${rec.status} (${secs(rec.durationMs)})`);
-  return { result: rec.status, outputs };
+  // Job-level continue-on-error: the job fails, the run does not, and needs.<id>.result says success
+  // (its conclusion); a failing leg with it does not trigger fail-fast.
+  let coe = false;
+  try {
+    coe = asString(interpolate(job['continue-on-error'] ?? false, ctx, { failed: false, cancelled: false }, state.root)) === 'true';
+  } catch (e) {
+    throw new RehearsalError(`job '${name}': continue-on-error: ${e.message}`);
+  }
+  if (coe && rec.status === 'failure') rec.continueOnError = true;
+  print(`${rec.status === 'success' ? '✓' : rec.status === 'cancelled' ? '⊘' : coe ? '!' : '✗'} ${name} ${rec.status}${rec.continueOnError ? ' (continue-on-error: the run goes on)' : ''} (${secs(rec.durationMs)})`);
+  return { result: rec.continueOnError ? 'success' : rec.status, outputs, failedHard: rec.status === 'failure' && !coe };
 }
 
 /** The environment gate: --approve passes; a TTY is asked; otherwise it fails with a clear message. */
@@ -729,16 +1015,15 @@ async function runStep(state, step, ctx, status, home, jobState, defaults, sname
   const stepEnv = isObj(step.env) ? Object.fromEntries(Object.entries(step.env).map(([k, v]) => [k, asString(interpolate(v, ctx, status, home.workspace))])) : {};
   const g = state.github;
   const env = {
-    HOME: process.env.HOME ?? home.temp,
     LANG: process.env.LANG ?? 'C.UTF-8',
-    ...(state.opts.env ?? {}),
+    // The rehearsal's env minus what belongs to one runner (HOME, logins, storage: isolation.mjs).
+    ...Object.fromEntries(Object.entries(state.opts.env ?? {}).filter(([k]) => !PER_RUNNER_VARS.includes(k))),
+    ...home.env,
     CI: 'true',
     GITHUB_ACTIONS: 'true',
     RUNNER_OS: 'Linux',
     RUNNER_ARCH: 'X64',
     RUNNER_NAME: 'rehearsal',
-    RUNNER_TEMP: home.temp,
-    RUNNER_TOOL_CACHE: state.toolCache,
     GITHUB_WORKSPACE: home.workspace,
     GITHUB_REPOSITORY: g.repository,
     GITHUB_REPOSITORY_OWNER: g.repository_owner,
@@ -758,8 +1043,7 @@ async function runStep(state, step, ctx, status, home, jobState, defaults, sname
     ...jobState.env,
     ...stepEnv,
     ...files,
-    ...(jobState.idToken ? {} : { ACTIONS_ID_TOKEN_REQUEST_URL: undefined, ACTIONS_ID_TOKEN_REQUEST_TOKEN: undefined }),
-    ...(state.extraEnv.DOCKER_CONFIG && !('DOCKER_CONFIG' in jobState.env) && !('DOCKER_CONFIG' in stepEnv) ? { DOCKER_CONFIG: state.extraEnv.DOCKER_CONFIG } : {}),
+    ...(jobState.idToken ? (jobState.oidcRequestToken ? { ACTIONS_ID_TOKEN_REQUEST_TOKEN: jobState.oidcRequestToken } : {}) : { ACTIONS_ID_TOKEN_REQUEST_URL: undefined, ACTIONS_ID_TOKEN_REQUEST_TOKEN: undefined }),
     PATH: [...jobState.path, state.basePath].join(':'),
   };
   const eventFile = join(home.temp, 'event.json');
@@ -770,19 +1054,34 @@ async function runStep(state, step, ctx, status, home, jobState, defaults, sname
   const stepTimeout = step['timeout-minutes'] ? Math.min(timeoutMs, Number(step['timeout-minutes']) * 60_000) : timeoutMs;
 
   let r;
+  let postSpec;
   if (step.run !== undefined) {
     const script = asString(interpolate(step.run, ctx, status, home.workspace));
-    const shell = step.shell ?? defaults.shell ?? 'bash';
+    const named = step.shell ?? defaults.shell;
+    const shell = named ?? 'bash';
     const scriptFile = join(stepDir, 'script.sh');
     writeFileSync(scriptFile, script);
     let argv;
-    if (shell === 'bash') argv = ['bash', ['--noprofile', '--norc', '-eo', 'pipefail', scriptFile]];
+    // As the runner (docs "jobs.<job_id>.steps[*].shell"): no shell named → `bash -e {0}`, without
+    // pipefail; `shell: bash` → `bash --noprofile --norc -eo pipefail {0}`.
+    if (shell === 'bash' && named === undefined) argv = ['bash', ['-e', scriptFile]];
+    else if (shell === 'bash') argv = ['bash', ['--noprofile', '--norc', '-eo', 'pipefail', scriptFile]];
     else if (shell === 'sh') argv = ['sh', ['-e', scriptFile]];
     else throw new RehearsalError(`step '${sname}': shell '${shell}' is not supported by the rehearsal (bash, sh)`);
-    r = await spawnStep(argv[0], argv[1], { env, cwd: workdir, timeoutMs: stepTimeout });
+    r = await spawnStep(argv[0], argv[1], { env, cwd: workdir, timeoutMs: stepTimeout, signal: jobState.signal });
   } else {
     const c = classifyUses(state, step.uses);
     const withValues = Object.fromEntries(Object.entries(interpolateDeep(step.with ?? {}, ctx, status, home.workspace)).map(([k, v]) => [k, asString(v)]));
+    let mirror;
+    if (c.setupTools) {
+      // The real setup-tools against the loopback mirror; a mirror of our own carries no vendor
+      // signatures, so verify: checksum, said in the log.
+      mirror = await state.toolMirror();
+      if (withValues.mirror && withValues.mirror !== mirror.url) state.print(`  ! ${sname}: mirror '${withValues.mirror}' replaced by the rehearsal's loopback mirror of the real tools`);
+      if (withValues.verify && withValues.verify !== 'checksum') state.print(`  ! ${sname}: verify '${withValues.verify}' replaced by 'checksum' (the rehearsal's mirror carries no vendor signatures)`);
+      withValues.mirror = mirror.url;
+      withValues.verify = 'checksum';
+    }
     if (c.kind === 'equivalent') {
       r = await runEquivalent(state, c.name, withValues, env, home, jobState);
     } else {
@@ -797,7 +1096,17 @@ async function runStep(state, step, ctx, status, home, jobState, defaults, sname
       if (unknown.length) state.print(`  ! ${sname}: unexpected input(s) ${unknown.join(', ')} (the runner warns and passes them)`);
       for (const k of unknown) inputEnv[`INPUT_${k.replace(/ /g, '_').toUpperCase()}`] = withValues[k];
       const node = nodeFor(meta.runs.using);
-      r = await spawnStep(node, [join(c.dir, meta.runs.main)], { env: { ...env, ...inputEnv }, cwd: workdir, timeoutMs: stepTimeout });
+      r = await spawnStep(node, [join(c.dir, meta.runs.main)], { env: { ...env, ...inputEnv }, cwd: workdir, timeoutMs: stepTimeout, signal: jobState.signal });
+      if (mirror) {
+        const lines = [];
+        for (const [asked, s] of mirror.served) {
+          state.usedTools[s.entry] = { version: s.version, path: s.path };
+          if (withValues.tools.split(/[,\n]/).some((t) => asked.startsWith(`${t.trim().split('@')[0]}@`))) lines.push(`setup-tools (rehearsal mirror, verify: checksum): ${asked} served from ${s.path} (real${s.entry === 'kubectl' ? ', this machine\'s' : ', npm run tools'})${s.note ? ` — ${s.note}` : ''}`);
+        }
+        r.log = `${lines.join('\n')}\n${r.log}`;
+      }
+      // The action's `post:` runs at the job's end (post-if, default always()), with the STATE_ values its main saved.
+      if (meta.runs.post) postSpec = { node, main: join(c.dir, meta.runs.post), postIf: meta.runs['post-if'], env: { ...env, ...inputEnv }, workdir };
     }
   }
 
@@ -815,11 +1124,42 @@ async function runStep(state, step, ctx, status, home, jobState, defaults, sname
     return { ok: false, outputs, error: e.message, log: r.log, exitCode: r.code, errors };
   }
   Object.assign(outputs, r.outputs ?? {});
+  if (postSpec) {
+    let saved = {};
+    try {
+      saved = fileCommands(readFileSync(files.GITHUB_STATE, 'utf8'));
+    } catch {
+      /* an unreadable state file leaves the post step without state, as the runner would fail it */
+    }
+    jobState.posts.push(() => runActionPost(state, postSpec, saved, home, jobState, sname));
+  }
   const ok = r.code === 0 && !r.timedOut;
-  return { ok, outputs, exitCode: r.code, log: r.log, errors, error: r.timedOut ? 'timed out' : r.error };
+  return { ok, outputs, exitCode: r.code, log: r.log, errors, error: r.timedOut ? 'timed out' : r.error, cancelled: r.cancelled };
 }
 
-function spawnStep(cmd, args, { env, cwd, timeoutMs }) {
+/** An action's `post:` step: fresh runner files, STATE_<name> from what main saved; its failure fails the job. */
+async function runActionPost(state, spec, saved, home, jobState, sname) {
+  const name = `Post ${sname}`;
+  let go;
+  try {
+    go = condition(spec.postIf ?? 'always()', { env: jobState.env }, { failed: jobState.failed, cancelled: Boolean(jobState.cancelled) }, home.workspace);
+  } catch (e) {
+    return { name, ok: false, error: e.message };
+  }
+  if (!go) return { name, skipped: true };
+  const stepDir = mkdtempSync(join(home.temp, '_runner_file_commands-'));
+  const files = {};
+  for (const k of ['GITHUB_OUTPUT', 'GITHUB_ENV', 'GITHUB_PATH', 'GITHUB_STEP_SUMMARY', 'GITHUB_STATE']) {
+    files[k] = join(stepDir, k.toLowerCase());
+    writeFileSync(files[k], '');
+  }
+  const stateEnv = Object.fromEntries(Object.entries(saved).map(([k, v]) => [`STATE_${k}`, v]));
+  const r = await spawnStep(spec.node, [spec.main], { env: { ...spec.env, ...files, ...stateEnv }, cwd: spec.workdir, timeoutMs: 10 * 60_000 });
+  const errors = scanCommands(r.stdout ?? '', state);
+  return { name, ok: r.code === 0 && !r.timedOut, exitCode: r.code, log: r.log, errors };
+}
+
+function spawnStep(cmd, args, { env, cwd, timeoutMs, signal }) {
   return new Promise((res) => {
     const child = spawn(cmd, args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let stdout = '';
@@ -830,21 +1170,34 @@ function spawnStep(cmd, args, { env, cwd, timeoutMs }) {
     });
     child.stderr.on('data', (b) => (log += b));
     let timedOut = false;
-    const t = setTimeout(() => {
-      timedOut = true;
+    let cancelled = false;
+    const kill = () => {
       try {
         process.kill(-child.pid, 'SIGKILL');
       } catch {
         child.kill('SIGKILL');
       }
+    };
+    const t = setTimeout(() => {
+      timedOut = true;
+      kill();
     }, Math.max(1000, timeoutMs));
+    // Cancellation (fail-fast, concurrency): the runner stops the running step.
+    const onAbort = () => {
+      cancelled = true;
+      kill();
+    };
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
     child.on('error', (e) => {
       clearTimeout(t);
-      res({ code: 127, stdout, log: `${log}${e.message}\n`, timedOut, error: e.message });
+      signal?.removeEventListener('abort', onAbort);
+      res({ code: 127, stdout, log: `${log}${e.message}\n`, timedOut, cancelled, error: e.message });
     });
     child.on('close', (code) => {
       clearTimeout(t);
-      res({ code: code ?? 1, stdout, log, timedOut });
+      signal?.removeEventListener('abort', onAbort);
+      res({ code: code ?? 1, stdout, log, timedOut, cancelled });
     });
   });
 }

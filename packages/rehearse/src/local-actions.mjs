@@ -1,13 +1,12 @@
 // Local equivalents of a short list of well-known actions, so a workflow that uses them rehearses
 // here without the network: checkout, upload/download-artifact, cache, upload-sarif (SIMULATED:
-// GitHub's services), and our own setup-tools (which hands out the REAL tools of `npm run tools`
-// instead of downloading them). Each keeps the real action's inputs and outputs that our workflows
-// use, and says what it did.
+// GitHub's services). Our own setup-tools is not among them: it runs for real, from the
+// rehearsal's loopback mirror of the real tools (tool-mirror.mjs). Each keeps the real action's
+// inputs and outputs that our workflows use, and says what it did.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import { pickRealTool, toolDir, whichIn } from './real-tools.mjs';
 
 /** owner/name (without @ref) → equivalent. */
 const TABLE = {
@@ -18,6 +17,12 @@ const TABLE = {
   'actions/cache/restore': 'cache-restore',
   'actions/cache/save': 'cache-save',
   'github/codeql-action/upload-sarif': 'upload-sarif',
+  'actions/setup-node': 'release:setup-node', // release-equivalents.mjs (SIMULATED)
+  'actions/attest-build-provenance': 'release:attest-build-provenance', // release-equivalents.mjs (SIMULATED)
+  'google-github-actions/auth': 'cloud:gcp-auth', // cloud-equivalents.mjs (SIMULATED)
+  'google-github-actions/get-gke-credentials': 'cloud:get-gke-credentials', // cloud-equivalents.mjs (SIMULATED)
+  'aws-actions/configure-aws-credentials': 'cloud:aws-credentials', // cloud-equivalents.mjs (SIMULATED)
+  'azure/login': 'cloud:azure-login', // cloud-equivalents.mjs (SIMULATED)
 };
 export const LOCAL_EQUIVALENTS = Object.keys(TABLE);
 
@@ -109,6 +114,8 @@ function service(env, req) {
 }
 
 export async function run(name, inputs, { state, env, home, jobState }) {
+  if (name.startsWith('release:')) return (await import('./release-equivalents.mjs')).run(name.slice('release:'.length), inputs, { state, env, home, jobState });
+  if (name.startsWith('cloud:')) return (await import('./cloud-equivalents.mjs')).run(name.slice('cloud:'.length), inputs, { state, env, home, jobState });
   const workspace = home.workspace;
   const useService = Boolean(env.ACTIONS_RESULTS_URL && env.ACTIONS_RUNTIME_TOKEN);
   switch (name) {
@@ -214,6 +221,9 @@ export async function run(name, inputs, { state, env, home, jobState }) {
       return { log: `cache (local): ${hit ? `restored '${hit}'` : 'miss'}\n`, outputs, post: name === 'cache' && hit !== key ? async () => save() : undefined };
     }
     case 'upload-sarif': {
+      // As on GitHub: the upload uses the job token, which needs security-events: write (rules.mjs).
+      if (jobState.permissions && jobState.permissions['security-events'] !== 'write' && !inputs.token)
+        throw new Error(`Resource not accessible by integration: uploading SARIF needs 'security-events: write', and this job grants security-events: ${jobState.permissions['security-events']}`);
       const f = resolve(workspace, inputs.sarif_file || '../results');
       if (!existsSync(f)) throw new Error(`SARIF file ${inputs.sarif_file} does not exist`);
       const files = statSync(f).isDirectory() ? readdirSync(f).filter((x) => x.endsWith('.sarif')).map((x) => join(f, x)) : [f];
@@ -232,51 +242,6 @@ export async function run(name, inputs, { state, env, home, jobState }) {
         cpSync(file, join(outDir, `${(inputs.category || 'default').replace(/[^\w.-]+/g, '_')}-${basename(file)}`));
       }
       return { log: `upload-sarif (local): ${files.length} file(s), ${results} result(s) kept in ${outDir}\n`, outputs: { 'sarif-id': 'local' } };
-    }
-    case 'setup-tools': {
-      // setup-tools downloads each vendor's verified release, which a rehearsal cannot reach. Here the
-      // step hands out the REAL tools `npm run tools` built (cosign, syft, trivy, helm, kyverno,
-      // terraform) and kubectl (or any other name) from this machine's PATH, and puts one directory
-      // per tool first on the job's PATH, as the action does.
-      const wanted = new Map();
-      for (const t of String(inputs.tools ?? '').split(/[,\n]/).map((x) => x.trim()).filter(Boolean)) {
-        const [tool, version] = t.split('@');
-        // As the action: a tool named twice keeps its explicit version.
-        if (!wanted.has(tool) || version) wanted.set(tool, version);
-      }
-      if (!wanted.size) throw new Error("input 'tools' is empty");
-      const real = await state.realTools();
-      const found = {};
-      const problems = [];
-      const logLines = [];
-      const dirs = [];
-      for (const [tool, version] of wanted) {
-        const picked = pickRealTool(tool, version, real);
-        if (picked?.error) {
-          problems.push(picked.error);
-          continue;
-        }
-        if (picked) {
-          const dir = toolDir(join(state.runDir, 'tools'), tool, picked);
-          found[tool] = { version: picked.version, path: dir, cached: true };
-          dirs.push(dir);
-          state.usedTools[picked.entry] = { version: picked.version, path: picked.path };
-          logLines.push(`${tool} ${picked.version} → ${picked.path} (real, npm run tools)${picked.note ? ` — ${picked.note}` : ''}`);
-          continue;
-        }
-        const path = whichIn(tool, env.PATH);
-        if (!path) {
-          problems.push(`${tool} is not on this machine's PATH`);
-          continue;
-        }
-        found[tool] = { version: version ?? 'from PATH', path: dirname(path), cached: true };
-        state.usedTools[tool] = { version: version ?? 'from PATH', path };
-        logLines.push(`${tool} → ${path} (this machine's PATH)`);
-      }
-      if (problems.length) throw new Error(problems.join('; '));
-      // Later entries first on PATH, as the action's addPath calls in order leave them.
-      for (const d of dirs) jobState.path.unshift(d);
-      return { log: `setup-tools (rehearsal: real tools, no download)\n${logLines.join('\n')}\n`, outputs: { tools: JSON.stringify(found), 'cache-hit': 'true' } };
     }
     default:
       throw new Error(`no local equivalent named ${name}`);

@@ -1,7 +1,7 @@
-// The CLIs a rehearsed `setup-tools` step hands out. On GitHub, setup-tools downloads each vendor's
-// checksum-verified release; a rehearsal cannot reach the vendors, so it hands out the REAL tools
-// that `npm run tools` (scripts/tools.mjs) built from the Go module proxy at setup-tools' catalog
-// versions: cosign 3 (and 2.6 for a pinned `cosign@2.x`), syft, trivy, helm 4 (and 3 for a pinned
+// The CLIs a rehearsed `setup-tools` step installs. On GitHub, setup-tools downloads each vendor's
+// verified release; a rehearsal cannot reach the vendors, so the real setup-tools installs from a
+// loopback mirror (tool-mirror.mjs) of the REAL tools that `npm run tools` (scripts/tools.mjs)
+// built from the Go module proxy at setup-tools' catalog versions: cosign 3 (and 2.6 for a pinned `cosign@2.x`), syft, trivy, helm 4 (and 3 for a pinned
 // `helm@3.x`), kyverno, terraform (the machine's, else OpenTofu). kubectl and any other name come
 // from this machine's PATH. Nothing here is a stand-in.
 import { existsSync, mkdirSync, statSync, symlinkSync } from 'node:fs';

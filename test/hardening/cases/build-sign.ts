@@ -1,7 +1,7 @@
 /**
  * build-sign's bad inputs: each fails with one `::error::` naming the input before any login,
  * build, push, OIDC request or signature (the loopback `{url}` stands in for the OIDC endpoint and
- * must see nothing). Secret inputs: cosign-key, cosign-password, registry-password.
+ * must see nothing). Secret inputs: cosign-key, cosign-password, registry-password, secrets.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,7 +21,7 @@ const corpus: ActionCorpus = {
     mkdirSync(join(workspace, 'app'), { recursive: true });
     writeFileSync(join(workspace, 'app', 'Containerfile'), 'FROM scratch\nCOPY . /\n');
   },
-  secrets: ['cosign-key', 'cosign-password', 'registry-password'],
+  secrets: ['cosign-key', 'cosign-password', 'registry-password', 'secrets'],
   bad: [
     { name: 'image missing', inputs: { image: undefined }, input: 'image', expect: /is required/ },
     { name: 'image with a tag', inputs: { image: 'ghcr.io/octo-org/shop:v1' }, input: 'image', expect: /without a tag or digest/ },
@@ -72,6 +72,11 @@ const corpus: ActionCorpus = {
     { name: 'context missing', inputs: { context: 'nope' }, input: 'context', expect: /must be a directory/ },
     { name: 'file missing', inputs: { file: 'app/Dockerfile.nope' }, input: 'file', expect: /existing Dockerfile/ },
     { name: 'allow-latest maybe', inputs: { 'allow-latest': 'maybe' }, input: 'allow-latest' },
+    { name: 'cache-from type=gha with buildah', inputs: { 'cache-from': 'type=gha' }, input: 'cache-from', expect: /gha/ },
+    { name: 'secret-files naming a missing file', inputs: { 'secret-files': 'npmrc=app/.npmrc-nope' }, input: 'secret-files' },
+    { name: 'secrets line without an id', inputs: { secrets: '=hardening-secret-canary' }, input: 'secrets', expect: /values are not shown/ },
+    { name: 'annotations for the index of a single-platform build', inputs: { annotations: 'index:org.example.a=b' }, input: 'annotations' },
+    { name: 'target with a space', inputs: { target: 'a b' }, input: 'target' },
   ],
 };
 

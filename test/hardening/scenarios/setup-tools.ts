@@ -87,7 +87,8 @@ async function setup(tools: string, o: { inputs?: Record<string, string>; env?: 
   const home = o.home ?? runnerHome('hallmark-hard-st-');
   const r = await runAction('setup-tools', {
     home,
-    inputs: { tools, mirror: m.url, 'retry-delay': '20ms', 'download-timeout': '3s', retries: '2', ...o.inputs },
+    // The test mirror carries no vendor signatures: these scenarios exercise the checksum path.
+    inputs: { tools, mirror: m.url, verify: 'checksum', 'retry-delay': '20ms', 'download-timeout': '3s', retries: '2', ...o.inputs },
     env: o.env,
     timeoutMs: 45_000,
   });
@@ -130,7 +131,7 @@ const hardening: ActionHardening = {
       expect: { code: 0 },
       async run(c) {
         const m = mirrorFor();
-        const r = await runAction('setup-tools', { inputs: { tools: 'kubectl, cosign', mirror: m.url, 'retry-delay': '20ms' }, env: envOf(c), timeoutMs: 45_000 });
+        const r = await runAction('setup-tools', { inputs: { tools: 'kubectl, cosign', mirror: m.url, verify: 'checksum', 'retry-delay': '20ms' }, env: envOf(c), timeoutMs: 45_000 });
         expect(runFromPath(r, 'kubectl')).toBe(releases.get('kubectl')?.banner);
         return { result: r, servers: [{ name: 'mirror', requests: m.requests }] };
       },
@@ -141,7 +142,7 @@ const hardening: ActionHardening = {
       expect: { code: 1, reason: 'checksum-mismatch' },
       async run(c) {
         const m = mirrorFor([[asset('syft'), [{ body: 'not syft at all' }]]]);
-        const r = await runAction('setup-tools', { inputs: { tools: 'syft', mirror: m.url, retries: '0' }, env: envOf(c), timeoutMs: 45_000 });
+        const r = await runAction('setup-tools', { inputs: { tools: 'syft', mirror: m.url, verify: 'checksum', retries: '0' }, env: envOf(c), timeoutMs: 45_000 });
         return { result: r, servers: [{ name: 'mirror', requests: m.requests }] };
       },
     },

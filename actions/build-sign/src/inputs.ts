@@ -5,6 +5,9 @@
 import { InputError, UserError } from '@hallmark/kit';
 import { isAbsolute, resolve } from 'node:path';
 import { checkSigstoreInputs, CosignArgError, isDigest, isTag, parseImageRef, repoName, RefError, SigstoreInputError, type ImageRef, type PolicyKind } from '@hallmark/oci';
+import { checkBuildOptions, type BuildOptions, type RawBuildOptions } from './build-options.js';
+import { mergeMetadata, ociDefaults, type MergedMetadata, type OciFacts } from './metadata.js';
+import { checkProvenanceInputs, type ProvenanceConfig, type RawProvenanceInputs } from './provenance.js';
 
 export const POLICY_KIND_VALUES: readonly PolicyKind[] = ['cluster-policy', 'image-validating-policy'];
 
@@ -13,7 +16,7 @@ export const BUILDERS: readonly Builder[] = ['buildx', 'docker', 'buildah'];
 export type SignMode = 'keyless' | 'key' | 'none';
 export const SIGN_MODES: readonly SignMode[] = ['keyless', 'key', 'none'];
 
-export const FAILURE_REASONS = ['invalid-input', 'build-failed', 'push-failed', 'sign-failed', 'verify-failed', 'latest-refused'] as const;
+export const FAILURE_REASONS = ['invalid-input', 'build-failed', 'push-failed', 'sign-failed', 'verify-failed', 'latest-refused', 'provenance-failed'] as const;
 export type FailureReason = (typeof FAILURE_REASONS)[number];
 
 export interface RawInputs {
@@ -45,6 +48,10 @@ export interface RawInputs {
   /** Workspace-relative (or absolute) path of a Sigstore TrustedRoot, '' when not given. */
   trustedRoot: string;
   policyKind: PolicyKind;
+  /** Cache, build secrets, target, labels, annotations (issue 18); absent = none given. */
+  buildOptions?: RawBuildOptions;
+  /** SLSA provenance (issue 17); absent = no provenance. */
+  provenanceInputs?: RawProvenanceInputs;
 }
 
 export interface Config {
@@ -73,6 +80,12 @@ export interface Config {
   signingConfig?: string;
   trustedRoot?: string;
   policyKind: PolicyKind;
+  /** Cache, build secret ids and files, target, the caller's labels/annotations. */
+  build: BuildOptions;
+  /** Labels and annotations to write: the OCI defaults under the caller's values. */
+  metadata: MergedMetadata;
+  /** SLSA provenance: written when building, attested when signing, required by the policy (issue 17). */
+  provenance?: ProvenanceConfig;
   /** Things worth telling the user that do not stop the step. */
   warnings: string[];
 }
@@ -124,7 +137,7 @@ export function normaliseTag(item: string, image: ImageRef): string {
 }
 
 /** Turns the raw inputs into a Config or throws the first problem (InputError, or UserError 'latest-refused'). */
-export function checkInputs(raw: RawInputs, ctx: { sha: string; workspace?: string }): Config {
+export function checkInputs(raw: RawInputs, ctx: { sha: string; workspace?: string; facts?: Omit<OciFacts, 'tags' | 'sha'> }): Config {
   // image: a repository, no tag, no digest.
   if (!raw.image) throw new InputError('image', 'is required: a repository without a tag, e.g. ghcr.io/octo-org/app');
   let image: ImageRef;
@@ -219,6 +232,23 @@ export function checkInputs(raw: RawInputs, ctx: { sha: string; workspace?: stri
   const trustedRoot = sigstorePath('trusted-root', raw.trustedRoot);
   if ((signingConfig || trustedRoot) && raw.sign === 'none') warnings.push("'signing-config'/'trusted-root' are set but sign is 'none': they are not used");
 
+  // Cache, build secrets, target, labels and annotations: checked against what the builder can honour.
+  const noBuild: RawBuildOptions = { cacheFrom: '', cacheTo: '', cache: false, secretIds: [], secretFiles: '', target: '', labels: '', annotations: '' };
+  const rawBuild = raw.buildOptions ?? noBuild;
+  if (digest) {
+    const given = (Object.entries(rawBuild) as [string, unknown][]).find(([, v]) => v === true || (typeof v === 'string' ? v.trim() !== '' : Array.isArray(v) && v.length > 0));
+    if (given) warnings.push(`build options (${given[0]} …) are set but 'digest' skips the build: they are not used`);
+  }
+  const build = checkBuildOptions(digest ? noBuild : rawBuild, { builder: raw.builder, image, platforms, workspace: ctx.workspace ?? '.' });
+  const facts: OciFacts = { serverUrl: 'https://github.com', repository: '', ref: '', created: '', ...(ctx.facts ?? {}), sha: ctx.sha, tags };
+  const metadata = mergeMetadata(digest ? {} : ociDefaults(facts), build.labels, build.annotations, { builder: raw.builder, multi: platforms.length > 1 });
+  let provenance: ProvenanceConfig | undefined;
+  if (raw.provenanceInputs) {
+    const p = checkProvenanceInputs(raw.provenanceInputs, { digest: !!digest, sign: raw.sign, policyKind: raw.policyKind, resolvePath: (f) => (isAbsolute(f) ? f : resolve(ctx.workspace ?? '.', f)) }, (name, expected) => new InputError(name, expected));
+    provenance = p.config;
+    warnings.push(...p.warnings);
+  }
+
   return {
     image,
     tags,
@@ -241,6 +271,9 @@ export function checkInputs(raw: RawInputs, ctx: { sha: string; workspace?: stri
     signingConfig,
     trustedRoot,
     policyKind: raw.policyKind,
+    build,
+    metadata,
+    ...(provenance ? { provenance } : {}),
     warnings,
   };
 }

@@ -83,3 +83,15 @@ export function parseMirror(value: string, inputName = 'mirror'): { base: string
   const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(u.hostname);
   return { base: `${u.protocol}//${u.host}${u.pathname.replace(/\/+$/, '')}`, plainHttp: u.protocol === 'http:' && !loopback };
 }
+
+/**
+ * The `verify` input: `signature` (default: the vendor's own signature, against the signer pinned
+ * in the catalog, then the checksum; a version the vendor does not sign falls back to the
+ * checksum with a warning) or `checksum` (the checksum file only).
+ */
+export function parseVerify(value: string, inputName = 'verify'): 'signature' | 'checksum' {
+  const v = value.trim().toLowerCase();
+  if (v === '' || v === 'signature') return 'signature';
+  if (v === 'checksum') return 'checksum';
+  throw new InputError(inputName, `must be signature or checksum (got ${shown(value)})`);
+}
