@@ -18,13 +18,15 @@ await run(ACTION, async () => {
   // Secrets first: masked before anything else reads or prints them.
   const password = input.secret('password');
   const githubToken = input.secret('github-token');
+  const githubRegistry = input.string('github-registry', { default: 'ghcr.io' });
+  const timeoutMs = input.duration('timeout', { default: '20s', min: 1000, max: 300_000 });
   const cfg = checkInputs({
     registry: input.string('registry'),
     image: input.string('image'),
     username: input.string('username'),
     passwordGiven: password !== '',
     githubTokenGiven: githubToken !== '',
-    githubRegistry: input.string('github-registry', { default: 'ghcr.io' }),
+    githubRegistry,
     insecure: input.boolean('insecure', false),
     verify: input.boolean('verify', true),
     actor: ctx.actor,
@@ -40,7 +42,7 @@ await run(ACTION, async () => {
       info: log.info,
       async get(url, headers) {
         try {
-          const r = await http.request({ url, headers, timeoutMs: 20_000, attempts: 3 });
+          const r = await http.request({ url, headers, timeoutMs, attempts: 3 });
           return { status: r.status, headers: r.headers };
         } catch (e) {
           // A final 4xx is an answer, not an outage; 408/429 that outlasted the retries are (not a verdict on the credentials).
@@ -58,7 +60,7 @@ await run(ACTION, async () => {
     core.exportVariable('DOCKER_CONFIG', result.dockerConfig);
     core.exportVariable('REGISTRY_AUTH_FILE', result.authFile);
     log.info(`${ACTION}: logged in to ${cfg.registry} as ${cfg.credentials === 'github-token' ? `${cfg.username} (job token)` : cfg.username}; DOCKER_CONFIG and REGISTRY_AUTH_FILE point at the job's config${result.pluginsLinked ? ' (docker CLI plugins kept)' : ''}`);
-  } else log.notice(`${ACTION}: no credentials for ${cfg.registry} (neither username/password nor, for ${cfg.registry === 'ghcr.io' ? 'it' : 'ghcr.io'}, the job token): tools pull anonymously`);
+  } else log.notice(`${ACTION}: no credentials for ${cfg.registry} (neither username/password nor, for ${cfg.registry === githubRegistry ? 'it' : githubRegistry}, the job token): tools pull anonymously`);
   setOutputs({ registry: result.registry, 'logged-in': String(result.loggedIn), 'docker-config': result.dockerConfig ?? '' });
   await writeSummary(summary(result));
 });

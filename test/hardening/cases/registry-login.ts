@@ -10,6 +10,8 @@ const corpus: ActionCorpus = {
   base: { inputs: { registry: '{url}', username: 'ci-bot', password: 'hardening-registry-pw-canary', insecure: 'true', 'github-token': 'ghs_hardeningcanarytoken0123456789' } },
   secrets: ['password', 'github-token'],
   bad: [
+    { name: 'timeout not a duration', inputs: { timeout: 'soon' }, input: 'timeout', expect: /duration/ },
+    { name: 'timeout above 5 minutes', inputs: { timeout: '10m' }, input: 'timeout', expect: /at most/ },
     { name: 'neither registry nor image', inputs: { registry: undefined }, input: 'registry', expect: /required/ },
     { name: 'registry with a path', inputs: { registry: 'ghcr.io/acme', insecure: undefined }, input: 'registry', expect: /host\[:port\]/ },
     { name: 'registry with a space', inputs: { registry: 'ghcr .io', insecure: undefined }, input: 'registry' },

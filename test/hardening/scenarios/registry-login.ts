@@ -7,7 +7,7 @@
  * hangs, hostile error bodies and challenge headers) — recording servers, no registry behind them.
  *
  * What the action does (actions/registry-login/src): `GET /v2/`, then the token service or Basic
- * auth on `/v2/`; each GET through the kit's http with a 20 s deadline per try and 3 tries in all
+ * auth on `/v2/`; each GET through the kit's http with a deadline per try (input `timeout`, default 20s) and 3 tries in all
  * (5xx, 408, 429, resets and timeouts retried, Retry-After honoured; 401/403 are final answers);
  * a loopback registry without `insecure` is tried over https first, then plain HTTP. The config
  * (`$RUNNER_TEMP/hallmark-registry-login/config.json`) is written only after a good check and is
@@ -499,13 +499,13 @@ const hardening: ActionHardening = {
       },
     },
     {
-      name: 'a registry that accepts the request and never answers: each try ends at its 20 s deadline, 3 tries, registry-unreachable',
+      name: 'a registry that accepts the request and never answers: each try ends at its deadline (timeout: 2s), 3 tries, registry-unreachable',
       async run() {
         const hang = await server(() => undefined);
-        const { result: r } = await main({ registry: hostOf(hang), username: USER, password: PASSWORD, insecure: 'true' }, {}, { timeoutMs: 110_000 });
+        const { result: r } = await main({ registry: hostOf(hang), username: USER, password: PASSWORD, insecure: 'true', timeout: '2s' }, {}, { timeoutMs: 30_000 });
         expect(r.timedOut).toBe(false);
         expect(r.outputs['failure-reason']).toBe('registry-unreachable');
-        expect(r.errors).toEqual([`registry-login: ${hostOf(hang)} did not answer: GET ${hang.url}/v2/: no complete response within 20s`]);
+        expect(r.errors).toEqual([`registry-login: ${hostOf(hang)} did not answer: GET ${hang.url}/v2/: no complete response within 2s`]);
         expect(hang.requests).toHaveLength(3);
         await nothingLeft(r);
       },
