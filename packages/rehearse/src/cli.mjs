@@ -14,6 +14,7 @@ import { RehearsalError, rehearse } from './engine.mjs';
 const USAGE = `usage: rehearse <workflow.yml> [--event E] [--input k=v]... [--secret K=V]... [--var K=V]...
                 [--approve] [--simulate-buildkit] [--ref REF] [--default-branch B] [--record FILE] [--verbose]
                 [--run-attempt N] [--rerun-failed FILE] [--concurrency-state FILE] [--default-permissions P]
+                [--github-api URL]
   --secret K             reads the value from the environment variable K (keeps it out of shell history);
                          names as GitHub stores them: letters, digits, _; not starting with a digit or GITHUB_
   --simulate-buildkit    docker buildx is the test stand-in (test/stand-ins/docker-buildx builds with buildah);
@@ -23,6 +24,7 @@ const USAGE = `usage: rehearse <workflow.yml> [--event E] [--input k=v]... [--se
                          artifact store and caches, the next attempt; jobs that succeeded keep their outputs
   --concurrency-state F  where concurrency groups live (default: one file per user in the temp directory);
                          rehearsals naming the same file share groups, as runs of one repository do
+  --github-api URL       the steps' GITHUB_API_URL (a loopback REST service you started; release.yml needs one)
   --default-permissions  the job token's permissions where a workflow sets none: restricted (default:
                          contents and packages read) or permissive (write, as old repositories)
 Each job runs like a fresh runner: its own HOME, RUNNER_TEMP, tool cache, container storage and logins.
