@@ -23,6 +23,7 @@ import {
   parsePublicKey,
   parseVerifyOutput,
   policyName,
+  isLoopbackRegistry,
   policyObject,
   renderPolicy,
   signArgs,
@@ -30,7 +31,7 @@ import {
   verifyArgs,
   writeSecretFile,
 } from '@hallmark/oci';
-import { checkInputs, checkSigstoreFiles, defaultTags, isLoopbackRegistry, parseBuildArgs, type RawInputs } from '../../actions/build-sign/src/inputs.js';
+import { checkInputs, checkSigstoreFiles, defaultTags, parseBuildArgs, type RawInputs } from '../../actions/build-sign/src/inputs.js';
 import { digestFromBuildxMetadata, digestFromDockerPush, digestFromFile, planBuild } from '../../actions/build-sign/src/builders.js';
 import { buildAndSign, type Deps, type ToolResult } from '../../actions/build-sign/src/flow.js';
 import { describeFixtures, fixtureJson, fixtureText } from '../harness/fixtures.js';

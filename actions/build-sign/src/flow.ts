@@ -26,6 +26,7 @@ import {
   attestArgs,
   builderIdRegexp,
   RegistryClient,
+  isLoopbackRegistry,
   readDockerConfigCredentials,
   verifyAttestationArgs,
   CosignArgError,
@@ -40,7 +41,7 @@ import { createHash, createPublicKey, randomBytes } from 'node:crypto';
 import { digestFromBuildxMetadata, digestFromDockerPush, digestFromFile, planBuild, secretValueFile, tagRef, type BuilderCaps, type Step } from './builders.js';
 import type { BuildSecret } from './build-options.js';
 import { annotationsByLevel, buildahCacheStats, type CacheStats } from './metadata.js';
-import { checkSigstoreFiles, isLoopbackRegistry, type Config, type FailureReason } from './inputs.js';
+import type { Config, FailureReason } from './inputs.js';
 import {
   checkStatementFile,
   COSIGN_PROVENANCE_TYPE,
@@ -169,8 +170,6 @@ export async function buildAndSign(cfg: Config, secrets: Secrets, deps: Deps): P
   const cleanups: (() => Promise<void> | void)[] = [() => rmSync(work, { recursive: true, force: true })];
   const toolEnv: Record<string, string | undefined> = { ...deps.scrubEnv };
   try {
-    // ---- the Sigstore files (private Fulcio/Rekor/TSA, air-gapped): checked before anything runs ----
-    const sigstoreFiles = cfg.sign === 'none' ? {} : checkSigstoreFiles(cfg, (p) => (existsSync(p) ? readFileSync(p, 'utf8') : undefined), (p) => deps.oneLine(p, 200));
     // ---- registry login: credentials only in a 0600 file under RUNNER_TEMP (removed after) ----
     if (cfg.login) {
       const dockerDir = join(work, 'docker');
@@ -337,7 +336,7 @@ export async function buildAndSign(cfg: Config, secrets: Secrets, deps: Deps): P
     const policyPath = isAbsolute(cfg.policy) ? cfg.policy : resolve(deps.workspace, cfg.policy);
     const yaml = renderPolicy({
       image: cfg.image,
-      attestor: publicKey ? { publicKey } : { keyless: { subject: identity, issuer, ...(sigstoreFiles.rekorUrl ? { rekorUrl: sigstoreFiles.rekorUrl } : {}) } },
+      attestor: publicKey ? { publicKey } : { keyless: { subject: identity, issuer, ...(cfg.rekorUrl ? { rekorUrl: cfg.rekorUrl } : {}) } },
       digest,
       source: deps.runUrl,
       kind: cfg.policyKind,

@@ -4,7 +4,7 @@
  */
 import { InputError, UserError } from '@hallmark/kit';
 import { isAbsolute, resolve } from 'node:path';
-import { checkSigstoreInputs, CosignArgError, isDigest, isTag, parseImageRef, repoName, RefError, SigstoreInputError, type ImageRef, type PolicyKind } from '@hallmark/oci';
+import { checkSigstoreInputs, CosignArgError, isDigest, isLoopbackRegistry, isTag, parseImageRef, repoName, RefError, SigstoreInputError, type ImageRef, type PolicyKind } from '@hallmark/oci';
 import { checkBuildOptions, type BuildOptions, type RawBuildOptions } from './build-options.js';
 import { mergeMetadata, ociDefaults, type MergedMetadata, type OciFacts } from './metadata.js';
 import { checkProvenanceInputs, type ProvenanceConfig, type RawProvenanceInputs } from './provenance.js';
@@ -79,6 +79,8 @@ export interface Config {
   /** Absolute paths (resolved against the workspace); their contents are checked by checkSigstoreFiles. */
   signingConfig?: string;
   trustedRoot?: string;
+  /** The Rekor the signing config names (checkSigstoreFiles' result, filled in by main after reading the files). */
+  rekorUrl?: string;
   policyKind: PolicyKind;
   /** Cache, build secret ids and files, target, the caller's labels/annotations. */
   build: BuildOptions;
@@ -93,12 +95,6 @@ export interface Config {
 const PLATFORM = /^[a-z0-9]+\/[a-z0-9_]+(?:\/[a-z0-9]+)?$/;
 const BUILD_ARG_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const HOST = /^(?:localhost|[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:]+\])(?::\d{1,5})?$/;
-
-/** Registries that may be used over plain HTTP: loopback only. */
-export function isLoopbackRegistry(host: string): boolean {
-  const h = host.replace(/:\d+$/, '');
-  return h === 'localhost' || h === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
-}
 
 /** `sha-<first 7 of the commit>`: the default tag. */
 export function defaultTags(sha: string): string[] {

@@ -76,7 +76,8 @@ await run('build-sign', async () => {
     }
   }
   if (cfg.sign !== 'none') {
-    checkSigstoreFiles(cfg, (p) => (existsSync(p) && statSync(p).isFile() ? readFileSync(p, 'utf8') : undefined), (p) => oneLine(p, 200));
+    // Read and checked once, here, before any side effect; the flow takes the Rekor URL from cfg.
+    cfg.rekorUrl = checkSigstoreFiles(cfg, (p) => (existsSync(p) && statSync(p).isFile() ? readFileSync(p, 'utf8') : undefined), (p) => oneLine(p, 200)).rekorUrl;
   }
   if (!cfg.digest) {
     const contextDir = isAbsolute(cfg.context) ? cfg.context : resolve(ctx.workspace, cfg.context);

@@ -11,7 +11,8 @@
 import { existsSync, lstatSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { parseChallenge } from '@hallmark/oci';
-import { isLoopback, type Config } from './inputs.js';
+import { isLoopbackRegistry } from '@hallmark/oci';
+import type { Config } from './inputs.js';
 
 export const DIR_NAME = 'hallmark-registry-login';
 
@@ -74,7 +75,7 @@ function header(h: HttpAnswer['headers'], name: string): string | undefined {
  * http for localhost) do; any other host only with `insecure`, which itself only a loopback host may set.
  */
 export async function checkLogin(cfg: Config, password: string, deps: Deps): Promise<'token' | 'basic' | 'open'> {
-  if (!cfg.insecure && isLoopback(cfg.registry)) {
+  if (!cfg.insecure && isLoopbackRegistry(cfg.registry)) {
     try {
       return await checkLoginAt(cfg, password, deps, 'https');
     } catch (e) {

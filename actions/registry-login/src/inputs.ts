@@ -4,7 +4,7 @@
  * GitHub's container registry only, else none (anonymous).
  */
 import { InputError } from '@hallmark/kit';
-import { parseImageRef, RefError } from '@hallmark/oci';
+import { isLoopbackRegistry, parseImageRef, RefError } from '@hallmark/oci';
 
 export interface RawInputs {
   registry: string;
@@ -33,12 +33,6 @@ export interface Config {
 
 const HOST_RE = /^(?:localhost|[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*|\[[0-9a-f:]+\])(?::\d{1,5})?$/;
 
-/** Loopback hosts: the only ones `insecure` (plain HTTP) may name. */
-export function isLoopback(host: string): boolean {
-  const name = host.replace(/:\d+$/, '');
-  return name === 'localhost' || name === '[::1]' || /^127(?:\.\d{1,3}){3}$/.test(name);
-}
-
 function checkHost(input: string, host: string): string {
   const h = host.trim().toLowerCase().replace(/^https?:\/\//, '').replace(/\/+$/, '');
   if (!HOST_RE.test(h)) throw new InputError(input, 'must be a registry host[:port] such as ghcr.io or registry.example.com:5000');
@@ -58,7 +52,7 @@ export function checkInputs(raw: RawInputs): Config {
     }
   } else throw new InputError('registry', 'or input `image` is required (the registry to log in to)');
   const githubRegistry = checkHost('github-registry', raw.githubRegistry || 'ghcr.io');
-  if (raw.insecure && !isLoopback(registry)) throw new InputError('insecure', `may be true only for a loopback registry (127.0.0.1, localhost, ::1), not ${registry}`);
+  if (raw.insecure && !isLoopbackRegistry(registry)) throw new InputError('insecure', `may be true only for a loopback registry (127.0.0.1, localhost, ::1), not ${registry}`);
   const username = raw.username.trim();
   if (/[\s:]/.test(username)) throw new InputError('username', 'must not contain whitespace or a colon');
   if (username && !raw.passwordGiven) throw new InputError('password', 'is required with username');

@@ -3,7 +3,7 @@
  * or a request is sent is decided here.
  */
 import { InputError } from '@hallmark/kit';
-import { checkSigstoreOptions, CosignArgError, isDigest, parseImageRef, RefError, type ImageRef, type SigstoreOptions } from '@hallmark/oci';
+import { checkSigstoreOptions, CosignArgError, isDigest, isLoopbackRegistry, parseImageRef, RefError, type ImageRef, type SigstoreOptions } from '@hallmark/oci';
 
 export type Format = 'spdx-json' | 'cyclonedx-json';
 export const FORMATS: readonly Format[] = ['spdx-json', 'cyclonedx-json'];
@@ -77,11 +77,6 @@ export interface Config {
 const SERVICE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 /** Characters @actions/artifact refuses in a name (plus control characters). */
 const ARTIFACT_BAD = /["':<>|*?\\/\r\n\u0000-\u001f]/;
-
-export function isLoopbackRegistry(host: string): boolean {
-  const h = host.replace(/:\d+$/, '');
-  return h === 'localhost' || h === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
-}
 
 export function shortSha(sha: string): string | undefined {
   return /^[0-9a-f]{7,64}$/.test(sha) ? sha.slice(0, 7) : undefined;

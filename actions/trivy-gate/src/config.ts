@@ -5,7 +5,7 @@
 import { input, InputError } from '@hallmark/kit';
 
 const { shown } = input;
-import { parseImageRef, RefError } from '@hallmark/oci';
+import { isLoopbackRegistry, parseImageRef, RefError } from '@hallmark/oci';
 import { isAbsolute, resolve } from 'node:path';
 import { IgnoreFileError, parseIgnoreFile, type IgnoreConfig } from './ignore.js';
 import type { Threshold } from './severity.js';
@@ -84,7 +84,6 @@ export interface Env {
 }
 
 const REPO_RE = /^(?:localhost|[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:]+\])(?::\d{1,5})?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)+(?::[\w][\w.-]{0,127})?$/;
-const LOOPBACK = /^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d+)?$/;
 
 
 /** A path input: no control characters, resolved against the workspace. */
@@ -120,7 +119,7 @@ export function checkInputs(raw: RawInputs, env: Env): Config {
       try {
         const ref = parseImageRef(raw.target);
         if (!ref.digest && !report) warnings.push(`target ${raw.target} is a mutable tag: the image scanned may not be the one you deploy; pass the digest reference (…@sha256:…) from build-sign's image-ref output`);
-        if (raw.insecure && !LOOPBACK.test(ref.registry)) throw new InputError('insecure', `can only be true for a loopback registry (127.0.0.1, localhost); ${shown(ref.registry)} is not one`);
+        if (raw.insecure && !isLoopbackRegistry(ref.registry)) throw new InputError('insecure', `can only be true for a loopback registry (127.0.0.1, localhost); ${shown(ref.registry)} is not one`);
       } catch (e) {
         if (e instanceof RefError) throw new InputError('target', `must be an image reference: ${e.message}`);
         throw e;
@@ -198,7 +197,7 @@ export function checkInputs(raw: RawInputs, env: Env): Config {
     for (const r of list) {
       if (/^[a-z]+:\/\//i.test(r)) throw new InputError(name, `must be a list of OCI repositories without a scheme, e.g. ghcr.io/aquasecurity/trivy-db (got ${shown(r)})`);
       if (!REPO_RE.test(r)) throw new InputError(name, `must be a list of OCI repositories such as mirror.gcr.io/aquasec/trivy-db (got ${shown(r)})`);
-      if (raw.insecure && !LOOPBACK.test(hostOf(r))) throw new InputError('insecure', `can only be true when every registry is on loopback; ${shown(r)} in '${name}' is not`);
+      if (raw.insecure && !isLoopbackRegistry(hostOf(r))) throw new InputError('insecure', `can only be true when every registry is on loopback; ${shown(r)} in '${name}' is not`);
     }
   }
   const dbRepository = raw.dbRepository.length ? raw.dbRepository : DEFAULT_DB_REPOSITORIES;

@@ -18,6 +18,7 @@
  *   then the scan with `--skip-check-update`. When every mirror fails, the checks built into
  *   Trivy are used, with a warning.
  */
+import { isLoopbackRegistry } from '@hallmark/oci';
 import type { Config } from './config.js';
 
 export interface ExecLike {
@@ -102,10 +103,9 @@ export function needsChecks(cfg: Config): boolean {
   return cfg.scanners.includes('misconfig');
 }
 
-const LOOPBACK = /^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d+)?$/;
 /** `--insecure` for one repository: only when asked for and the repository is on loopback. */
 function insecureFor(cfg: Config, repo: string): string[] {
-  return cfg.insecure && LOOPBACK.test(repo.split('/')[0] as string) ? ['--insecure'] : [];
+  return cfg.insecure && isLoopbackRegistry(repo.split('/')[0] as string) ? ['--insecure'] : [];
 }
 
 export interface Attempt {

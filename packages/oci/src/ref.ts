@@ -25,6 +25,12 @@ export class RefError extends Error {
   }
 }
 
+/** Registries that may be used over plain HTTP (`insecure`): loopback only (`localhost`, `127.x.x.x`, `[::1]`, any port). */
+export function isLoopbackRegistry(host: string): boolean {
+  const h = host.replace(/:\d+$/, '');
+  return h === 'localhost' || h === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
 export function isDigest(s: string): boolean {
   return DIGEST_RE.test(s);
 }
