@@ -37,7 +37,12 @@ const driver = opt('--driver', 'overlay');
 const bundle = join(root, 'dist', 'build-sign', 'index.js');
 const busybox = ['/bin/busybox', '/usr/bin/busybox'].find((p) => existsSync(p));
 const registryBin = ['/usr/bin/docker-registry', '/usr/sbin/docker-registry'].find((p) => existsSync(p));
-for (const [what, ok] of [['dist/build-sign/index.js (node scripts/build.mjs build-sign)', existsSync(bundle)], ['busybox-static', busybox], ['docker-registry', registryBin], ['buildah', existsSync('/usr/bin/buildah')]]) {
+for (const [what, ok] of [
+  ['dist/build-sign/index.js (node scripts/build.mjs build-sign)', existsSync(bundle)],
+  ['busybox-static', busybox],
+  ['docker-registry', registryBin],
+  ['buildah', existsSync('/usr/bin/buildah')],
+]) {
   if (!ok) {
     console.error(`bench: ${what} is needed`);
     process.exit(1);
@@ -75,7 +80,10 @@ function dropStorage(s) {
 // 1. The registry.
 const port = await freePort();
 const host = `127.0.0.1:${port}`;
-writeFileSync(join(work, 'registry.yml'), `version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${join(work, 'registry')}\nhttp:\n  addr: ${host}\n`);
+writeFileSync(
+  join(work, 'registry.yml'),
+  `version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${join(work, 'registry')}\nhttp:\n  addr: ${host}\n`,
+);
 const registry = spawn(registryBin, ['serve', join(work, 'registry.yml')], { stdio: 'ignore' });
 for (let i = 0; ; i++) {
   try {
@@ -92,7 +100,10 @@ try {
   const baseCtx = join(work, 'base');
   mkdirSync(baseCtx);
   copyFileSync(busybox, join(baseCtx, 'busybox'));
-  writeFileSync(join(baseCtx, 'Containerfile'), 'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "--install", "-s", "/bin"]\n');
+  writeFileSync(
+    join(baseCtx, 'Containerfile'),
+    'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "--install", "-s", "/bin"]\n',
+  );
   const bs = freshStorage();
   const benv = { ...process.env, CONTAINERS_STORAGE_CONF: bs.conf, BUILDAH_ISOLATION: 'chroot' };
   execFileSync('buildah', ['build', '--tag', 'localhost/bench-base:1', baseCtx], { env: benv, stdio: 'pipe' });
@@ -156,7 +167,12 @@ try {
       INPUT_PUSH: 'true',
     };
     const t0 = process.hrtime.bigint();
-    const r = spawnSync(process.execPath, process.env.BENCH_WRAP ? [process.env.BENCH_WRAP, process.execPath, bundle] : [bundle], { env, cwd: ws, encoding: 'utf8', maxBuffer: 64 << 20 });
+    const r = spawnSync(process.execPath, process.env.BENCH_WRAP ? [process.env.BENCH_WRAP, process.execPath, bundle] : [bundle], {
+      env,
+      cwd: ws,
+      encoding: 'utf8',
+      maxBuffer: 64 << 20,
+    });
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
     if (r.status !== 0) {
       process.stderr.write(r.stdout.slice(-4000) + r.stderr.slice(-2000));
@@ -180,7 +196,9 @@ try {
     const warm = buildSign(repo, 'app v1', 'v1');
     const last = buildSign(repo, `app v2 (${i})`, 'v2', '9e0a2d3c5b7e8f9a0b1c2d3e4f5a6b7c8d4f1c6b');
     rows.push({ cold: cold.ms, warm: warm.ms, last: last.ms, coldStats: cold.stats, warmStats: warm.stats, lastStats: last.stats });
-    console.log(`round ${i}: cold ${(cold.ms / 1000).toFixed(2)} s [${JSON.stringify(cold.stats)}], warm no change ${(warm.ms / 1000).toFixed(2)} s [${JSON.stringify(warm.stats)}], warm last-stage change ${(last.ms / 1000).toFixed(2)} s [${JSON.stringify(last.stats)}]`);
+    console.log(
+      `round ${i}: cold ${(cold.ms / 1000).toFixed(2)} s [${JSON.stringify(cold.stats)}], warm no change ${(warm.ms / 1000).toFixed(2)} s [${JSON.stringify(warm.stats)}], warm last-stage change ${(last.ms / 1000).toFixed(2)} s [${JSON.stringify(last.stats)}]`,
+    );
   }
   const median = (xs) => {
     const s = [...xs].sort((a, b) => a - b);
@@ -198,8 +216,12 @@ try {
     goals: { warmNoChange: 0.25, warmLastStageChange: 0.5 },
     rounds: rows,
   };
-  console.log(`\nworkload: ${loops} loops, ${files} files, ${driver} storage; load average ${readFileSync('/proc/loadavg', 'utf8').trim()}`);
-  console.log(`medians over ${runs} round(s): cold ${(cold / 1000).toFixed(2)} s, warm no change ${(warm / 1000).toFixed(2)} s, warm last-stage change ${(last / 1000).toFixed(2)} s`);
+  console.log(
+    `\nworkload: ${loops} loops, ${files} files, ${driver} storage; load average ${readFileSync('/proc/loadavg', 'utf8').trim()}`,
+  );
+  console.log(
+    `medians over ${runs} round(s): cold ${(cold / 1000).toFixed(2)} s, warm no change ${(warm / 1000).toFixed(2)} s, warm last-stage change ${(last / 1000).toFixed(2)} s`,
+  );
   console.log(`warm, no change:          ${(warm / cold).toFixed(3)}x cold (goal <= 0.25x) ${warm / cold <= 0.25 ? 'met' : 'NOT met'}`);
   console.log(`warm, last-stage change:  ${(last / cold).toFixed(3)}x cold (goal <= 0.5x)  ${last / cold <= 0.5 ? 'met' : 'NOT met'}`);
   if (jsonOut) writeFileSync(jsonOut, JSON.stringify(result, null, 2));

@@ -7,8 +7,8 @@
 // NODE_EXTRA_CA_CERTS is unset (it adds ~50 ms to every Node 20 start). Runs are interleaved, medians reported.
 //
 //   node bench/cold-start.mjs [--runs 21] [--no-ncc] [--json out.json]
-import { spawnSync, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,9 +32,15 @@ function runnerEnv() {
   mkdirSync(join(d, 'temp'));
   return {
     ...env,
-    GITHUB_OUTPUT: join(d, 'output'), GITHUB_ENV: join(d, 'env'), GITHUB_PATH: join(d, 'path'),
-    GITHUB_STEP_SUMMARY: join(d, 'summary'), GITHUB_STATE: join(d, 'state'), RUNNER_TEMP: join(d, 'temp'),
-    GITHUB_WORKSPACE: d, GITHUB_REPOSITORY: 'octo-org/shop', GITHUB_SHA: '4f1c6b9e0a2d3c5b7e8f9a0b1c2d3e4f5a6b7c8d',
+    GITHUB_OUTPUT: join(d, 'output'),
+    GITHUB_ENV: join(d, 'env'),
+    GITHUB_PATH: join(d, 'path'),
+    GITHUB_STEP_SUMMARY: join(d, 'summary'),
+    GITHUB_STATE: join(d, 'state'),
+    RUNNER_TEMP: join(d, 'temp'),
+    GITHUB_WORKSPACE: d,
+    GITHUB_REPOSITORY: 'octo-org/shop',
+    GITHUB_SHA: '4f1c6b9e0a2d3c5b7e8f9a0b1c2d3e4f5a6b7c8d',
   };
 }
 
@@ -55,10 +61,19 @@ const subjects = [];
 subjects.push({ name: "node -e ''", argv: ['-e', ''], env: () => env, expect: 0 });
 
 const coreEntry = join(work, 'core-only.mjs');
-writeFileSync(coreEntry, "import * as core from '@actions/core';\nconst v = core.getInput('x', { required: false });\nif (!v) core.setFailed(\"input 'x' is required\");\n");
+writeFileSync(
+  coreEntry,
+  "import * as core from '@actions/core';\nconst v = core.getInput('x', { required: false });\nif (!v) core.setFailed(\"input 'x' is required\");\n",
+);
 mkdirSync(join(work, 'core-only'));
 await build({
-  entryPoints: [coreEntry], outfile: join(work, 'core-only', 'index.js'), bundle: true, format: 'esm', platform: 'node', target: 'node20', minify: true,
+  entryPoints: [coreEntry],
+  outfile: join(work, 'core-only', 'index.js'),
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  minify: true,
   nodePaths: [join(root, 'node_modules')],
   banner: { js: 'import { createRequire as __cr } from "node:module"; const require = __cr(import.meta.url);' },
   logLevel: 'error',
@@ -66,11 +81,22 @@ await build({
 writeFileSync(join(work, 'core-only', 'package.json'), '{"type":"module"}');
 subjects.push({ name: 'core-only bundle', argv: [join(work, 'core-only', 'index.js')], env: runnerEnv, expect: 1, baseline: true });
 
-const actions = readdirSync(join(root, 'dist')).filter((n) => existsSync(join(root, 'dist', n, 'index.js'))).sort();
-for (const a of actions) subjects.push({ name: a, argv: [join(root, 'dist', a, 'index.js')], env: runnerEnv, expect: 1, action: a, bundler: 'esbuild' });
+const actions = readdirSync(join(root, 'dist'))
+  .filter((n) => existsSync(join(root, 'dist', n, 'index.js')))
+  .sort();
+for (const a of actions)
+  subjects.push({ name: a, argv: [join(root, 'dist', a, 'index.js')], env: runnerEnv, expect: 1, action: a, bundler: 'esbuild' });
 
 // setup-tools, every tool already in the tool cache.
-const PINNED = { cosign: '3.1.2', syft: '1.51.0', trivy: '0.74.0', terraform: '1.15.9', kubectl: '1.36.3', helm: '4.2.4', kyverno: '1.19.0' };
+const PINNED = {
+  cosign: '3.1.2',
+  syft: '1.51.0',
+  trivy: '0.74.0',
+  terraform: '1.15.9',
+  kubectl: '1.36.3',
+  helm: '4.2.4',
+  kyverno: '1.19.0',
+};
 if (actions.includes('setup-tools')) {
   const cacheDir = join(work, 'toolcache');
   for (const [tool, v] of Object.entries(PINNED)) {
@@ -79,9 +105,22 @@ if (actions.includes('setup-tools')) {
     writeFileSync(join(dir, tool), '#!/bin/sh\necho cached\n', { mode: 0o755 });
     writeFileSync(`${dir}.complete`, '');
   }
-  const warm = () => ({ ...runnerEnv(), RUNNER_TOOL_CACHE: cacheDir, INPUT_TOOLS: Object.entries(PINNED).map(([t, v]) => `${t}@${v}`).join(','), INPUT_CACHE: 'true' });
+  const warm = () => ({
+    ...runnerEnv(),
+    RUNNER_TOOL_CACHE: cacheDir,
+    INPUT_TOOLS: Object.entries(PINNED)
+      .map(([t, v]) => `${t}@${v}`)
+      .join(','),
+    INPUT_CACHE: 'true',
+  });
   const probe = timeOnce([join(root, 'dist', 'setup-tools', 'index.js')], warm());
-  subjects.push({ name: 'setup-tools, 7 tools cached', argv: [join(root, 'dist', 'setup-tools', 'index.js')], env: warm, expect: 0, probe });
+  subjects.push({
+    name: 'setup-tools, 7 tools cached',
+    argv: [join(root, 'dist', 'setup-tools', 'index.js')],
+    env: warm,
+    expect: 0,
+    probe,
+  });
 }
 
 // The same actions bundled by ncc, for the bundler comparison.
@@ -90,12 +129,36 @@ if (withNcc) {
   for (const a of actions) {
     const out = join(work, 'ncc', a);
     const t0 = Date.now();
-    const r = spawnSync(node, [nccBin, 'build', join(root, 'actions', a, 'src', 'main.ts'), '-o', out, '--license', 'licenses.txt', '--minify', '--transpile-only', '--quiet'], { cwd: root, env, encoding: 'utf8' });
+    const r = spawnSync(
+      node,
+      [
+        nccBin,
+        'build',
+        join(root, 'actions', a, 'src', 'main.ts'),
+        '-o',
+        out,
+        '--license',
+        'licenses.txt',
+        '--minify',
+        '--transpile-only',
+        '--quiet',
+      ],
+      { cwd: root, env, encoding: 'utf8' },
+    );
     if (r.status !== 0) {
       console.error(`ncc build of ${a} failed: ${(r.stderr || r.stdout).slice(0, 400)}`);
       continue;
     }
-    subjects.push({ name: `${a} (ncc)`, argv: [join(out, 'index.js')], env: runnerEnv, expect: 1, action: a, bundler: 'ncc', buildMs: Date.now() - t0, dir: out });
+    subjects.push({
+      name: `${a} (ncc)`,
+      argv: [join(out, 'index.js')],
+      env: runnerEnv,
+      expect: 1,
+      action: a,
+      bundler: 'ncc',
+      buildMs: Date.now() - t0,
+      dir: out,
+    });
   }
 }
 
@@ -110,7 +173,11 @@ for (let i = 0; i < runs; i++) {
   }
 }
 
-const dirSize = (d) => readdirSync(d, { recursive: true }).map((f) => join(d, String(f))).filter((f) => statSync(f).isFile() && f.endsWith('.js')).reduce((n, f) => n + statSync(f).size, 0);
+const dirSize = (d) =>
+  readdirSync(d, { recursive: true })
+    .map((f) => join(d, String(f)))
+    .filter((f) => statSync(f).isFile() && f.endsWith('.js'))
+    .reduce((n, f) => n + statSync(f).size, 0);
 const base = subjects.find((s) => s.baseline);
 const baseMs = median(base.times);
 const rows = subjects.map((s) => {
@@ -125,7 +192,17 @@ if (withNcc) {
   const cmp = actions.map((a) => {
     const e = rows.find((r) => r.subject === a);
     const n = rows.find((r) => r.subject === `${a} (ncc)`);
-    return n ? { action: a, esbuildKB: Math.round(e.jsBytes / 1024), nccKB: Math.round(n.jsBytes / 1024), sizeRatio: +(e.jsBytes / n.jsBytes).toFixed(2), esbuildMs: e.medianMs, nccMs: n.medianMs, startRatio: +(e.medianMs / n.medianMs).toFixed(2) } : { action: a, ncc: 'build failed' };
+    return n
+      ? {
+          action: a,
+          esbuildKB: Math.round(e.jsBytes / 1024),
+          nccKB: Math.round(n.jsBytes / 1024),
+          sizeRatio: +(e.jsBytes / n.jsBytes).toFixed(2),
+          esbuildMs: e.medianMs,
+          nccMs: n.medianMs,
+          startRatio: +(e.medianMs / n.medianMs).toFixed(2),
+        }
+      : { action: a, ncc: 'build failed' };
   });
   console.table(cmp);
 }

@@ -22,7 +22,11 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 function demo(recordFile) {
   return new Promise((res) => {
     const t0 = performance.now();
-    const child = spawn(process.execPath, [join(root, 'examples/demo.mjs')], { cwd: root, env: { ...process.env, DEMO_RECORD: recordFile }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(root, 'examples/demo.mjs')], {
+      cwd: root,
+      env: { ...process.env, DEMO_RECORD: recordFile },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.on('data', (b) => (out += b));
     child.stderr.on('data', (b) => (out += b));
@@ -61,7 +65,11 @@ for (let i = 0; i < runs; i++) {
     criticalShare: +(criticalSum / record.durationMs).toFixed(2),
     /** (job time − step time) / job time: what the engine spends around the steps. */
     engineOverhead: +((jobSum - stepSum) / jobSum).toFixed(3),
-    slowestJob: { name: slowest.name, durationMs: slowest.durationMs, steps: slowest.steps.map((st) => ({ name: st.name, durationMs: st.durationMs })) },
+    slowestJob: {
+      name: slowest.name,
+      durationMs: slowest.durationMs,
+      steps: slowest.steps.map((st) => ({ name: st.name, durationMs: st.durationMs })),
+    },
   });
 }
 
@@ -69,8 +77,12 @@ const pick = results.find((x) => x.wallMs === median(results.map((y) => y.wallMs
 console.log(`demo pipeline (workflows/demo.yml), ${runs} run(s), median shown, Node ${process.versions.node}`);
 console.log(`  wall time          ${s(pick.wallMs)}  (set-up of registry/sink/keys ${s(pick.setupMs)}, pipeline ${s(pick.pipelineMs)})`);
 console.log(`  critical path      ${pick.criticalPath.map((j) => `${j.name} ${s(j.durationMs)}`).join(' → ')}`);
-console.log(`  critical / pipeline ${pick.criticalShare}   all jobs / pipeline ${pick.parallelism} (parallel scan ∥ sbom)   engine overhead ${(pick.engineOverhead * 100).toFixed(1)} % of job time`);
-console.log(`  slowest job: ${pick.slowestJob.name} ${s(pick.slowestJob.durationMs)} — ${pick.slowestJob.steps.map((st) => `${st.name} ${s(st.durationMs ?? 0)}`).join(', ')}`);
+console.log(
+  `  critical / pipeline ${pick.criticalShare}   all jobs / pipeline ${pick.parallelism} (parallel scan ∥ sbom)   engine overhead ${(pick.engineOverhead * 100).toFixed(1)} % of job time`,
+);
+console.log(
+  `  slowest job: ${pick.slowestJob.name} ${s(pick.slowestJob.durationMs)} — ${pick.slowestJob.steps.map((st) => `${st.name} ${s(st.durationMs ?? 0)}`).join(', ')}`,
+);
 if (runs > 1) console.log(`  wall times: ${results.map((x) => s(x.wallMs)).join(', ')}`);
 if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ runs: results, median: pick }, null, 2));
 rmSync(work, { recursive: true, force: true });

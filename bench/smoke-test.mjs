@@ -36,17 +36,41 @@ process.stdin.on('data', () => process.stdout.write('hits ' + hits + '\\n'));
 `;
 const server = spawn(process.execPath, ['-e', serverSrc], { stdio: ['pipe', 'pipe', 'inherit'] });
 const port = await new Promise((res) => server.stdout.once('data', (b) => res(Number(String(b).trim()))));
-const hits = () => new Promise((res) => { server.stdout.once('data', (b) => res(Number(String(b).replace('hits ', '').trim()))); server.stdin.write('?\n'); });
+const hits = () =>
+  new Promise((res) => {
+    server.stdout.once('data', (b) => res(Number(String(b).replace('hits ', '').trim())));
+    server.stdin.write('?\n');
+  });
 const base = `http://127.0.0.1:${port}`;
 
 try {
   // ---- smoke-test ----
-  const checks = ['defaults: { retries: 0, timeout: 10s }', 'checks:', ...Array.from({ length: N }, (_, i) => `  - http: { url: "${base}/health/${i}", expect: { status: 200, json: { path: status, equals: up } } }`)].join('\n');
+  const checks = [
+    'defaults: { retries: 0, timeout: 10s }',
+    'checks:',
+    ...Array.from(
+      { length: N },
+      (_, i) => `  - http: { url: "${base}/health/${i}", expect: { status: 200, json: { path: status, equals: up } } }`,
+    ),
+  ].join('\n');
   const d = join(work, 'runner');
   mkdirSync(join(d, 'temp'), { recursive: true });
   for (const f of ['output', 'env', 'path', 'summary', 'state']) writeFileSync(join(d, f), '');
   writeFileSync(join(d, 'smoke.yml'), `${checks}\n`);
-  const env = { PATH: process.env.PATH, HOME: d, NO_COLOR: '1', GITHUB_OUTPUT: join(d, 'output'), GITHUB_STEP_SUMMARY: join(d, 'summary'), GITHUB_ENV: join(d, 'env'), GITHUB_PATH: join(d, 'path'), GITHUB_STATE: join(d, 'state'), RUNNER_TEMP: join(d, 'temp'), GITHUB_WORKSPACE: d, INPUT_CHECKS: 'smoke.yml', INPUT_CONCURRENCY: String(C) };
+  const env = {
+    PATH: process.env.PATH,
+    HOME: d,
+    NO_COLOR: '1',
+    GITHUB_OUTPUT: join(d, 'output'),
+    GITHUB_STEP_SUMMARY: join(d, 'summary'),
+    GITHUB_ENV: join(d, 'env'),
+    GITHUB_PATH: join(d, 'path'),
+    GITHUB_STATE: join(d, 'state'),
+    RUNNER_TEMP: join(d, 'temp'),
+    GITHUB_WORKSPACE: d,
+    INPUT_CHECKS: 'smoke.yml',
+    INPUT_CONCURRENCY: String(C),
+  };
   const before = await hits();
   const t0 = process.hrtime.bigint();
   const r = await new Promise((res) => {
@@ -60,7 +84,8 @@ try {
   const served = (await hits()) - before;
   if (r.code !== 0) throw new Error(`smoke-test failed:\n${r.out.slice(-2000)}`);
   const report = JSON.parse(readFileSync(join(d, 'smoke-report.json'), 'utf8'));
-  if (report.passed !== N || served !== N) throw new Error(`expected ${N} passes and requests, got ${report.passed} passes and ${served} requests`);
+  if (report.passed !== N || served !== N)
+    throw new Error(`expected ${N} passes and requests, got ${report.passed} passes and ${served} requests`);
   const ideal = Math.ceil(N / C) * LAT;
 
   // ---- the floor on this machine: bare node:http keep-alive requests, same N and concurrency ----
@@ -68,12 +93,19 @@ try {
   const agent = new Agent({ keepAlive: true });
   let next = 0;
   const f0 = process.hrtime.bigint();
-  await Promise.all(Array.from({ length: C }, async () => {
-    while (next < N) {
-      const i = next++;
-      await new Promise((res, rej) => get(`${base}/health/${i}`, { agent }, (r) => { r.resume(); r.on('end', res); }).on('error', rej));
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: C }, async () => {
+      while (next < N) {
+        const i = next++;
+        await new Promise((res, rej) =>
+          get(`${base}/health/${i}`, { agent }, (r) => {
+            r.resume();
+            r.on('end', res);
+          }).on('error', rej),
+        );
+      }
+    }),
+  );
   const floorMs = Number(process.hrtime.bigint() - f0) / 1e6;
   agent.destroy();
 
@@ -95,15 +127,37 @@ try {
     ['bare node:http keep-alive loop (machine floor)', floorMs, floorMs / ideal],
     ['smoke-test engine (report durationMs)', report.durationMs, report.durationMs / ideal],
     ['smoke-test step (process wall time)', wallMs, wallMs / ideal],
-    ...(curlMs !== undefined ? [[`sequential curl loop${CURL_N < N ? ` (${CURL_N} run, scaled to ${N})` : ''}`, curlMs, curlMs / ideal]] : []),
+    ...(curlMs !== undefined
+      ? [[`sequential curl loop${CURL_N < N ? ` (${CURL_N} run, scaled to ${N})` : ''}`, curlMs, curlMs / ideal]]
+      : []),
   ];
   console.log(`smoke-test bench: ${N} HTTP checks, concurrency ${C}, server latency ${LAT} ms, node ${process.version}`);
   for (const [name, ms, ratio] of rows) console.log(`  ${name.padEnd(48)} ${fmt(ms).padStart(9)}   ${ratio.toFixed(2)}× ideal`);
   console.log(`  smoke-test engine / machine floor: ${(report.durationMs / floorMs).toFixed(2)}×`);
   if (curlMs !== undefined) console.log(`  curl loop / smoke-test step: ${(curlMs / wallMs).toFixed(1)}× slower`);
   const ok = (x) => (x <= 1.2 ? 'met' : 'NOT met');
-  console.log(`  goal ≤ 1.2× ideal: checks (engine) ${(report.durationMs / ideal).toFixed(2)}× → ${ok(report.durationMs / ideal)}; whole step incl. Node start-up and parsing ${N} checks ${(wallMs / ideal).toFixed(2)}× → ${ok(wallMs / ideal)}`);
-  if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ checks: N, concurrency: C, latencyMs: LAT, idealMs: ideal, engineMs: report.durationMs, floorMs, wallMs, curlMs, node: process.version }, null, 2));
+  console.log(
+    `  goal ≤ 1.2× ideal: checks (engine) ${(report.durationMs / ideal).toFixed(2)}× → ${ok(report.durationMs / ideal)}; whole step incl. Node start-up and parsing ${N} checks ${(wallMs / ideal).toFixed(2)}× → ${ok(wallMs / ideal)}`,
+  );
+  if (jsonOut)
+    writeFileSync(
+      jsonOut,
+      JSON.stringify(
+        {
+          checks: N,
+          concurrency: C,
+          latencyMs: LAT,
+          idealMs: ideal,
+          engineMs: report.durationMs,
+          floorMs,
+          wallMs,
+          curlMs,
+          node: process.version,
+        },
+        null,
+        2,
+      ),
+    );
 } finally {
   server.kill();
   rmSync(work, { recursive: true, force: true });

@@ -36,7 +36,18 @@ if (!existsSync('/usr/bin/time')) {
 
 // 1. Shapes from the real reports.
 const shapes = { vuln: [], secret: [], misconf: [], result: [] };
-for (const f of ['image-alpine-3.9.json', 'image-centos-7.json', 'image-debian-buster.json', 'image-distroless-base.json', 'image-fluentd-os-and-lang.json', 'repo-pip.json', 'repo-git-test-repo.json', 'repo-secrets.json', 'config-helm-testchart-misconfig.json', 'config-dockerfile-misconfig.json']) {
+for (const f of [
+  'image-alpine-3.9.json',
+  'image-centos-7.json',
+  'image-debian-buster.json',
+  'image-distroless-base.json',
+  'image-fluentd-os-and-lang.json',
+  'repo-pip.json',
+  'repo-git-test-repo.json',
+  'repo-secrets.json',
+  'config-helm-testchart-misconfig.json',
+  'config-dockerfile-misconfig.json',
+]) {
   const doc = JSON.parse(readFileSync(join(fixtures, 'trivy', f), 'utf8'));
   for (const r of doc.Results ?? []) {
     shapes.result.push({ Target: r.Target, Class: r.Class, Type: r.Type });
@@ -81,9 +92,11 @@ const size = statSync(reportPath).size;
 
 // 3. The gate, bundled from the action's own sources (the same code dist/trivy-gate runs).
 const gateEntry = join(work, 'gate-entry.ts');
-writeFileSync(gateEntry, `
+writeFileSync(
+  gateEntry,
+  `
 import { readFileSync } from 'node:fs';
-import { parseReport } from ${JSON.stringify(join(root, 'actions/trivy-gate/src/report.ts'))};
+import { parseReport } from ${JSON.stringify(join(root, 'actions/trivy-gate/src/trivy-report.ts'))};
 import { evaluate } from ${JSON.stringify(join(root, 'actions/trivy-gate/src/gate.ts'))};
 import { toSarif } from ${JSON.stringify(join(root, 'actions/trivy-gate/src/sarif.ts'))};
 const [file, mode] = process.argv.slice(2);
@@ -107,11 +120,24 @@ const ev = evaluate(report, { threshold: 'HIGH', ignoreUnfixed: false });
 let sarifBytes = 0;
 if (mode === 'sarif') sarifBytes = toSarif(report, ev, 'dev').length;
 process.stdout.write(JSON.stringify({ counts: ev.counts, findings: report.findings.length, sarifBytes }));
-`);
+`,
+);
 const gateJs = join(work, 'gate.mjs');
-await build({ entryPoints: [gateEntry], outfile: gateJs, bundle: true, format: 'esm', platform: 'node', target: 'node20', logLevel: 'error', banner: { js: 'import { createRequire as __cr } from "node:module"; const require = __cr(import.meta.url);' } });
+await build({
+  entryPoints: [gateEntry],
+  outfile: gateJs,
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  logLevel: 'error',
+  banner: { js: 'import { createRequire as __cr } from "node:module"; const require = __cr(import.meta.url);' },
+});
 const parseJs = join(work, 'parse.mjs');
-writeFileSync(parseJs, `import { readFileSync } from 'node:fs';\nconst doc = JSON.parse(readFileSync(process.argv[2], 'utf8'));\nprocess.stdout.write(String(Array.isArray(doc.Results) ? doc.Results.length : 0));\n`);
+writeFileSync(
+  parseJs,
+  `import { readFileSync } from 'node:fs';\nconst doc = JSON.parse(readFileSync(process.argv[2], 'utf8'));\nprocess.stdout.write(String(Array.isArray(doc.Results) ? doc.Results.length : 0));\n`,
+);
 const JQ = `[ (.Results // [])[] | ((.Vulnerabilities // [])[]), ((.Secrets // [])[]), ((.Misconfigurations // [])[] | select(.Status == "FAIL")) | (.Severity // "UNKNOWN") | if IN("CRITICAL","HIGH","MEDIUM","LOW") then . else "UNKNOWN" end ] | reduce .[] as $s ({CRITICAL:0,HIGH:0,MEDIUM:0,LOW:0,UNKNOWN:0}; .[$s] += 1)`;
 
 const cmds = {
@@ -139,10 +165,14 @@ function measure(cmd) {
 const samples = Object.fromEntries(Object.keys(cmds).map((k) => [k, []]));
 for (let i = 0; i < runs; i++) for (const [k, cmd] of Object.entries(cmds)) samples[k].push(measure(cmd));
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const res = Object.fromEntries(Object.entries(samples).map(([k, s]) => [k, { ms: median(s.map((x) => x.ms)), rss: median(s.map((x) => x.rss)) }]));
+const res = Object.fromEntries(
+  Object.entries(samples).map(([k, s]) => [k, { ms: median(s.map((x) => x.ms)), rss: median(s.map((x) => x.rss)) }]),
+);
 
 const mb = (b) => `${(b / 1048576).toFixed(0)} MB`;
-console.log(`report: ${mb(size)}, ${gateOut.findings} findings, counts ${JSON.stringify(gateOut.counts)} (equal to jq's); ${runs} interleaved runs, medians`);
+console.log(
+  `report: ${mb(size)}, ${gateOut.findings} findings, counts ${JSON.stringify(gateOut.counts)} (equal to jq's); ${runs} interleaved runs, medians`,
+);
 console.log('');
 console.log('| run | wall | peak RSS | RSS / file size |');
 console.log('| --- | --- | --- | --- |');
@@ -154,6 +184,8 @@ console.log(`gate / JSON.parse: ${ratio('gate', 'JSON.parse')}× (goal ≤ 1.5)`
 console.log(`gate+sarif / JSON.parse: ${ratio('gate+sarif', 'JSON.parse')}×`);
 console.log(`gate peak RSS / file size: ${(res.gate.rss / size).toFixed(2)}× (goal ≤ 3)`);
 const inproc = JSON.parse(execFileSync(node, ['--max-old-space-size=4096', gateJs, reportPath, 'inproc'], { encoding: 'utf8' }));
-console.log(`in one process (5 alternated runs, medians): gate ${inproc.gate.toFixed(0)} ms, JSON.parse ${inproc.parse.toFixed(0)} ms → ${(inproc.gate / inproc.parse).toFixed(2)}×`);
+console.log(
+  `in one process (5 alternated runs, medians): gate ${inproc.gate.toFixed(0)} ms, JSON.parse ${inproc.parse.toFixed(0)} ms → ${(inproc.gate / inproc.parse).toFixed(2)}×`,
+);
 if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ size, runs, results: res }, null, 2));
 rmSync(work, { recursive: true, force: true });

@@ -24,13 +24,16 @@ import { createServer as netServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { rehearse } from '../packages/rehearse/src/engine.mjs';
+import { rehearse } from '../dist/rehearse/engine.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const DEB = ['docker-registry', 'buildah', 'podman', 'runc', 'conmon', 'busybox-static'];
 const ACTIONS = process.env.DEMO_WORKFLOW ? ['build-sign'] : ['build-sign', 'trivy-gate', 'sbom-attach', 'smoke-test', 'slack-notify'];
 const TOOLS = ['cosign', 'syft', 'trivy'];
-const SIMULATED = ['GitHub (the rehearsal runs the workflow: runner, artifacts, code scanning)', 'Slack (a local sink prints each message)'];
+const SIMULATED = [
+  'GitHub (the rehearsal runs the workflow: runner, artifacts, code scanning)',
+  'Slack (a local sink prints each message)',
+];
 
 const t0 = performance.now();
 const say = (s) => process.stdout.write(`demo: ${s}\n`);
@@ -85,11 +88,17 @@ function freePort() {
 }
 
 // 1. Debian packages.
-const missing = DEB.filter((p) => spawnSync('dpkg-query', ['-W', '-f=${Status}', p], { encoding: 'utf8' }).stdout?.includes('install ok installed') !== true);
+const missing = DEB.filter(
+  (p) => spawnSync('dpkg-query', ['-W', '-f=${Status}', p], { encoding: 'utf8' }).stdout?.includes('install ok installed') !== true,
+);
 if (missing.length) {
   say(`installing Debian packages the demo runs for real: ${missing.join(' ')}`);
   const sudo = process.getuid?.() === 0 ? [] : ['sudo'];
-  const run = (args) => spawnSync(sudo[0] ?? args[0], sudo.length ? args : args.slice(1), { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  const run = (args) =>
+    spawnSync(sudo[0] ?? args[0], sudo.length ? args : args.slice(1), {
+      stdio: 'inherit',
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
   if (run(['apt-get', 'update']).status !== 0 || run(['apt-get', 'install', '-y', '--no-install-recommends', ...missing]).status !== 0) {
     say('apt-get failed; install the packages above and rerun');
     process.exit(1);
@@ -159,7 +168,11 @@ try {
         return;
       }
       received.push(msg);
-      process.stdout.write(`\n┌─ Slack (local sink) ─────────────────────────────\n${renderSlack(msg).map((l) => `│ ${l}`).join('\n')}\n└──────────────────────────────────────────────────\n\n`);
+      process.stdout.write(
+        `\n┌─ Slack (local sink) ─────────────────────────────\n${renderSlack(msg)
+          .map((l) => `│ ${l}`)
+          .join('\n')}\n└──────────────────────────────────────────────────\n\n`,
+      );
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
     });
   });
@@ -174,7 +187,16 @@ try {
   mkdirSync(dirname(labJs), { recursive: true });
   const labTs = join(ROOT, 'test/trivy-gate/lab.ts');
   // import.meta.url stays the source's, so the lab finds its DB builder (test/trivy-gate/trivydb) next to it.
-  await build({ entryPoints: [labTs], bundle: true, platform: 'node', format: 'esm', outfile: labJs, logLevel: 'error', packages: 'external', define: { 'import.meta.url': JSON.stringify(pathToFileURL(labTs).href) } });
+  await build({
+    entryPoints: [labTs],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    outfile: labJs,
+    logLevel: 'error',
+    packages: 'external',
+    define: { 'import.meta.url': JSON.stringify(pathToFileURL(labTs).href) },
+  });
   cleanups.push(() => rmSync(labJs, { force: true }));
   const trivyLab = await import(labJs);
   const dbWork = join(work, 'trivy-db');
@@ -187,19 +209,43 @@ try {
   const password = randomBytes(12).toString('hex');
   const keys = join(work, 'keys');
   mkdirSync(keys);
-  const gen = spawnSync(tools.cosign.path, ['generate-key-pair', '--output-key-prefix', join(keys, 'cosign')], { env: { ...process.env, COSIGN_PASSWORD: password }, encoding: 'utf8' });
+  const gen = spawnSync(tools.cosign.path, ['generate-key-pair', '--output-key-prefix', join(keys, 'cosign')], {
+    env: { ...process.env, COSIGN_PASSWORD: password },
+    encoding: 'utf8',
+  });
   if (gen.status !== 0) throw new Error(`cosign generate-key-pair failed: ${gen.stderr}`);
 
   // buildah's storage in the demo's temp dir (vfs, chroot isolation), through buildah's own variables.
   const storageConf = join(work, 'storage.conf');
-  writeFileSync(storageConf, `[storage]\ndriver = "vfs"\ngraphroot = "${join(work, 'storage/root')}"\nrunroot = "${join(work, 'storage/run')}"\n`);
+  writeFileSync(
+    storageConf,
+    `[storage]\ndriver = "vfs"\ngraphroot = "${join(work, 'storage/root')}"\nrunroot = "${join(work, 'storage/run')}"\n`,
+  );
 
   // 4. The rehearsal.
   const stateDir = join(work, 'state');
   mkdirSync(stateDir);
   const appPort = await freePort();
   const podman = (...args) =>
-    spawnSync('podman', ['--root', join(stateDir, 'podman/root'), '--runroot', join(stateDir, 'podman/runroot'), '--storage-driver', 'vfs', '--runtime', 'runc', '--cgroup-manager', 'cgroupfs', '--events-backend', 'file', ...args], { encoding: 'utf8' });
+    spawnSync(
+      'podman',
+      [
+        '--root',
+        join(stateDir, 'podman/root'),
+        '--runroot',
+        join(stateDir, 'podman/runroot'),
+        '--storage-driver',
+        'vfs',
+        '--runtime',
+        'runc',
+        '--cgroup-manager',
+        'cgroupfs',
+        '--events-backend',
+        'file',
+        ...args,
+      ],
+      { encoding: 'utf8' },
+    );
   cleanups.push(() => podman('rm', '-f', '-t', '0', 'hallmark-demo-hello'));
   mkdirSync(join(ROOT, '.tmp'), { recursive: true });
   say(`┌ SIMULATED (only): ${SIMULATED.join('; ')}`);
@@ -224,12 +270,20 @@ try {
     verbose: process.argv.includes('--verbose'),
   });
   if (record.status === 'success') {
-    const page = await fetch(`http://127.0.0.1:${appPort}/`).then((r) => r.text()).catch((e) => `(${e.message})`);
+    const page = await fetch(`http://127.0.0.1:${appPort}/`)
+      .then((r) => r.text())
+      .catch((e) => `(${e.message})`);
     say(`the deployed service answered: ${page.trim()}`);
   }
   say(`Slack messages received by the sink: ${received.length}`);
-  say(`wall time ${((performance.now() - t0) / 1000).toFixed(1)} s (pipeline ${(record.durationMs / 1000).toFixed(1)} s); critical path: ${record.criticalPath.map((j) => `${j.name} ${(j.durationMs / 1000).toFixed(1)}s`).join(' → ')}`);
-  say(`simulated: ${SIMULATED.map((x) => x.replace(/ \(.*$/, '')).join(', ')}; real tools run: ${Object.entries(record.realTools).map(([t, v]) => `${t} ${v.version}`).join(', ')}`);
+  say(
+    `wall time ${((performance.now() - t0) / 1000).toFixed(1)} s (pipeline ${(record.durationMs / 1000).toFixed(1)} s); critical path: ${record.criticalPath.map((j) => `${j.name} ${(j.durationMs / 1000).toFixed(1)}s`).join(' → ')}`,
+  );
+  say(
+    `simulated: ${SIMULATED.map((x) => x.replace(/ \(.*$/, '')).join(', ')}; real tools run: ${Object.entries(record.realTools)
+      .map(([t, v]) => `${t} ${v.version}`)
+      .join(', ')}`,
+  );
   say(record.status === 'success' ? 'GREEN' : `RED (${record.error ?? 'see the job tree above'})`);
   await cleanup();
   process.exit(record.status === 'success' && received.length > 0 ? 0 : 1);

@@ -23,7 +23,11 @@ const EXAMPLES = {
 };
 const check = process.argv.includes('--check');
 
-const esc = (s) => String(s ?? '').replace(/\|/g, '\\|').replace(/\r?\n+/g, ' ').trim();
+const esc = (s) =>
+  String(s ?? '')
+    .replace(/\|/g, '\\|')
+    .replace(/\r?\n+/g, ' ')
+    .trim();
 const names = readdirSync(join(root, 'actions'), { withFileTypes: true })
   .filter((d) => d.isDirectory() && existsSync(join(root, 'actions', d.name, 'action.yml')))
   .map((d) => d.name)
@@ -74,7 +78,7 @@ const catalog = [
 
 const readmeList = sections.map((s) => `### ${s.name}\n\n${s.description}\n\n\`\`\`yaml\n${s.example}\n\`\`\`\n`).join('\n');
 const readmePath = join(root, 'README.md');
-let drift = [];
+const drift = [];
 const want = { [join(root, 'action-catalog.md')]: catalog };
 if (existsSync(readmePath)) {
   const readme = readFileSync(readmePath, 'utf8');

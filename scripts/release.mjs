@@ -51,9 +51,14 @@ export function ownerRepoOf(pkg) {
   const raw = typeof r === 'string' ? r : typeof r?.url === 'string' ? r.url : '';
   const m =
     /^(?:github:)?([A-Za-z0-9][A-Za-z0-9-]{0,38})\/([A-Za-z0-9._-]+?)(?:\.git)?$/.exec(raw) ??
-    /^(?:git\+)?(?:https?|ssh|git):\/\/(?:[^@/]+@)?github\.com\/([A-Za-z0-9][A-Za-z0-9-]{0,38})\/([A-Za-z0-9._-]+?)(?:\.git)?\/?$/.exec(raw) ??
+    /^(?:git\+)?(?:https?|ssh|git):\/\/(?:[^@/]+@)?github\.com\/([A-Za-z0-9][A-Za-z0-9-]{0,38})\/([A-Za-z0-9._-]+?)(?:\.git)?\/?$/.exec(
+      raw,
+    ) ??
     /^git@github\.com:([A-Za-z0-9][A-Za-z0-9-]{0,38})\/([A-Za-z0-9._-]+?)(?:\.git)?$/.exec(raw);
-  if (!m) throw new ReleaseError(`package.json: 'repository' must name a GitHub repository (e.g. { "url": "git+https://github.com/owner/name.git" }), got ${JSON.stringify(raw)}`);
+  if (!m)
+    throw new ReleaseError(
+      `package.json: 'repository' must name a GitHub repository (e.g. { "url": "git+https://github.com/owner/name.git" }), got ${JSON.stringify(raw)}`,
+    );
   return `${m[1]}/${m[2]}`;
 }
 
@@ -62,16 +67,26 @@ export const readOwnerRepo = (root = ROOT) => ownerRepoOf(readPackage(root));
 
 export function workflowFiles(root = ROOT) {
   return WORKFLOW_DIRS.filter((d) => existsSync(join(root, d)))
-    .flatMap((d) => readdirSync(join(root, d)).filter((f) => /\.ya?ml$/.test(f)).map((f) => `${d}/${f}`))
+    .flatMap((d) =>
+      readdirSync(join(root, d))
+        .filter((f) => /\.ya?ml$/.test(f))
+        .map((f) => `${d}/${f}`),
+    )
     .sort();
 }
 
 /** Our actions (directories with an action.yml) and reusable workflows, as `uses:` paths. */
 function ourPaths(root) {
   const actions = existsSync(join(root, 'actions'))
-    ? readdirSync(join(root, 'actions')).filter((n) => existsSync(join(root, 'actions', n, 'action.yml'))).map((n) => `actions/${n}`)
+    ? readdirSync(join(root, 'actions'))
+        .filter((n) => existsSync(join(root, 'actions', n, 'action.yml')))
+        .map((n) => `actions/${n}`)
     : [];
-  const wfs = existsSync(join(root, '.github/workflows')) ? readdirSync(join(root, '.github/workflows')).filter((f) => /\.ya?ml$/.test(f)).map((f) => `.github/workflows/${f}`) : [];
+  const wfs = existsSync(join(root, '.github/workflows'))
+    ? readdirSync(join(root, '.github/workflows'))
+        .filter((f) => /\.ya?ml$/.test(f))
+        .map((f) => `.github/workflows/${f}`)
+    : [];
   return new Set([...actions, ...wfs]);
 }
 
@@ -84,7 +99,8 @@ function ourPaths(root) {
 export function ownRefs(text, root = ROOT) {
   const ours = ourPaths(root);
   const out = [];
-  const re = /([A-Za-z0-9][A-Za-z0-9-]{0,38}\/[A-Za-z0-9._-]+)\/((?:actions\/[\w.-]+)|(?:\.github\/workflows\/[\w.-]+\.ya?ml))@([\w./-]*[\w-])/g;
+  const re =
+    /([A-Za-z0-9][A-Za-z0-9-]{0,38}\/[A-Za-z0-9._-]+)\/((?:actions\/[\w.-]+)|(?:\.github\/workflows\/[\w.-]+\.ya?ml))@([\w./-]*[\w-])/g;
   for (const m of text.matchAll(re)) {
     if (!ours.has(m[2])) continue;
     const line = text.slice(0, m.index).split('\n').length;
@@ -98,7 +114,7 @@ export function rewriteRefs(text, ownerRepo, ref, root = ROOT) {
   let out = '';
   let at = 0;
   for (const r of ownRefs(text, root)) {
-    out += text.slice(at, r.index) + `${ownerRepo}/${r.path}@${ref}`;
+    out += `${text.slice(at, r.index)}${ownerRepo}/${r.path}@${ref}`;
     at = r.index + r.length;
   }
   return out + text.slice(at);
@@ -109,7 +125,8 @@ export function refFindings(root, ref, ownerRepo = readOwnerRepo(root)) {
   const findings = [];
   for (const f of workflowFiles(root))
     for (const r of ownRefs(readFileSync(join(root, f), 'utf8'), root)) {
-      if (r.owner !== ownerRepo) findings.push(`${f}:${r.line}: '${r.owner}/${r.path}@${r.ref}' names ${r.owner}, not this repository (${ownerRepo})`);
+      if (r.owner !== ownerRepo)
+        findings.push(`${f}:${r.line}: '${r.owner}/${r.path}@${r.ref}' names ${r.owner}, not this repository (${ownerRepo})`);
       else if (r.ref !== ref) findings.push(`${f}:${r.line}: '${r.owner}/${r.path}@${r.ref}' must name @${ref}`);
     }
   return findings;
@@ -137,7 +154,7 @@ export function rollChangelog(text, version, date, ownerRepo) {
   const body = changelogSection(text, 'Unreleased') ?? '';
   if (!/^\s*[-*] /m.test(body)) throw new ReleaseError('CHANGELOG.md: the [Unreleased] section lists no change: nothing to release');
   const previous = [...text.matchAll(/^## \[(\d+\.\d+\.\d+)\]/gm)].map((x) => x[1])[0];
-  let out = text.slice(0, m.index) + `## [Unreleased]\n\n## [${version}] - ${date}\n` + text.slice(m.index + m[0].length);
+  let out = `${text.slice(0, m.index)}## [Unreleased]\n\n## [${version}] - ${date}\n${text.slice(m.index + m[0].length)}`;
   const base = `https://github.com/${ownerRepo}`;
   const links = [
     `[Unreleased]: ${base}/compare/v${version}...HEAD`,
@@ -145,7 +162,8 @@ export function rollChangelog(text, version, date, ownerRepo) {
   ];
   out = out.replace(/^\[Unreleased\]: .*\n?/m, '');
   const firstLink = out.search(/^\[[^\]]+\]: /m);
-  out = firstLink < 0 ? `${out.trimEnd()}\n\n${links.join('\n')}\n` : `${out.slice(0, firstLink)}${links.join('\n')}\n${out.slice(firstLink)}`;
+  out =
+    firstLink < 0 ? `${out.trimEnd()}\n\n${links.join('\n')}\n` : `${out.slice(0, firstLink)}${links.join('\n')}\n${out.slice(firstLink)}`;
   return out;
 }
 
@@ -164,7 +182,12 @@ export function distHashes(root = ROOT) {
   return Object.fromEntries(
     walk(join(root, 'dist'))
       .sort()
-      .map((f) => [`dist/${f}`, createHash('sha256').update(readFileSync(join(root, 'dist', f))).digest('hex')]),
+      .map((f) => [
+        `dist/${f}`,
+        createHash('sha256')
+          .update(readFileSync(join(root, 'dist', f)))
+          .digest('hex'),
+      ]),
   );
 }
 
@@ -179,7 +202,10 @@ export function checksums(root = ROOT) {
 function run(cmd, args, { cwd = ROOT, env } = {}) {
   const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', env: env ?? process.env, maxBuffer: 64 << 20 });
   if (r.error) throw new ReleaseError(`${cmd} ${args.join(' ')}: ${r.error.message}`);
-  if (r.status !== 0) throw new ReleaseError(`${cmd} ${args.join(' ')} exited ${r.status}: ${(r.stderr || r.stdout).trim().split('\n').slice(-5).join(' | ')}`);
+  if (r.status !== 0)
+    throw new ReleaseError(
+      `${cmd} ${args.join(' ')} exited ${r.status}: ${(r.stderr || r.stdout).trim().split('\n').slice(-5).join(' | ')}`,
+    );
   return r.stdout;
 }
 
@@ -192,7 +218,8 @@ const node = (root, ...args) => run(process.execPath, args, { cwd: root });
  */
 export function checkDist(root = ROOT) {
   const before = distHashes(root);
-  const actions = readdirSync(join(root, 'actions')).filter((n) => existsSync(join(root, 'actions', n, 'src', 'main.ts')));
+  // dist/rehearse is the rehearsal engine (packages/rehearse), built by scripts/build.mjs with the actions.
+  const actions = [...readdirSync(join(root, 'actions')).filter((n) => existsSync(join(root, 'actions', n, 'src', 'main.ts'))), 'rehearse'];
   const findings = [];
   for (const d of existsSync(join(root, 'dist')) ? readdirSync(join(root, 'dist')) : [])
     if (!actions.includes(d)) findings.push(`dist/${d}: no action builds it (actions/${d}/src/main.ts does not exist)`);
@@ -202,7 +229,9 @@ export function checkDist(root = ROOT) {
     if (!(f in before)) findings.push(`${f}: missing from the commit (the build writes it)`);
     else if (before[f] !== after[f]) findings.push(`${f}: differs from a rebuild of the source`);
   }
-  for (const f of Object.keys(before)) if (!(f in after) && !findings.some((x) => x.startsWith(`${f.split('/').slice(0, 2).join('/')}: no action`))) findings.push(`${f}: in the commit but not written by the build`);
+  for (const f of Object.keys(before))
+    if (!(f in after) && !findings.some((x) => x.startsWith(`${f.split('/').slice(0, 2).join('/')}: no action`)))
+      findings.push(`${f}: in the commit but not written by the build`);
   const cat = spawnSync(process.execPath, ['scripts/catalog.mjs', '--check'], { cwd: root, encoding: 'utf8' });
   if (cat.status !== 0) findings.push(`catalog: ${(cat.stderr || cat.stdout).trim()}`);
   return findings;
@@ -220,7 +249,8 @@ export function verifyRelease(root, tag) {
   if (pkg.version !== version) findings.push(`package.json: version is ${pkg.version}, not ${version}`);
   for (const d of existsSync(join(root, 'packages')) ? readdirSync(join(root, 'packages')) : []) {
     const f = join(root, 'packages', d, 'package.json');
-    if (existsSync(f) && JSON.parse(readFileSync(f, 'utf8')).version !== version) findings.push(`packages/${d}/package.json: version is not ${version}`);
+    if (existsSync(f) && JSON.parse(readFileSync(f, 'utf8')).version !== version)
+      findings.push(`packages/${d}/package.json: version is not ${version}`);
   }
   const cl = existsSync(join(root, 'CHANGELOG.md')) ? readFileSync(join(root, 'CHANGELOG.md'), 'utf8') : '';
   const section = changelogSection(cl, version);
@@ -236,17 +266,22 @@ function git(root, ...args) {
 }
 
 export function prepare(root, version, { date = new Date().toISOString().slice(0, 10), tag = true, log = console.log } = {}) {
-  if (!SEMVER.test(version ?? '')) throw new ReleaseError(`version must be X.Y.Z (semantic, no leading zeros, no 'v'), got '${version ?? ''}'`);
+  if (!SEMVER.test(version ?? ''))
+    throw new ReleaseError(`version must be X.Y.Z (semantic, no leading zeros, no 'v'), got '${version ?? ''}'`);
   if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) throw new ReleaseError(`--date must be YYYY-MM-DD, got '${date}'`);
   const tagName = `v${version}`;
   const dirty = git(root, 'status', '--porcelain');
   if (dirty) throw new ReleaseError(`the working tree is not clean; commit or set aside first:\n${dirty}`);
-  if (spawnSync('git', ['-C', root, 'rev-parse', '-q', '--verify', `refs/tags/${tagName}`]).status === 0) throw new ReleaseError(`tag ${tagName} already exists`);
+  if (spawnSync('git', ['-C', root, 'rev-parse', '-q', '--verify', `refs/tags/${tagName}`]).status === 0)
+    throw new ReleaseError(`tag ${tagName} already exists`);
   const pkg = readPackage(root);
   const ownerRepo = ownerRepoOf(pkg);
   // Forward only: once package.json's version is released, the next one must be higher.
-  const released = SEMVER.test(pkg.version ?? '') && spawnSync('git', ['-C', root, 'rev-parse', '-q', '--verify', `refs/tags/v${pkg.version}`]).status === 0;
-  if (released && cmpVersion(tagName, `v${pkg.version}`) <= 0) throw new ReleaseError(`${version} is not newer than ${pkg.version}, the version package.json says is already released`);
+  const released =
+    SEMVER.test(pkg.version ?? '') &&
+    spawnSync('git', ['-C', root, 'rev-parse', '-q', '--verify', `refs/tags/v${pkg.version}`]).status === 0;
+  if (released && cmpVersion(tagName, `v${pkg.version}`) <= 0)
+    throw new ReleaseError(`${version} is not newer than ${pkg.version}, the version package.json says is already released`);
 
   // Versions: root, workspaces, lock file.
   const setVersion = (file) => {
@@ -255,12 +290,14 @@ export function prepare(root, version, { date = new Date().toISOString().slice(0
     j.version = version;
     if (file === 'package-lock.json' && j.packages) {
       if (j.packages['']) j.packages[''].version = version;
-      for (const [k, v] of Object.entries(j.packages)) if (/^packages\/[^/]+$/.test(k) && v && typeof v === 'object' && 'version' in v) v.version = version;
+      for (const [k, v] of Object.entries(j.packages))
+        if (/^packages\/[^/]+$/.test(k) && v && typeof v === 'object' && 'version' in v) v.version = version;
     }
     writeFileSync(p, `${JSON.stringify(j, null, 2)}\n`);
   };
   setVersion('package.json');
-  for (const d of existsSync(join(root, 'packages')) ? readdirSync(join(root, 'packages')) : []) if (existsSync(join(root, 'packages', d, 'package.json'))) setVersion(`packages/${d}/package.json`);
+  for (const d of existsSync(join(root, 'packages')) ? readdirSync(join(root, 'packages')) : [])
+    if (existsSync(join(root, 'packages', d, 'package.json'))) setVersion(`packages/${d}/package.json`);
   if (existsSync(join(root, 'package-lock.json'))) setVersion('package-lock.json');
 
   // Changelog.
@@ -289,7 +326,15 @@ export function prepare(root, version, { date = new Date().toISOString().slice(0
   if (findings.length) throw new ReleaseError(`the release commit would not verify:\n${findings.join('\n')}`);
 
   git(root, 'add', '-A', '--', '.');
-  git(root, 'commit', '-q', '-m', `Release ${version}`, '-m', `Internal references name @${tagName}; dist/ and the catalog rebuilt; CHANGELOG [${version}] - ${date}.`);
+  git(
+    root,
+    'commit',
+    '-q',
+    '-m',
+    `Release ${version}`,
+    '-m',
+    `Internal references name @${tagName}; dist/ and the catalog rebuilt; CHANGELOG [${version}] - ${date}.`,
+  );
   const releaseSha = git(root, 'rev-parse', 'HEAD');
   if (tag) git(root, 'tag', '-a', tagName, '-m', `hallmark ${version}`, releaseSha);
   log(`release ${version}: commit ${releaseSha}${tag ? `, tag ${tagName}` : ''}`);
@@ -298,7 +343,15 @@ export function prepare(root, version, { date = new Date().toISOString().slice(0
   for (const [f, text] of originals) writeFileSync(join(root, f), text);
   if (originals.size) {
     git(root, 'add', '-A', '--', ...originals.keys());
-    git(root, 'commit', '-q', '-m', `Back to @main after ${version}`, '-m', `Between releases the internal references say @main (the rehearsal maps them to the checkout); ${tagName} keeps @${tagName}.`);
+    git(
+      root,
+      'commit',
+      '-q',
+      '-m',
+      `Back to @main after ${version}`,
+      '-m',
+      `Between releases the internal references say @main (the rehearsal maps them to the checkout); ${tagName} keeps @${tagName}.`,
+    );
   }
   const mainSha = git(root, 'rev-parse', 'HEAD');
   log(`release ${version}: ${mainSha === releaseSha ? 'no reference to put back' : `commit ${mainSha} puts @main back`}`);
@@ -334,7 +387,9 @@ export async function api(method, url, { token, body, headers = {}, attempts = 4
         redirect: 'error',
       });
     } catch (e) {
-      last = new ReleaseError(`${method} ${new URL(url).pathname}: ${e.name === 'TimeoutError' ? `no answer in ${timeoutMs} ms` : e.message}`);
+      last = new ReleaseError(
+        `${method} ${new URL(url).pathname}: ${e.name === 'TimeoutError' ? `no answer in ${timeoutMs} ms` : e.message}`,
+      );
       if (i < attempts) await sleep(Math.min(8000, baseMs * 2 ** (i - 1)));
       continue;
     }
@@ -346,7 +401,9 @@ export async function api(method, url, { token, body, headers = {}, attempts = 4
       json = undefined;
     }
     if (res.ok) return { status: res.status, json };
-    const message = String(json?.message ?? text).replace(/\s+/g, ' ').slice(0, 300);
+    const message = String(json?.message ?? text)
+      .replace(/\s+/g, ' ')
+      .slice(0, 300);
     last = Object.assign(new ReleaseError(`${method} ${new URL(url).pathname}: ${res.status} ${message}`), { status: res.status });
     if (!(res.status === 408 || res.status === 429 || res.status >= 500) || i === attempts) throw last;
     const ra = res.headers.get('retry-after');
@@ -366,7 +423,8 @@ function ghEnv(tokenVar = 'GITHUB_TOKEN', why = '') {
   // A token that reaches this process is masked in the log, whatever prints it later.
   if (process.env.GITHUB_ACTIONS === 'true') process.stdout.write(`::add-mask::${token}\n`);
   const repository = e('GITHUB_REPOSITORY');
-  if (!/^[A-Za-z0-9][A-Za-z0-9-]*\/[A-Za-z0-9._-]+$/.test(repository)) throw new ReleaseError(`GITHUB_REPOSITORY '${repository}' is not owner/name`);
+  if (!/^[A-Za-z0-9][A-Za-z0-9-]*\/[A-Za-z0-9._-]+$/.test(repository))
+    throw new ReleaseError(`GITHUB_REPOSITORY '${repository}' is not owner/name`);
   const apiUrl = (process.env.GITHUB_API_URL || 'https://api.github.com').replace(/\/+$/, '');
   return { token, repository, apiUrl, repo: `${apiUrl}/repos/${repository}` };
 }
@@ -374,7 +432,6 @@ function ghEnv(tokenVar = 'GITHUB_TOKEN', why = '') {
 function setOutput(k, v) {
   if (process.env.GITHUB_OUTPUT) appendFileSync(process.env.GITHUB_OUTPUT, `${k}=${v}\n`);
 }
-
 
 /**
  * `github draft <tag> <notes-file>`: create (or, on a re-run, update) the DRAFT release of the tag;
@@ -389,7 +446,10 @@ export async function githubMain(args) {
   // whose .github/workflows files differ from the branch's (it lacks the `workflows` permission).
   const g =
     op === 'move-major'
-      ? ghEnv('MAJOR_TAG_TOKEN', ' (the secret MAJOR_TAG_TOKEN: a fine-grained token of this repository with Contents and Workflows write; GITHUB_TOKEN cannot move a tag onto a release commit)')
+      ? ghEnv(
+          'MAJOR_TAG_TOKEN',
+          ' (the secret MAJOR_TAG_TOKEN: a fine-grained token of this repository with Contents and Workflows write; GITHUB_TOKEN cannot move a tag onto a release commit)',
+        )
       : ghEnv();
   const token = g.token;
   switch (op) {
@@ -410,9 +470,16 @@ export async function githubMain(args) {
         existing = list.find((r) => r.tag_name === tag);
       }
       let rel;
-      if (existing && !existing.draft) throw new ReleaseError(`release ${tag} is already published (id ${existing.id}); a release is never rewritten: cut a new version`);
+      if (existing && !existing.draft)
+        throw new ReleaseError(`release ${tag} is already published (id ${existing.id}); a release is never rewritten: cut a new version`);
       if (existing) rel = (await api('PATCH', `${g.repo}/releases/${existing.id}`, { token, body: { name, body, draft: true } })).json;
-      else rel = (await api('POST', `${g.repo}/releases`, { token, body: { tag_name: tag, name, body, draft: true, prerelease: false, generate_release_notes: false } })).json;
+      else
+        rel = (
+          await api('POST', `${g.repo}/releases`, {
+            token,
+            body: { tag_name: tag, name, body, draft: true, prerelease: false, generate_release_notes: false },
+          })
+        ).json;
       console.log(`release ${tag}: draft ${rel.id} ${existing ? 'updated' : 'created'}`);
       setOutput('release-id', rel.id);
       setOutput('upload-url', String(rel.upload_url ?? '').replace(/\{.*\}$/, ''));
@@ -429,7 +496,14 @@ export async function githubMain(args) {
         const old = (rel.assets ?? []).find((a) => a.name === name);
         if (old) await api('DELETE', `${g.repo}/releases/assets/${old.id}`, { token });
         const bytes = readFileSync(f);
-        const a = (await api('POST', `${uploadUrl}?name=${encodeURIComponent(name)}`, { token, body: bytes, headers: { 'content-type': 'application/octet-stream' }, timeoutMs: 120_000 })).json;
+        const a = (
+          await api('POST', `${uploadUrl}?name=${encodeURIComponent(name)}`, {
+            token,
+            body: bytes,
+            headers: { 'content-type': 'application/octet-stream' },
+            timeoutMs: 120_000,
+          })
+        ).json;
         console.log(`release ${id}: asset ${name} (${bytes.length} bytes, id ${a?.id})`);
       }
       return;
@@ -485,7 +559,9 @@ async function main(argv) {
     case 'verify': {
       const f = verifyRelease(ROOT, rest[0]);
       if (f.length) throw new ReleaseError(`this checkout is not release ${rest[0]}:\n${f.join('\n')}`);
-      console.log(`release ${rest[0]}: versions, changelog and every internal reference (${workflowFiles(ROOT).length} workflow files) are the release's own`);
+      console.log(
+        `release ${rest[0]}: versions, changelog and every internal reference (${workflowFiles(ROOT).length} workflow files) are the release's own`,
+      );
       return;
     }
     case 'check-dist': {
@@ -515,7 +591,9 @@ async function main(argv) {
     case undefined:
     case '-h':
     case '--help':
-      console.log('usage: npm run release -- X.Y.Z [--date YYYY-MM-DD] [--no-tag]\n       node scripts/release.mjs verify|check-dist|notes|checksums|github …');
+      console.log(
+        'usage: npm run release -- X.Y.Z [--date YYYY-MM-DD] [--no-tag]\n       node scripts/release.mjs verify|check-dist|notes|checksums|github …',
+      );
       if (cmd === undefined) process.exitCode = 2;
       return;
     default: {

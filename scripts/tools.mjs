@@ -49,17 +49,56 @@ export function toolSpecs(versions = catalogVersions()) {
     { name: 'cosign2', version: '2.6.4', binary: 'cosign', go: { pkg: 'github.com/sigstore/cosign/v2/cmd/cosign' } },
     // Version stamps: what each vendor's release build sets with -X (goreleaser configs / Makefiles at the tag),
     // so `<tool> version` and the tool name written into SBOMs and reports read as the release does.
-    { name: 'syft', version: need('syft'), binary: 'syft', go: { pkg: 'github.com/anchore/syft/cmd/syft', x: (v) => [`main.version=${v}`] } },
+    {
+      name: 'syft',
+      version: need('syft'),
+      binary: 'syft',
+      go: { pkg: 'github.com/anchore/syft/cmd/syft', x: (v) => [`main.version=${v}`] },
+    },
     // trivy imports encoding/json/v2, which Go 1.26 builds only with GOEXPERIMENT=jsonv2 (as trivy's goreleaser config does).
-    { name: 'trivy', version: need('trivy'), binary: 'trivy', go: { pkg: 'github.com/aquasecurity/trivy/cmd/trivy', env: { GOEXPERIMENT: 'jsonv2' }, x: (v) => [`github.com/aquasecurity/trivy/pkg/version/app.ver=${v}`] } },
-    { name: 'helm', version: need('helm'), binary: 'helm', go: { pkg: 'helm.sh/helm/v4/cmd/helm', x: (v) => [`helm.sh/helm/v4/internal/version.version=v${v}`] } },
+    {
+      name: 'trivy',
+      version: need('trivy'),
+      binary: 'trivy',
+      go: {
+        pkg: 'github.com/aquasecurity/trivy/cmd/trivy',
+        env: { GOEXPERIMENT: 'jsonv2' },
+        x: (v) => [`github.com/aquasecurity/trivy/pkg/version/app.ver=${v}`],
+      },
+    },
+    {
+      name: 'helm',
+      version: need('helm'),
+      binary: 'helm',
+      go: { pkg: 'helm.sh/helm/v4/cmd/helm', x: (v) => [`helm.sh/helm/v4/internal/version.version=v${v}`] },
+    },
     // Helm 3.x, which users may pin: deploy-prod detects it and passes its own flags.
-    { name: 'helm3', version: '3.19.5', binary: 'helm', go: { pkg: 'helm.sh/helm/v3/cmd/helm', x: (v) => [`helm.sh/helm/v3/internal/version.version=v${v}`] } },
+    {
+      name: 'helm3',
+      version: '3.19.5',
+      binary: 'helm',
+      go: { pkg: 'helm.sh/helm/v3/cmd/helm', x: (v) => [`helm.sh/helm/v3/internal/version.version=v${v}`] },
+    },
     // kyverno's go.mod has a replace directive, so `go install` refuses it: build it from
     // test/tools/kyverno, a module that requires it (a `tool` directive) and repeats the replace.
-    { name: 'kyverno', version: need('kyverno'), binary: 'kyverno', go: { pkg: 'github.com/kyverno/kyverno/cmd/cli/kubectl-kyverno', module: 'test/tools/kyverno' } },
+    {
+      name: 'kyverno',
+      version: need('kyverno'),
+      binary: 'kyverno',
+      go: { pkg: 'github.com/kyverno/kyverno/cmd/cli/kubectl-kyverno', module: 'test/tools/kyverno' },
+    },
     // OpenTofu, when no terraform is on PATH: its go.mod replaces hcl, so it is built from test/tools/opentofu.
-    { name: 'terraform', version: need('terraform'), binary: 'tofu', terraform: { tofu: '1.12.6' }, go: { pkg: 'github.com/opentofu/opentofu/cmd/tofu', module: 'test/tools/opentofu', x: () => ['github.com/opentofu/opentofu/version.dev=no'] } },
+    {
+      name: 'terraform',
+      version: need('terraform'),
+      binary: 'tofu',
+      terraform: { tofu: '1.12.6' },
+      go: {
+        pkg: 'github.com/opentofu/opentofu/cmd/tofu',
+        module: 'test/tools/opentofu',
+        x: () => ['github.com/opentofu/opentofu/version.dev=no'],
+      },
+    },
   ];
 }
 
@@ -83,14 +122,18 @@ function findOnPath(name, env = process.env) {
 
 /** A Go ≥ 1.26 (the Debian golang-go package is 1.19 and must not be the one used). */
 function findGo() {
-  const candidates = [process.env.HALLMARK_GO, findOnPath('go'), '/usr/local/go/bin/go', join(homedir(), 'go', 'bin', 'go')].filter(Boolean);
+  const candidates = [process.env.HALLMARK_GO, findOnPath('go'), '/usr/local/go/bin/go', join(homedir(), 'go', 'bin', 'go')].filter(
+    Boolean,
+  );
   for (const go of candidates) {
     if (!existsSync(go)) continue;
     const r = spawnSync(go, ['env', 'GOVERSION'], { encoding: 'utf8' });
     const m = /^go(\d+)\.(\d+)/.exec((r.stdout ?? '').trim());
     if (m && (Number(m[1]) > MIN_GO[0] || (Number(m[1]) === MIN_GO[0] && Number(m[2]) >= MIN_GO[1]))) return go;
   }
-  throw new Error(`tools: no Go ${MIN_GO.join('.')} or newer found (tried ${candidates.join(', ') || 'PATH'}); install Go from go.dev or set HALLMARK_GO`);
+  throw new Error(
+    `tools: no Go ${MIN_GO.join('.')} or newer found (tried ${candidates.join(', ') || 'PATH'}); install Go from go.dev or set HALLMARK_GO`,
+  );
 }
 
 function goEnv() {
@@ -102,7 +145,10 @@ function terraformOnPath() {
   if (process.env.HALLMARK_TOOLS_TERRAFORM === 'tofu') return undefined;
   const p = findOnPath('terraform');
   if (!p) return undefined;
-  const r = spawnSync(p, ['version', '-json'], { encoding: 'utf8', env: { ...process.env, TF_CLI_CONFIG_FILE: '/dev/null', CHECKPOINT_DISABLE: '1' } });
+  const r = spawnSync(p, ['version', '-json'], {
+    encoding: 'utf8',
+    env: { ...process.env, TF_CLI_CONFIG_FILE: '/dev/null', CHECKPOINT_DISABLE: '1' },
+  });
   try {
     return { path: p, version: JSON.parse(r.stdout).terraform_version };
   } catch {
@@ -114,7 +160,11 @@ function terraformOnPath() {
 export function recipe(spec) {
   const version = spec.terraform ? spec.terraform.tofu : spec.version;
   const ldflags = ['-s', '-w', ...(spec.go.x ? spec.go.x(version).map((x) => `-X ${x}`) : [])].join(' ');
-  return { version, ldflags, line: `${spec.go.pkg}@v${version} ldflags=${ldflags} env=${JSON.stringify(spec.go.env ?? {})}${spec.go.module ? ` module=${spec.go.module}` : ''}` };
+  return {
+    version,
+    ldflags,
+    line: `${spec.go.pkg}@v${version} ldflags=${ldflags} env=${JSON.stringify(spec.go.env ?? {})}${spec.go.module ? ` module=${spec.go.module}` : ''}`,
+  };
 }
 
 function cachedOk(spec, dir) {
@@ -141,7 +191,8 @@ function build(spec, dir, log) {
   const tmp = `${target}.building-${process.pid}`;
   // We hold the cache lock: a `.building-*` directory beside the target is left by a build that was killed.
   mkdirSync(dirname(target), { recursive: true });
-  for (const d of readdirSync(dirname(target))) if (d.startsWith(`${basename(target)}.building-`)) rmSync(join(dirname(target), d), { recursive: true, force: true });
+  for (const d of readdirSync(dirname(target)))
+    if (d.startsWith(`${basename(target)}.building-`)) rmSync(join(dirname(target), d), { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
   const started = Date.now();
   log(`building ${spec.terraform ? 'tofu (OpenTofu, as terraform)' : spec.name} ${version} from the Go module proxy (${pkg}) …`);
@@ -162,7 +213,10 @@ function build(spec, dir, log) {
     throw new Error(`tools: building ${pkg}@v${version} failed (exit ${r.status ?? r.signal}); see the go output above`);
   }
   if (spec.terraform) symlinkSync('tofu', join(tmp, 'terraform'));
-  writeFileSync(join(tmp, 'BUILD-INFO'), `${line}\nbuilt ${new Date().toISOString()} in ${Math.round((Date.now() - started) / 1000)} s with ${execFileSync(go, ['env', 'GOVERSION'], { encoding: 'utf8' }).trim()}\n`);
+  writeFileSync(
+    join(tmp, 'BUILD-INFO'),
+    `${line}\nbuilt ${new Date().toISOString()} in ${Math.round((Date.now() - started) / 1000)} s with ${execFileSync(go, ['env', 'GOVERSION'], { encoding: 'utf8' }).trim()}\n`,
+  );
   rmSync(target, { recursive: true, force: true });
   mkdirSync(dirname(target), { recursive: true });
   renameSync(tmp, target);
@@ -244,7 +298,13 @@ export function ensureTools({ only, check = false, log = (m) => process.stderr.w
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const args = process.argv.slice(2);
   const onlyIdx = args.indexOf('--only');
-  const only = onlyIdx >= 0 ? (args[onlyIdx + 1] ?? '').split(',').map((s) => s.trim()).filter(Boolean) : undefined;
+  const only =
+    onlyIdx >= 0
+      ? (args[onlyIdx + 1] ?? '')
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : undefined;
   try {
     const started = Date.now();
     const tools = ensureTools({ only, check: args.includes('--check') });

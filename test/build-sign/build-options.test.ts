@@ -11,12 +11,30 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from '
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { InputError } from '@hallmark/kit';
-import { checkBuildOptions, defaultCacheRef, formatCacheSpec, parseAnnotations, parseBuildSecrets, parseCacheList, parseLabels, parseSecretFiles, type RawBuildOptions } from '../../actions/build-sign/src/build-options.js';
-import { annotationsByLevel, buildahCacheStats, eventFacts, mergeMetadata, ociDefaults, ociVersion } from '../../actions/build-sign/src/metadata.js';
+import {
+  checkBuildOptions,
+  defaultCacheRef,
+  formatCacheSpec,
+  parseAnnotations,
+  parseBuildSecrets,
+  parseCacheList,
+  parseLabels,
+  parseSecretFiles,
+  type RawBuildOptions,
+} from '../../actions/build-sign/src/build-options.js';
+import {
+  annotationsByLevel,
+  buildahCacheStats,
+  eventFacts,
+  mergeMetadata,
+  ociDefaults,
+  ociVersion,
+} from '../../actions/build-sign/src/metadata.js';
 import { checkInputs, type RawInputs } from '../../actions/build-sign/src/inputs.js';
 import { buildOptionFlags, buildxAnnotation, planBuild } from '../../actions/build-sign/src/builders.js';
 import { buildAndSign, type Deps, type ToolResult } from '../../actions/build-sign/src/flow.js';
-import { cleanupTracked, trackedDir } from './setup.js';
+import { cleanupTracked, trackedDir } from '../harness/tracked.js';
+import { quietDeps } from './raw-inputs.js';
 
 afterAll(() => cleanupTracked());
 
@@ -28,13 +46,36 @@ function rawOpts(over: Partial<RawBuildOptions> = {}): RawBuildOptions {
 }
 function raw(over: Partial<RawInputs> = {}, build: Partial<RawBuildOptions> = {}): RawInputs {
   return {
-    image: 'ghcr.io/octo-org/shop', tags: [], tagsGiven: false, context: '.', file: '', platforms: [], buildArgs: '', builder: 'buildah', push: true, digest: '',
-    sign: 'none', cosignKeyGiven: false, registry: '', registryUsername: '', registryPasswordGiven: false, registryInsecure: false, identity: '',
-    issuer: 'https://token.actions.githubusercontent.com', policy: 'hallmark-policy.yaml', allowLatest: false,
-    tlog: true, signingConfig: '', trustedRoot: '', policyKind: 'cluster-policy', buildOptions: rawOpts(build), ...over,
+    image: 'ghcr.io/octo-org/shop',
+    tags: [],
+    tagsGiven: false,
+    context: '.',
+    file: '',
+    platforms: [],
+    buildArgs: '',
+    builder: 'buildah',
+    push: true,
+    digest: '',
+    sign: 'none',
+    cosignKeyGiven: false,
+    registry: '',
+    registryUsername: '',
+    registryPasswordGiven: false,
+    registryInsecure: false,
+    identity: '',
+    issuer: 'https://token.actions.githubusercontent.com',
+    policy: 'hallmark-policy.yaml',
+    allowLatest: false,
+    tlog: true,
+    signingConfig: '',
+    trustedRoot: '',
+    policyKind: 'cluster-policy',
+    buildOptions: rawOpts(build),
+    ...over,
   };
 }
-const check = (builder: 'buildx' | 'docker' | 'buildah', over: Partial<RawBuildOptions>, platforms: string[] = []) => checkBuildOptions(rawOpts(over), { builder, image: IMAGE, platforms, workspace: '/ws' });
+const check = (builder: 'buildx' | 'docker' | 'buildah', over: Partial<RawBuildOptions>, platforms: string[] = []) =>
+  checkBuildOptions(rawOpts(over), { builder, image: IMAGE, platforms, workspace: '/ws' });
 const inputOf = (fn: () => unknown): string => {
   try {
     fn();
@@ -47,12 +88,22 @@ const inputOf = (fn: () => unknown): string => {
 
 describe('parsing', () => {
   it('cache lists in buildx syntax: CSV with quotes, the short form, and each rule named', () => {
-    expect(parseCacheList('cache-from', 'type=registry,ref=ghcr.io/o/app:buildcache\n# c\n\nghcr.io/o/app:cache2\ntype=gha,scope="a,b"')).toEqual([
+    expect(
+      parseCacheList('cache-from', 'type=registry,ref=ghcr.io/o/app:buildcache\n# c\n\nghcr.io/o/app:cache2\ntype=gha,scope="a,b"'),
+    ).toEqual([
       { type: 'registry', attrs: [['ref', 'ghcr.io/o/app:buildcache']], ref: 'ghcr.io/o/app:buildcache' },
       { type: 'registry', attrs: [['ref', 'ghcr.io/o/app:cache2']], ref: 'ghcr.io/o/app:cache2' },
       { type: 'gha', attrs: [['scope', 'a,b']] },
     ]);
-    expect(formatCacheSpec({ type: 'gha', attrs: [['scope', 'a,b'], ['mode', 'max']] })).toBe('type=gha,scope="a,b",mode=max');
+    expect(
+      formatCacheSpec({
+        type: 'gha',
+        attrs: [
+          ['scope', 'a,b'],
+          ['mode', 'max'],
+        ],
+      }),
+    ).toBe('type=gha,scope="a,b",mode=max');
     expect(() => parseCacheList('cache-to', 'type=ftp,ref=x')).toThrow(/type=.*expected one of/);
     expect(() => parseCacheList('cache-to', 'type=registry')).toThrow(/needs ref=/);
     expect(() => parseCacheList('cache-to', 'ref=ghcr.io/o/a')).toThrow(/needs type=/);
@@ -82,13 +133,19 @@ describe('parsing', () => {
     }
   });
   it('secret-files: id=path lines resolved against the workspace', () => {
-    expect(parseSecretFiles('npmrc=.ci/npmrc\nabs=/etc/x', '/ws')).toEqual([{ id: 'npmrc', path: '/ws/.ci/npmrc' }, { id: 'abs', path: '/etc/x' }]);
+    expect(parseSecretFiles('npmrc=.ci/npmrc\nabs=/etc/x', '/ws')).toEqual([
+      { id: 'npmrc', path: '/ws/.ci/npmrc' },
+      { id: 'abs', path: '/etc/x' },
+    ]);
     expect(() => parseSecretFiles('npmrc', '/ws')).toThrow(/id=path/);
     expect(() => parseSecretFiles('a=x\na=y', '/ws')).toThrow(/twice/);
     expect(() => parseSecretFiles('a=x,y', '/ws')).toThrow(/comma/);
   });
   it('labels and annotations, with buildx/metadata-action prefixes', () => {
-    expect(parseLabels('a.b=1\na.b=2\nc=x=y')).toEqual([['a.b', '2'], ['c', 'x=y']]);
+    expect(parseLabels('a.b=1\na.b=2\nc=x=y')).toEqual([
+      ['a.b', '2'],
+      ['c', 'x=y'],
+    ]);
     expect(() => parseLabels('no equals')).toThrow(/key=value/);
     expect(parseAnnotations('k=v\nindex:k2=v2\nmanifest,index:k3=v3\nmanifest[linux/arm64]:k4=v4')).toEqual([
       { levels: [], key: 'k', value: 'v', fromInput: true },
@@ -109,7 +166,9 @@ describe('what each builder is refused, up front', () => {
     expect(() => check('buildah', { cacheTo: 'type=registry,ref=ghcr.io/o/a,mode=min' })).toThrow(/mode/);
     expect(() => check('buildah', { cacheTo: 'type=registry,ref=ghcr.io/o/a,compression=zstd' })).toThrow(/compression/);
     expect(check('buildah', { cacheTo: 'type=registry,ref=ghcr.io/o/a,mode=max' }).cacheTo[0]?.ref).toBe('ghcr.io/o/a');
-    expect(() => check('buildah', { annotations: 'manifest-descriptor:k=v' }, ['linux/amd64', 'linux/arm64'])).toThrow(/buildah cannot write/);
+    expect(() => check('buildah', { annotations: 'manifest-descriptor:k=v' }, ['linux/amd64', 'linux/arm64'])).toThrow(
+      /buildah cannot write/,
+    );
     expect(() => check('buildah', { annotations: 'manifest[linux/amd64]:k=v' }, ['linux/amd64', 'linux/arm64'])).toThrow(/only buildx/);
   });
   it('docker (classic): no cache export, no secrets, no annotations', () => {
@@ -119,7 +178,9 @@ describe('what each builder is refused, up front', () => {
     expect(inputOf(() => check('docker', { secretFiles: 'npmrc=x' }))).toBe('secret-files');
     expect(inputOf(() => check('docker', { annotations: 'k=v' }))).toBe('annotations');
     expect(inputOf(() => check('docker', { cacheFrom: 'type=gha' }))).toBe('cache-from');
-    expect(check('docker', { cacheFrom: 'ghcr.io/o/a:latest-build', target: 'runtime', labels: 'k=v' }).cacheFrom[0]?.ref).toBe('ghcr.io/o/a:latest-build');
+    expect(check('docker', { cacheFrom: 'ghcr.io/o/a:latest-build', target: 'runtime', labels: 'k=v' }).cacheFrom[0]?.ref).toBe(
+      'ghcr.io/o/a:latest-build',
+    );
   });
   it('any builder: an index annotation needs several platforms; ids are unique across secrets and secret-files; target is a stage name', () => {
     expect(inputOf(() => check('buildx', { annotations: 'index:k=v' }))).toBe('annotations');
@@ -140,7 +201,16 @@ describe('what each builder is refused, up front', () => {
 });
 
 describe('OCI labels and annotations', () => {
-  const facts = { serverUrl: 'https://github.example.com', repository: 'octo-org/shop', sha: SHA, ref: 'refs/tags/v1.4.0', tags: ['sha-4f1c6b9'], created: '2026-11-30T09:15:00Z', licenses: 'MIT', description: 'Shop' };
+  const facts = {
+    serverUrl: 'https://github.example.com',
+    repository: 'octo-org/shop',
+    sha: SHA,
+    ref: 'refs/tags/v1.4.0',
+    tags: ['sha-4f1c6b9'],
+    created: '2026-11-30T09:15:00Z',
+    licenses: 'MIT',
+    description: 'Shop',
+  };
   it('defaults from the run: source, revision, created, version (tag ref, else the first tag), title, licenses', () => {
     expect(ociDefaults(facts)).toEqual({
       'org.opencontainers.image.created': '2026-11-30T09:15:00Z',
@@ -156,7 +226,12 @@ describe('OCI labels and annotations', () => {
   });
   it('event facts: the pushed commit time in UTC, SOURCE_DATE_EPOCH, else now; NOASSERTION is no licence', () => {
     const now = new Date('2026-12-01T12:00:00.123Z');
-    expect(eventFacts({ head_commit: { timestamp: '2026-11-30T10:15:00+01:00' }, repository: { name: 'shop', license: { spdx_id: 'NOASSERTION' } } }, now)).toEqual({ created: '2026-11-30T09:15:00Z', title: 'shop', description: undefined, licenses: undefined, url: undefined });
+    expect(
+      eventFacts(
+        { head_commit: { timestamp: '2026-11-30T10:15:00+01:00' }, repository: { name: 'shop', license: { spdx_id: 'NOASSERTION' } } },
+        now,
+      ),
+    ).toEqual({ created: '2026-11-30T09:15:00Z', title: 'shop', description: undefined, licenses: undefined, url: undefined });
     expect(eventFacts({}, now, '1700000000').created).toBe('2023-11-14T22:13:20Z');
     expect(eventFacts(undefined, now).created).toBe('2026-12-01T12:00:00Z');
   });
@@ -178,25 +253,82 @@ describe('OCI labels and annotations', () => {
 });
 
 describe('flags per builder (real CLIs’ flag lists)', () => {
-  const BUILDAH = new Set(['--file', '--build-arg', '--tag', '--platform', '--manifest', '--tls-verify=false', '--layers', '--cache-from', '--cache-to', '--secret', '--target', '--label', '--annotation']);
-  const BUILDX = new Set(['--file', '--build-arg', '--tag', '--platform', '--metadata-file', '--push', '--cache-from', '--cache-to', '--secret', '--target', '--label', '--annotation']);
+  const BUILDAH = new Set([
+    '--file',
+    '--build-arg',
+    '--tag',
+    '--platform',
+    '--manifest',
+    '--tls-verify=false',
+    '--layers',
+    '--cache-from',
+    '--cache-to',
+    '--secret',
+    '--target',
+    '--label',
+    '--annotation',
+  ]);
+  const BUILDX = new Set([
+    '--file',
+    '--build-arg',
+    '--tag',
+    '--platform',
+    '--metadata-file',
+    '--push',
+    '--cache-from',
+    '--cache-to',
+    '--secret',
+    '--target',
+    '--label',
+    '--annotation',
+  ]);
   const DOCKER = new Set(['--file', '--build-arg', '--tag', '--platform', '--cache-from', '--target', '--label']);
   const flags = (args: string[]) => args.filter((a) => a.startsWith('--'));
   const cfgFor = (builder: 'buildx' | 'docker' | 'buildah', build: Partial<RawBuildOptions>, platforms: string[] = []) =>
-    checkInputs(raw({ builder, platforms, tags: ['v1'], tagsGiven: true }, build), { sha: SHA, workspace: '/ws', facts: { serverUrl: 'https://github.com', repository: 'octo-org/shop', ref: 'refs/heads/main', created: '2026-11-30T09:15:00Z' } });
+    checkInputs(raw({ builder, platforms, tags: ['v1'], tagsGiven: true }, build), {
+      sha: SHA,
+      workspace: '/ws',
+      facts: { serverUrl: 'https://github.com', repository: 'octo-org/shop', ref: 'refs/heads/main', created: '2026-11-30T09:15:00Z' },
+    });
 
   it('buildah: --layers with the cache repositories, secrets as files under the work dir, target, labels, manifest annotations', () => {
-    const cfg = cfgFor('buildah', { cache: true, secretIds: ['npmrc'], secretFiles: 'netrc=.ci/netrc', target: 'runtime', labels: 'a=1', annotations: 'org.opencontainers.image.title=T' });
+    const cfg = cfgFor('buildah', {
+      cache: true,
+      secretIds: ['npmrc'],
+      secretFiles: 'netrc=.ci/netrc',
+      target: 'runtime',
+      labels: 'a=1',
+      annotations: 'org.opencontainers.image.title=T',
+    });
     const f = buildOptionFlags(cfg, '/tmp/w');
-    expect(f.slice(0, 13)).toEqual(['--layers', '--cache-from', 'ghcr.io/octo-org/shop-buildcache', '--cache-to', 'ghcr.io/octo-org/shop-buildcache', '--secret', 'id=npmrc,src=/tmp/w/secrets/npmrc', '--secret', 'id=netrc,src=/ws/.ci/netrc', '--target', 'runtime', '--label', 'org.opencontainers.image.source=https://github.com/octo-org/shop']);
+    expect(f.slice(0, 13)).toEqual([
+      '--layers',
+      '--cache-from',
+      'ghcr.io/octo-org/shop-buildcache',
+      '--cache-to',
+      'ghcr.io/octo-org/shop-buildcache',
+      '--secret',
+      'id=npmrc,src=/tmp/w/secrets/npmrc',
+      '--secret',
+      'id=netrc,src=/ws/.ci/netrc',
+      '--target',
+      'runtime',
+      '--label',
+      'org.opencontainers.image.source=https://github.com/octo-org/shop',
+    ]);
     // The labels that change with each commit come last (each --label is a cached LABEL step in buildah).
     const labelKeys = f.flatMap((x, i) => (f[i - 1] === '--label' ? [x.slice(0, x.indexOf('='))] : []));
-    expect(labelKeys.slice(-3)).toEqual(['org.opencontainers.image.created', 'org.opencontainers.image.revision', 'org.opencontainers.image.version']);
+    expect(labelKeys.slice(-3)).toEqual([
+      'org.opencontainers.image.created',
+      'org.opencontainers.image.revision',
+      'org.opencontainers.image.version',
+    ]);
     expect(f).toContain('a=1');
     expect(f).toContain('org.opencontainers.image.title=T');
     expect(f.filter((x) => x === '--annotation').length).toBe(Object.keys(cfg.metadata.annotations).length);
     const plan = planBuild(cfg, '/tmp/w', 'u', '/ws/Containerfile');
-    for (const s of plan.steps) for (const x of flags(s.args)) expect(BUILDAH.has(x) || ['--digestfile', '--all'].includes(x), x).toBe(true);
+    for (const s of plan.steps)
+      for (const x of flags(s.args)) expect(BUILDAH.has(x) || ['--digestfile', '--all'].includes(x), x).toBe(true);
     // No secret value ever reaches an argument, and never as a build arg.
     expect(plan.steps[0]!.args.join(' ')).not.toMatch(/--build-arg npmrc/);
   });
@@ -211,14 +343,29 @@ describe('flags per builder (real CLIs’ flag lists)', () => {
     expect(ann[ann.length - 1]).toBe('localhost/hallmark-build-u:v1');
   });
   it('buildx: the cache specs as given, secrets, and typed annotations (index,manifest for several platforms)', () => {
-    const cfg = cfgFor('buildx', { cacheFrom: 'type=gha', cacheTo: 'type=gha,mode=max', secretIds: ['npmrc'], target: 'runtime', annotations: 'index:only.index=1' }, ['linux/amd64', 'linux/arm64']);
+    const cfg = cfgFor(
+      'buildx',
+      { cacheFrom: 'type=gha', cacheTo: 'type=gha,mode=max', secretIds: ['npmrc'], target: 'runtime', annotations: 'index:only.index=1' },
+      ['linux/amd64', 'linux/arm64'],
+    );
     const f = buildOptionFlags(cfg, '/tmp/w');
-    expect(f.slice(0, 8)).toEqual(['--cache-from', 'type=gha', '--cache-to', 'type=gha,mode=max', '--secret', 'id=npmrc,src=/tmp/w/secrets/npmrc', '--target', 'runtime']);
+    expect(f.slice(0, 8)).toEqual([
+      '--cache-from',
+      'type=gha',
+      '--cache-to',
+      'type=gha,mode=max',
+      '--secret',
+      'id=npmrc,src=/tmp/w/secrets/npmrc',
+      '--target',
+      'runtime',
+    ]);
     expect(f).toContain(`index,manifest:org.opencontainers.image.revision=${SHA}`);
     expect(f).toContain('index:only.index=1');
     for (const x of flags(planBuild(cfg, '/tmp/w', 'u', '/f').steps[0]!.args)) expect(BUILDX.has(x), x).toBe(true);
     expect(buildxAnnotation({ levels: ['manifest'], key: 'k', value: 'v', fromInput: true })).toBe('k=v');
-    expect(buildxAnnotation({ levels: ['manifest'], platform: 'linux/arm64', key: 'k', value: 'v', fromInput: true })).toBe('manifest[linux/arm64]:k=v');
+    expect(buildxAnnotation({ levels: ['manifest'], platform: 'linux/arm64', key: 'k', value: 'v', fromInput: true })).toBe(
+      'manifest[linux/arm64]:k=v',
+    );
   });
   it('docker: --cache-from images, target and labels; no annotations', () => {
     const cfg = cfgFor('docker', { cacheFrom: 'ghcr.io/octo-org/shop:v0', target: 'runtime', labels: 'a=1' });
@@ -256,27 +403,20 @@ describe("buildah's cache report", () => {
 });
 
 describe('the flow with build secrets (fake tools)', () => {
-  function deps(onExec: (tool: string, args: string[]) => Partial<ToolResult>, temp: string, masked: string[] = []): Deps & { calls: { tool: string; args: string[] }[] } {
+  function deps(
+    onExec: (tool: string, args: string[]) => Partial<ToolResult>,
+    temp: string,
+    masked: string[] = [],
+  ): Deps & { calls: { tool: string; args: string[] }[] } {
     const calls: { tool: string; args: string[] }[] = [];
-    return {
-      calls,
+    const deps = quietDeps(temp, {
       exec: async (tool, args) => {
         calls.push({ tool, args });
         return { exitCode: 0, stdout: '', stderr: '', timedOut: false, ...onExec(tool, args) };
       },
-      getIdToken: async () => '',
       mask: (v) => masked.push(v),
-      info: () => undefined,
-      warn: () => undefined,
-      printUntrusted: () => undefined,
-      oneLine: (t) => t,
-      displayCommand: (t, a) => [t, ...a].join(' '),
-      scrubEnv: {},
-      lookupEnv: () => undefined,
-      tempDir: temp,
-      workspace: temp,
-      serverUrl: 'https://github.com',
-    };
+    });
+    return Object.assign(deps, { calls });
   }
   it('writes each secret value 0600 under RUNNER_TEMP for the build only, masks it, and removes it right after', async () => {
     const temp = trackedDir('hallmark-bs-secrets-');
@@ -284,19 +424,27 @@ describe('the flow with build secrets (fake tools)', () => {
     let seen: { mode: number; value: string } | undefined;
     let afterBuild: boolean | undefined;
     const masked: string[] = [];
-    const d = deps((_tool, args) => {
-      if (args[0] === 'build') {
-        const src = (args[args.indexOf('--secret') + 1] as string).replace(/^id=npmrc,src=/, '');
-        seen = { mode: statSync(src).mode & 0o777, value: readFileSync(src, 'utf8') };
-        expect(src.startsWith(temp)).toBe(true);
-      }
-      if (args[0] === 'push') {
-        afterBuild = existsSync(join(args[args.indexOf('--digestfile') + 1] as string, '..', 'secrets'));
-        writeFileSync(args[args.indexOf('--digestfile') + 1] as string, `sha256:${'b'.repeat(64)}`);
-      }
-      return {};
-    }, temp, masked);
-    const r = await buildAndSign(c, { cosignKey: '', cosignPassword: '', registryPassword: '', buildSecrets: [{ id: 'npmrc', value: 'canary-npm-77' }] }, d);
+    const d = deps(
+      (_tool, args) => {
+        if (args[0] === 'build') {
+          const src = (args[args.indexOf('--secret') + 1] as string).replace(/^id=npmrc,src=/, '');
+          seen = { mode: statSync(src).mode & 0o777, value: readFileSync(src, 'utf8') };
+          expect(src.startsWith(temp)).toBe(true);
+        }
+        if (args[0] === 'push') {
+          afterBuild = existsSync(join(args[args.indexOf('--digestfile') + 1] as string, '..', 'secrets'));
+          writeFileSync(args[args.indexOf('--digestfile') + 1] as string, `sha256:${'b'.repeat(64)}`);
+        }
+        return {};
+      },
+      temp,
+      masked,
+    );
+    const r = await buildAndSign(
+      c,
+      { cosignKey: '', cosignPassword: '', registryPassword: '', buildSecrets: [{ id: 'npmrc', value: 'canary-npm-77' }] },
+      d,
+    );
     expect(r.failure).toBeUndefined();
     expect(seen).toEqual({ mode: 0o600, value: 'canary-npm-77' });
     expect(afterBuild).toBe(false);
@@ -316,13 +464,24 @@ describe('the flow with build secrets (fake tools)', () => {
   });
   it('several buildah caches on a buildah older than 1.29 are refused before the build', async () => {
     const temp = trackedDir('hallmark-bs-secrets-');
-    const c = checkInputs(raw({ tags: ['v1'], tagsGiven: true }, { cacheFrom: 'type=registry,ref=ghcr.io/o/a\ntype=registry,ref=ghcr.io/o/b' }), { sha: SHA, workspace: temp });
+    const c = checkInputs(
+      raw({ tags: ['v1'], tagsGiven: true }, { cacheFrom: 'type=registry,ref=ghcr.io/o/a\ntype=registry,ref=ghcr.io/o/b' }),
+      { sha: SHA, workspace: temp },
+    );
     const d = deps((_t, args) => (args[0] === 'version' ? { stdout: JSON.stringify({ version: '1.28.2' }) } : {}), temp);
     const r = await buildAndSign(c, { cosignKey: '', cosignPassword: '', registryPassword: '' }, d);
     expect(r.failure?.reason).toBe('invalid-input');
     expect(r.failure?.message).toMatch(/input 'cache-from'.*1\.29/);
     expect(d.calls.map((x) => x.args[0])).toEqual(['version']);
-    const d2 = deps((_t, args) => (args[0] === 'version' ? { stdout: JSON.stringify({ version: '1.33.7' }) } : args[0] === 'push' ? (writeFileSync(args[args.indexOf('--digestfile') + 1] as string, `sha256:${'c'.repeat(64)}`), {}) : {}), temp);
+    const d2 = deps(
+      (_t, args) =>
+        args[0] === 'version'
+          ? { stdout: JSON.stringify({ version: '1.33.7' }) }
+          : args[0] === 'push'
+            ? (writeFileSync(args[args.indexOf('--digestfile') + 1] as string, `sha256:${'c'.repeat(64)}`), {})
+            : {},
+      temp,
+    );
     const ok = await buildAndSign(c, { cosignKey: '', cosignPassword: '', registryPassword: '' }, d2);
     expect(ok.failure).toBeUndefined();
     expect(d2.calls[1]!.args.filter((a) => a.startsWith('ghcr.io/o/'))).toEqual(['ghcr.io/o/a', 'ghcr.io/o/b']);

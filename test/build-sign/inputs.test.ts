@@ -1,86 +1,122 @@
 /**
- * Bad inputs fail before any side effect: one `::error::build-sign: input '<name>' …` line,
- * failure-reason invalid-input (latest-refused for `latest`), exit 1, no stack trace, no tool run,
- * nothing written under RUNNER_TEMP or the workspace.
+ * build-sign's inputs (actions/build-sign/src/inputs.ts) as plain data: tags and digests, platforms,
+ * build args, loopback-only plain HTTP, keys next to keyless, the Sigstore files and the policy kind.
+ * The same rules through the bundle: inputs.bundle.test.ts.
  */
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runAction, runtimes } from '../harness/runner.js';
-import { cosignCalls, makeLab, writeContext, type Lab, cleanupTracked, trackedHome } from './setup.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { InputError, UserError } from '@hallmark/kit';
+import { isLoopbackRegistry } from '@hallmark/oci';
+import { checkInputs, checkSigstoreFiles, defaultTags, parseBuildArgs } from '../../actions/build-sign/src/inputs.js';
+import { cleanupTracked, trackedDir } from '../harness/tracked.js';
+import { D, SHA, raw } from './raw-inputs.js';
 
-let lab: Lab;
-beforeAll(() => {
-  lab = makeLab();
-});
-afterAll(() => {
-  cleanupTracked();
-  lab.cleanup();
-});
+afterAll(() => cleanupTracked());
 
-const D64 = 'a'.repeat(64);
-const base = { image: '127.0.0.1:5000/octo-org/shop', builder: 'buildah', context: 'app', 'registry-insecure': 'true', sign: 'none' };
-
-const cases: { name: string; inputs: Record<string, string>; input: string; reason?: string; message: RegExp }[] = [
-  { name: 'tag latest', inputs: { tags: 'v1, latest' }, input: 'tags', reason: 'latest-refused', message: /tag 'latest' is refused/ },
-  { name: 'image with a tag', inputs: { image: '127.0.0.1:5000/octo-org/shop:v1' }, input: 'image', message: /input 'image' must be a repository without a tag or digest/ },
-  { name: 'image with a digest', inputs: { image: `127.0.0.1:5000/octo-org/shop@sha256:${D64}` }, input: 'image', message: /input 'image' must be a repository without a tag or digest/ },
-  { name: 'malformed image', inputs: { image: 'Not A Repo' }, input: 'image', message: /input 'image' must be a repository/ },
-  { name: 'digest of the wrong length', inputs: { digest: `sha256:${'a'.repeat(63)}` }, input: 'digest', message: /input 'digest' must be sha256: followed by 64 lowercase hex characters .*63 characters/ },
-  { name: 'digest that is not sha256', inputs: { digest: `sha512:${D64}` }, input: 'digest', message: /input 'digest' must be sha256:/ },
-  { name: 'digest of another repository', inputs: { digest: `127.0.0.1:5000/other/app@sha256:${D64}` }, input: 'digest', message: /names 127\.0\.0\.1:5000\/other\/app/ },
-  { name: 'sign: key without cosign-key', inputs: { sign: 'key' }, input: 'cosign-key', message: /input 'cosign-key' is required when sign is 'key'/ },
-  { name: 'unknown builder', inputs: { builder: 'kaniko' }, input: 'builder', message: /input 'builder' must be one of buildx, docker, buildah \(got "kaniko"\)/ },
-  { name: 'unknown sign mode', inputs: { sign: 'maybe' }, input: 'sign', message: /input 'sign' must be one of keyless, key, none/ },
-  { name: 'platform outside os/arch[/variant]', inputs: { platforms: 'linux/amd64, amd64' }, input: 'platforms', message: /input 'platforms' must be a list of os\/arch\[\/variant\].*"amd64"/ },
-  { name: 'two platforms for the classic docker builder', inputs: { builder: 'docker', platforms: 'linux/amd64,linux/arm64' }, input: 'platforms', message: /classic 'docker' builder/ },
-  { name: 'plain HTTP to a non-loopback registry', inputs: { image: 'ghcr.io/octo-org/shop' }, input: 'registry-insecure', message: /only be true for a loopback registry/ },
-  { name: 'identity given as a regexp', inputs: { sign: 'keyless', identity: 'https://github.com/octo-org/.*' }, input: 'identity', message: /must be exact/ },
-  { name: 'identity in key mode', inputs: { sign: 'key', 'cosign-key': 'env://NOPE', identity: 'https://github.com/o/r/.github/workflows/x.yml@refs/heads/main' }, input: 'identity', message: /only applies to sign: keyless/ },
-  { name: 'push false while signing', inputs: { push: 'false', sign: 'keyless' }, input: 'push', message: /signing needs the image in a registry/ },
-  { name: 'build-args not KEY=VALUE', inputs: { 'build-args': 'GOOD=1\nnot a pair' }, input: 'build-args', message: /KEY=VALUE/ },
-  { name: 'tags of another repository', inputs: { tags: 'ghcr.io/evil/app:v1' }, input: 'tags', message: /not a tag of 127\.0\.0\.1:5000\/octo-org\/shop/ },
-  { name: 'password without user', inputs: { 'registry-password': 'pw-canary-123' }, input: 'registry-username', message: /is required when 'registry-password' is set/ },
-  { name: 'registry user with a newline', inputs: { 'registry-username': 'bot\n::set-output name=x::y', 'registry-password': 'pw-canary-456' }, input: 'registry-username', message: /one word/ },
-  { name: 'env:// key variable not set', inputs: { sign: 'key', 'cosign-key': 'env://HALLMARK_NOT_SET' }, input: 'cosign-key', message: /HALLMARK_NOT_SET.*not set/ },
-  { name: 'missing context', inputs: { context: 'nope' }, input: 'context', message: /input 'context' must be a directory/ },
-  { name: 'tags with digest', inputs: { digest: `sha256:${D64}`, tags: 'v1' }, input: 'tags', message: /cannot be used with 'digest'/ },
-  { name: 'tlog not a boolean', inputs: { tlog: 'maybe' }, input: 'tlog', message: /input 'tlog' must be true or false \(got "maybe"\)/ },
-  { name: 'keyless without the transparency log', inputs: { sign: 'keyless', tlog: 'false' }, input: 'tlog', message: /input 'tlog' may only be false with sign: key/ },
-  { name: 'trusted-root file missing', inputs: { sign: 'keyless', 'trusted-root': 'sigstore/trusted_root.json' }, input: 'trusted-root', message: /input 'trusted-root' must name an existing file \(.*sigstore\/trusted_root\.json does not exist\)/ },
-  { name: 'signing-config file missing', inputs: { sign: 'keyless', 'signing-config': 'nope.json' }, input: 'signing-config', message: /input 'signing-config' must name an existing file/ },
-  { name: 'signing-config that is not one', inputs: { sign: 'keyless', 'signing-config': 'app/Containerfile' }, input: 'signing-config', message: /input 'signing-config' is not JSON/ },
-  { name: 'unknown policy kind', inputs: { 'policy-kind': 'pod-policy' }, input: 'policy-kind', message: /input 'policy-kind' must be one of cluster-policy, image-validating-policy/ },
-];
-
-describe.each(runtimes())('build-sign bad inputs ($name)', (rt) => {
-  it.each(cases)('$name → one error naming the input, nothing run', async (c) => {
-    const home = trackedHome();
-    writeContext(home.workspace);
-    const before = cosignCalls(lab).length;
-    const r = await runAction('build-sign', { runtime: rt, home, inputs: { ...base, ...c.inputs }, env: lab.env(), timeoutMs: 15_000 });
-    expect(r.code).toBe(1);
-    expect(r.errors).toHaveLength(1);
-    expect(r.errors[0]).toMatch(/^build-sign: /);
-    expect(r.errors[0]).toMatch(c.message);
-    if (!c.reason) expect(r.errors[0]).toContain(`input '${c.input}'`);
-    expect(r.outputs['failure-reason']).toBe(c.reason ?? 'invalid-input');
-    expect(r.stdout).not.toMatch(/\n\s+at .+\(.*:\d+:\d+\)/); // no stack trace
-    expect(r.stdout).not.toContain('Building');
-    expect(cosignCalls(lab).length).toBe(before);
-    expect(readdirSync(home.temp)).toEqual([]);
-    expect(existsSync(`${home.workspace}/hallmark-policy.yaml`)).toBe(false);
-    if (c.inputs['registry-password']) expect(r.everything.replace(/::add-mask::.*\n/g, '')).not.toContain(c.inputs['registry-password']);
+describe('input rules', () => {
+  it('defaults the tag to sha-<short sha> and keeps the image a bare repository', () => {
+    const c = checkInputs(raw(), { sha: SHA });
+    expect(c.tags).toEqual(['sha-4f1c6b9']);
+    expect(c.image).toEqual({ registry: 'ghcr.io', repository: 'octo-org/shop' });
+    expect(defaultTags('not-a-sha')).toEqual([]);
+  });
+  it('accepts metadata-action style full references of the same repository, deduplicated', () => {
+    const c = checkInputs(raw({ tags: ['ghcr.io/octo-org/shop:v1', 'v1', 'sha-abc'], tagsGiven: true }), { sha: SHA });
+    expect(c.tags).toEqual(['v1', 'sha-abc']);
+  });
+  it('refuses latest in any case unless allowed, with its own failure reason', () => {
+    for (const t of ['latest', 'LATEST', 'ghcr.io/octo-org/shop:latest']) {
+      let err: unknown;
+      try {
+        checkInputs(raw({ tags: [t], tagsGiven: true }), { sha: SHA });
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(UserError);
+      expect((err as UserError).reason).toBe('latest-refused');
+    }
+    expect(checkInputs(raw({ tags: ['latest'], tagsGiven: true, allowLatest: true }), { sha: SHA }).tags).toEqual(['latest']);
+  });
+  it('takes a digest alone or as image@digest, and only sha256 with 64 hex', () => {
+    expect(checkInputs(raw({ digest: D }), { sha: SHA }).digest).toBe(D);
+    expect(checkInputs(raw({ digest: `ghcr.io/octo-org/shop@${D}` }), { sha: SHA }).digest).toBe(D);
+    for (const bad of [D.slice(0, -1), `${D}0`, D.toUpperCase(), D.replace('sha256', 'sha512'), D.slice(7)]) {
+      expect(() => checkInputs(raw({ digest: bad }), { sha: SHA })).toThrow(InputError);
+    }
+  });
+  it('accepts os/arch[/variant] platforms only', () => {
+    expect(checkInputs(raw({ platforms: ['linux/amd64', 'linux/arm64/v8', 'linux/arm/v7'] }), { sha: SHA }).platforms).toHaveLength(3);
+    for (const bad of ['linux', 'linux/amd64/v8/x', 'Linux/AMD64', 'linux/amd64 ', '../etc']) {
+      expect(() => checkInputs(raw({ platforms: [bad] }), { sha: SHA }), bad).toThrow(/platforms/);
+    }
+  });
+  it('parses KEY=VALUE build args (values keep = and commas), refusing duplicates and bad keys', () => {
+    expect(parseBuildArgs('A=1\n# c\n\nB=x=y,z\n')).toEqual([
+      ['A', '1'],
+      ['B', 'x=y,z'],
+    ]);
+    expect(() => parseBuildArgs('A=1\nA=2')).toThrow(/twice/);
+    expect(() => parseBuildArgs('1A=1')).toThrow(/KEY=VALUE/);
+  });
+  it('allows plain HTTP only to loopback registries', () => {
+    expect(isLoopbackRegistry('127.0.0.1:5000')).toBe(true);
+    expect(isLoopbackRegistry('localhost:5000')).toBe(true);
+    expect(isLoopbackRegistry('127.0.0.1.evil.com')).toBe(false);
+    expect(isLoopbackRegistry('ghcr.io')).toBe(false);
   });
 });
 
-it('a secret is never echoed back in an input error', async () => {
-  const home = trackedHome();
-  writeContext(home.workspace);
-  writeFileSync(`${home.workspace}/x`, '');
-  const canary = 'not-a-pem-canary-value-5ac1';
-  const r = await runAction('build-sign', { home, inputs: { ...base, sign: 'key', 'cosign-key': canary }, env: lab.env(), timeoutMs: 15_000 });
-  expect(r.code).toBe(1);
-  expect(r.outputs['failure-reason']).toBe('invalid-input');
-  expect(r.errors[0]).toContain("input 'cosign-key'");
-  expect(r.everything.replace(/::add-mask::.*\n/g, '')).not.toContain(canary);
+describe('inputs a reusable workflow passes through', () => {
+  it('a cosign-key next to sign: keyless is ignored with a warning, not an error', () => {
+    const c = checkInputs(raw({ sign: 'keyless', cosignKeyGiven: true }), { sha: SHA });
+    expect(c.warnings).toEqual([expect.stringContaining("'cosign-key' is set but sign is 'keyless'")]);
+  });
+});
+
+describe('the new inputs: tlog, signing-config, trusted-root, policy-kind', () => {
+  it('keyless with tlog false is refused, naming tlog', () => {
+    expect(() => checkInputs(raw({ tlog: false }), { sha: SHA })).toThrow(/input 'tlog' may only be false with sign: key/);
+    expect(checkInputs(raw({ sign: 'key', cosignKeyGiven: true, tlog: false }), { sha: SHA }).tlog).toBe(false);
+  });
+  it('paths resolve against the workspace; the files must exist and be what they claim', () => {
+    const ws = trackedDir('hallmark-sigfiles-');
+    const c = checkInputs(
+      raw({ sign: 'key', cosignKeyGiven: true, tlog: false, signingConfig: 'sigstore/sc.json', trustedRoot: `${ws}/tr.json` }),
+      { sha: SHA, workspace: ws },
+    );
+    expect(c.signingConfig).toBe(`${ws}/sigstore/sc.json`);
+    expect(c.trustedRoot).toBe(`${ws}/tr.json`);
+    const files: Record<string, string> = {};
+    const read = (p: string) => files[p];
+    expect(() => checkSigstoreFiles(c, read)).toThrow(/input 'signing-config' must name an existing file/);
+    files[`${ws}/sigstore/sc.json`] = JSON.stringify({
+      mediaType: 'application/vnd.dev.sigstore.signingconfig.v0.2+json',
+      rekorTlogUrls: [{ url: 'https://rekor.internal' }],
+    });
+    expect(() => checkSigstoreFiles(c, read)).toThrow(
+      /input 'signing-config' names a transparency log \(https:\/\/rekor\.internal\) but tlog is false/,
+    );
+    files[`${ws}/sigstore/sc.json`] = JSON.stringify({
+      mediaType: 'application/vnd.dev.sigstore.signingconfig.v0.2+json',
+      rekorTlogUrls: [],
+    });
+    expect(() => checkSigstoreFiles(c, read)).toThrow(/input 'trusted-root' must name an existing file/);
+    files[`${ws}/tr.json`] = '{"not":"a root"}';
+    expect(() => checkSigstoreFiles(c, read)).toThrow(/input 'trusted-root' is not a Sigstore trusted root/);
+    files[`${ws}/tr.json`] = JSON.stringify({ mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1' });
+    expect(checkSigstoreFiles(c, read)).toEqual({});
+    const keyless = checkInputs(raw({ signingConfig: '/x/sc.json' }), { sha: SHA });
+    expect(
+      checkSigstoreFiles(keyless, () =>
+        JSON.stringify({
+          mediaType: 'application/vnd.dev.sigstore.signingconfig.v0.2+json',
+          rekorTlogUrls: [{ url: 'http://127.0.0.1:9/' }],
+        }),
+      ),
+    ).toEqual({ rekorUrl: 'http://127.0.0.1:9/' });
+  });
+  it('an unknown policy kind is refused', () => {
+    expect(() => checkInputs(raw({ policyKind: 'pod-policy' as never }), { sha: SHA })).toThrow(
+      /input 'policy-kind' must be one of cluster-policy, image-validating-policy/,
+    );
+  });
 });

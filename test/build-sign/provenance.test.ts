@@ -81,13 +81,20 @@ describe('parseFromLines', () => {
     ]);
     // Two spellings of the same Docker Hub image are one base.
     const bases = externalBases(froms);
-    expect(bases.map((b) => basePurl(b.ref))).toEqual(['pkg:docker/ghcr.io/octo-org/golang@1.24', 'pkg:docker/docker.io/library/alpine@3.20']);
+    expect(bases.map((b) => basePurl(b.ref))).toEqual([
+      'pkg:docker/ghcr.io/octo-org/golang@1.24',
+      'pkg:docker/docker.io/library/alpine@3.20',
+    ]);
     expect(bases[0]!.platforms).toEqual(['linux/amd64']);
   });
 
   it('keeps an unknown $BUILDPLATFORM as written, and takes a digest-pinned base as given', () => {
     const froms = parseFromLines(`FROM --platform=$BUILDPLATFORM 127.0.0.1:5000/base@${D1}\n`);
-    expect(froms[0]).toMatchObject({ kind: 'external', platform: '$BUILDPLATFORM', ref: { registry: '127.0.0.1:5000', repository: 'base', digest: D1 } });
+    expect(froms[0]).toMatchObject({
+      kind: 'external',
+      platform: '$BUILDPLATFORM',
+      ref: { registry: '127.0.0.1:5000', repository: 'base', digest: D1 },
+    });
     expect(basePurl(froms[0]!.ref!)).toBe(`pkg:docker/127.0.0.1:5000/base@${D1}`);
   });
 
@@ -114,7 +121,13 @@ describe('parseFromLines', () => {
 const input = (over: Partial<ProvenanceInput> = {}): ProvenanceInput => ({
   image: { registry: 'ghcr.io', repository: 'octo-org/shop' },
   digest: D1,
-  build: { context: 'app', file: 'app/Containerfile', platforms: ['linux/amd64'], buildArgNames: ['NONCE', 'API_TOKEN'], builder: 'buildah' },
+  build: {
+    context: 'app',
+    file: 'app/Containerfile',
+    platforms: ['linux/amd64'],
+    buildArgNames: ['NONCE', 'API_TOKEN'],
+    builder: 'buildah',
+  },
   github: {
     serverUrl: 'https://github.com/',
     repository: 'octo-org/shop',
@@ -147,9 +160,17 @@ describe('provenanceStatement', () => {
           buildType: 'https://github.com/hallmark-dev/hallmark/buildtypes/build-sign/v1',
           externalParameters: {
             workflow: { repository: 'octo-org/shop', ref: 'refs/heads/main', path: '.github/workflows/ci.yml' },
-            build: { context: 'app', file: 'app/Containerfile', platforms: ['linux/amd64'], buildArgs: ['NONCE', 'API_TOKEN'], builder: 'buildah' },
+            build: {
+              context: 'app',
+              file: 'app/Containerfile',
+              platforms: ['linux/amd64'],
+              buildArgs: ['NONCE', 'API_TOKEN'],
+              builder: 'buildah',
+            },
           },
-          internalParameters: { github: { event_name: 'push', repository_id: '101', repository_owner_id: '202', runner_environment: 'github-hosted' } },
+          internalParameters: {
+            github: { event_name: 'push', repository_id: '101', repository_owner_id: '202', runner_environment: 'github-hosted' },
+          },
           resolvedDependencies: [
             { uri: `git+https://github.com/octo-org/shop@refs/heads/main`, digest: { gitCommit: SHA } },
             { uri: 'pkg:docker/docker.io/library/alpine@3.20', digest: { sha256: 'b'.repeat(64) } },
@@ -157,7 +178,11 @@ describe('provenanceStatement', () => {
         },
         runDetails: {
           builder: { id: 'https://github.com/hallmark-dev/hallmark/.github/workflows/build-sign-scan.yml@refs/tags/v1.2.3' },
-          metadata: { invocationId: 'https://github.com/octo-org/shop/actions/runs/9001/attempts/2', startedOn: '2026-12-01T10:00:00.000Z', finishedOn: '2026-12-01T10:03:30.500Z' },
+          metadata: {
+            invocationId: 'https://github.com/octo-org/shop/actions/runs/9001/attempts/2',
+            startedOn: '2026-12-01T10:00:00.000Z',
+            finishedOn: '2026-12-01T10:03:30.500Z',
+          },
         },
       },
     });
@@ -180,29 +205,45 @@ describe('provenanceStatement', () => {
   it('workflowPath and invocationId', () => {
     expect(workflowPath('o/r/.github/workflows/release.yml@refs/tags/v1')).toBe('.github/workflows/release.yml');
     expect(workflowPath('nonsense')).toBe('');
-    expect(invocationId({ serverUrl: 'https://ghe.example.com', repository: 'o/r', runId: '5', runAttempt: '' })).toBe('https://ghe.example.com/o/r/actions/runs/5/attempts/1');
+    expect(invocationId({ serverUrl: 'https://ghe.example.com', repository: 'o/r', runId: '5', runAttempt: '' })).toBe(
+      'https://ghe.example.com/o/r/actions/runs/5/attempts/1',
+    );
   });
 });
 
 describe('checkStatementFile (the sign job attests what the build job wrote)', () => {
   const s = provenanceStatement(input());
   const text = JSON.stringify(s);
-  const expectFor = { image: input().image, digest: D1, run: { serverUrl: 'https://github.com', repository: 'octo-org/shop', runId: '9001' } };
+  const expectFor = {
+    image: input().image,
+    digest: D1,
+    run: { serverUrl: 'https://github.com', repository: 'octo-org/shop', runId: '9001' },
+  };
   it('accepts the statement for the same image, digest and run (any attempt: a re-run of the sign job alone)', () => {
     expect(checkStatementFile(text, expectFor)).toEqual(s);
     expect(s.predicate.runDetails.metadata.invocationId).toBe('https://github.com/octo-org/shop/actions/runs/9001/attempts/2');
   });
   it.each([
-    ['another digest', { ...expectFor, digest: D2 }, /describes ghcr\.io\/octo-org\/shop@sha256:a+, not ghcr\.io\/octo-org\/shop@sha256:b+/],
+    [
+      'another digest',
+      { ...expectFor, digest: D2 },
+      /describes ghcr\.io\/octo-org\/shop@sha256:a+, not ghcr\.io\/octo-org\/shop@sha256:b+/,
+    ],
     ['another image', { ...expectFor, image: { registry: 'ghcr.io', repository: 'octo-org/other' } }, /not ghcr\.io\/octo-org\/other/],
-    ['another run', { ...expectFor, run: { ...expectFor.run, runId: '900' } }, /was written by another workflow run \("https:\/\/github\.com\/octo-org\/shop\/actions\/runs\/9001\/attempts\/2", this is https:\/\/github\.com\/octo-org\/shop\/actions\/runs\/900\)/],
-    ['another repository\'s run', { ...expectFor, run: { ...expectFor.run, repository: 'octo-org/other' } }, /another workflow run/],
+    [
+      'another run',
+      { ...expectFor, run: { ...expectFor.run, runId: '900' } },
+      /was written by another workflow run \("https:\/\/github\.com\/octo-org\/shop\/actions\/runs\/9001\/attempts\/2", this is https:\/\/github\.com\/octo-org\/shop\/actions\/runs\/900\)/,
+    ],
+    ["another repository's run", { ...expectFor, run: { ...expectFor.run, repository: 'octo-org/other' } }, /another workflow run/],
   ])('refuses %s', (_what, exp, re) => {
     expect(() => checkStatementFile(text, exp)).toThrow(re);
   });
   it('refuses what build-sign did not write', () => {
     expect(() => checkStatementFile('{', expectFor)).toThrow(/not JSON/);
-    expect(() => checkStatementFile(JSON.stringify({ ...s, predicateType: 'https://spdx.dev/Document' }), expectFor)).toThrow(/predicate type/);
+    expect(() => checkStatementFile(JSON.stringify({ ...s, predicateType: 'https://spdx.dev/Document' }), expectFor)).toThrow(
+      /predicate type/,
+    );
     const other = JSON.parse(text);
     other.predicate.buildDefinition.buildType = 'https://example.com/other';
     expect(() => checkStatementFile(JSON.stringify(other), expectFor)).toThrow(/not written by build-sign/);
@@ -221,19 +262,32 @@ describe('checkProvenanceInputs', () => {
   const bad = (input: string, expected: string) => new Error(`input '${input}' ${expected}`);
   it('takes the defaults and resolves the statement file against the workspace', () => {
     expect(checkProvenanceInputs(raw, ctx, bad)).toEqual({ config: { attest: true, require: false, builderRefs: [] }, warnings: [] });
-    expect(checkProvenanceInputs({ ...raw, provenanceFile: 'attest/p.json' }, { ...ctx, digest: true }, bad).config.file).toBe('/ws/attest/p.json');
+    expect(checkProvenanceInputs({ ...raw, provenanceFile: 'attest/p.json' }, { ...ctx, digest: true }, bad).config.file).toBe(
+      '/ws/attest/p.json',
+    );
   });
   it.each([
     ['a statement file without digest', { provenanceFile: 'p.json' }, {}, /input 'provenance-file' only applies with 'digest'/],
-    ['a statement file with provenance false', { provenanceFile: 'p.json', provenance: false }, { digest: true }, /input 'provenance-file' is set but 'provenance' is false/],
+    [
+      'a statement file with provenance false',
+      { provenanceFile: 'p.json', provenance: false },
+      { digest: true },
+      /input 'provenance-file' is set but 'provenance' is false/,
+    ],
     ['a builder ref that is not refs/…', { requireProvenance: true, builderRefs: ['v1.*'] }, {}, /input 'builder-refs' must be refs\/tags/],
     ['a builder ref with a regexp', { requireProvenance: true, builderRefs: ['refs/tags/(v1|v2)'] }, {}, /input 'builder-refs'/],
   ])('refuses %s', (_what, over, ctxOver, re) => {
     expect(() => checkProvenanceInputs({ ...raw, ...over }, { ...ctx, ...ctxOver }, bad)).toThrow(re);
   });
   it('warns where an input has no effect', () => {
-    expect(checkProvenanceInputs({ ...raw, builderRefs: ['refs/tags/v1'] }, ctx, bad).warnings).toEqual(["'builder-refs' is set but 'require-provenance' is false: it is not used"]);
-    expect(checkProvenanceInputs(raw, { ...ctx, digest: true }, bad).warnings[0]).toMatch(/no 'provenance-file' was given: no provenance is attested/);
-    expect(checkProvenanceInputs({ ...raw, requireProvenance: true }, { ...ctx, sign: 'none' as never }, bad).warnings).toEqual(["'require-provenance' is set but sign is 'none': no policy is written"]);
+    expect(checkProvenanceInputs({ ...raw, builderRefs: ['refs/tags/v1'] }, ctx, bad).warnings).toEqual([
+      "'builder-refs' is set but 'require-provenance' is false: it is not used",
+    ]);
+    expect(checkProvenanceInputs(raw, { ...ctx, digest: true }, bad).warnings[0]).toMatch(
+      /no 'provenance-file' was given: no provenance is attested/,
+    );
+    expect(checkProvenanceInputs({ ...raw, requireProvenance: true }, { ...ctx, sign: 'none' as never }, bad).warnings).toEqual([
+      "'require-provenance' is set but sign is 'none': no policy is written",
+    ]);
   });
 });

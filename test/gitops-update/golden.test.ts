@@ -13,7 +13,7 @@ import { makeTarget } from '../../actions/gitops-update/src/images.js';
 import { EditError } from '../../actions/gitops-update/src/yaml-edit.js';
 
 const GOLDEN = join(import.meta.dirname, 'golden');
-export const NEW = `sha256:${'abcdef0123456789'.repeat(4)}`;
+const NEW = `sha256:${'abcdef0123456789'.repeat(4)}`;
 const API = `ghcr.io/octo-org/api@${NEW}`;
 
 interface Case {
@@ -31,11 +31,39 @@ const cases: Case[] = [
   { name: 'kustomize-digest', kind: 'kustomize', changed: [12], previous: `sha256:${'1'.repeat(64)}`, values: 1 },
   { name: 'kustomize-newtag', kind: 'kustomize', changed: [6], previous: '', values: 1 },
   { name: 'kustomize-insert', kind: 'kustomize', changed: [], inserted: [6], previous: '', values: 1 },
-  { name: 'helm-digest', kind: 'helm-values', path: { valuePath: ['image', 'digest'], format: 'digest' }, changed: [8], previous: '', values: 1 },
-  { name: 'helm-repo-tag', kind: 'helm-values', path: { valuePath: ['api', 'image', 'tag'], repositoryPath: ['api', 'image', 'repository'], format: 'digest' }, changed: [6], previous: `sha256:${'3'.repeat(64)}`, values: 1 },
+  {
+    name: 'helm-digest',
+    kind: 'helm-values',
+    path: { valuePath: ['image', 'digest'], format: 'digest' },
+    changed: [8],
+    previous: '',
+    values: 1,
+  },
+  {
+    name: 'helm-repo-tag',
+    kind: 'helm-values',
+    path: { valuePath: ['api', 'image', 'tag'], repositoryPath: ['api', 'image', 'repository'], format: 'digest' },
+    changed: [6],
+    previous: `sha256:${'3'.repeat(64)}`,
+    values: 1,
+  },
   { name: 'manifests', kind: 'manifests', changed: [11, 15, 39], previous: `sha256:${'4'.repeat(64)}`, values: 3 },
-  { name: 'argocd-parameters', kind: 'argocd-application', path: { valuePath: ['image', 'digest'], repositoryPath: ['image', 'repository'], format: 'digest' }, changed: [17], previous: `sha256:${'5'.repeat(64)}`, values: 1 },
-  { name: 'argocd-valuesobject', kind: 'argocd-application', path: { valuePath: ['image', 'digest'], repositoryPath: ['image', 'repository'], format: 'digest' }, changed: [14], previous: `sha256:${'6'.repeat(64)}`, values: 1 },
+  {
+    name: 'argocd-parameters',
+    kind: 'argocd-application',
+    path: { valuePath: ['image', 'digest'], repositoryPath: ['image', 'repository'], format: 'digest' },
+    changed: [17],
+    previous: `sha256:${'5'.repeat(64)}`,
+    values: 1,
+  },
+  {
+    name: 'argocd-valuesobject',
+    kind: 'argocd-application',
+    path: { valuePath: ['image', 'digest'], repositoryPath: ['image', 'repository'], format: 'digest' },
+    changed: [14],
+    previous: `sha256:${'6'.repeat(64)}`,
+    values: 1,
+  },
 ];
 
 const lines = (t: string) => t.split('\n');

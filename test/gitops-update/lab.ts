@@ -2,7 +2,8 @@
  * gitops-update's test lab. Real: git repositories made here and git's own `git http-backend`
  * (CGI) behind a loopback Node HTTP server, so the action really clones and pushes over HTTP with
  * its token in an `Authorization: basic` header (the server refuses anything else with 401).
- * SIMULATED: GitHub's pull request REST API (`/repos/{o}/{r}/pulls`), added to the loopback
+ * SIMULATED: GitHub's pull request REST API (`/repos/{o}/{r}/pulls`, and comments through
+ * `/repos/{o}/{r}/issues/{n}/comments`), added to the loopback
  * GitHub services of test/harness/github.ts through its interceptor.
  */
 import { spawn, execFileSync } from 'node:child_process';
@@ -18,7 +19,14 @@ export const REPOSITORY = `${OWNER}/${REPO}`;
 export const TOKEN = 'ghs_gitopsLabToken0123456789abcdefABCDEF';
 export const HTTP_BACKEND = '/usr/lib/git-core/git-http-backend';
 
-const GIT_ENV = { GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', GIT_AUTHOR_NAME: 'lab', GIT_AUTHOR_EMAIL: 'lab@example.test', GIT_COMMITTER_NAME: 'lab', GIT_COMMITTER_EMAIL: 'lab@example.test' };
+const GIT_ENV = {
+  GIT_CONFIG_NOSYSTEM: '1',
+  GIT_CONFIG_GLOBAL: '/dev/null',
+  GIT_AUTHOR_NAME: 'lab',
+  GIT_AUTHOR_EMAIL: 'lab@example.test',
+  GIT_COMMITTER_NAME: 'lab',
+  GIT_COMMITTER_EMAIL: 'lab@example.test',
+};
 
 export function git(cwd: string, args: string[], input?: string): string {
   return execFileSync('git', args, { cwd, env: { ...process.env, ...GIT_ENV }, input, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
@@ -32,6 +40,8 @@ export interface StoredPull {
   body: string;
   state: 'open' | 'closed';
   html_url: string;
+  /** Comments posted on it (issue comments). */
+  comments: string[];
 }
 
 export interface GitopsLab {
@@ -165,12 +175,16 @@ export async function startGitopsLab(files: Record<string, string>, opts: { toke
   return lab;
 }
 
-/** SIMULATED: GitHub's pulls API, just the list/create/update the action uses. */
+/** SIMULATED: GitHub's pulls API, just the list/create/update/close and the comment the action uses. */
 function pullsApi(lab: GitopsLab, req: RecordedRequest, res: import('node:http').ServerResponse): boolean {
   const u = new URL(req.url, 'http://x');
+  const c = new RegExp(`^/repos/${OWNER}/${REPO}/issues/(\\d+)/comments$`).exec(u.pathname);
   const m = new RegExp(`^/repos/${OWNER}/${REPO}/pulls(?:/(\\d+))?$`).exec(u.pathname);
-  if (!m) return false;
-  if (String(req.headers.authorization ?? '') !== `Bearer ${TOKEN}` && !String(req.headers.authorization ?? '').endsWith(` ${lab.gh.restToken}`)) {
+  if (!m && !c) return false;
+  if (
+    String(req.headers.authorization ?? '') !== `Bearer ${TOKEN}` &&
+    !String(req.headers.authorization ?? '').endsWith(` ${lab.gh.restToken}`)
+  ) {
     json(res, 401, { message: 'Bad credentials' });
     return true;
   }
@@ -179,12 +193,34 @@ function pullsApi(lab: GitopsLab, req: RecordedRequest, res: import('node:http')
     json(res, lab.refusePulls.status, { message: 'refused by the lab' });
     return true;
   }
-  const view = (p: StoredPull) => ({ number: p.number, html_url: p.html_url, state: p.state, title: p.title, body: p.body, head: { ref: p.head, label: `${OWNER}:${p.head}` }, base: { ref: p.base } });
+  if (c) {
+    const p = lab.pulls.find((x) => x.number === Number(c[1]));
+    if (req.method !== 'POST') json(res, 405, { message: 'method not allowed in the lab' });
+    else if (!p) json(res, 404, { message: 'Not Found' });
+    else {
+      const b = JSON.parse(req.text) as { body: string };
+      p.comments.push(b.body);
+      json(res, 201, { id: 1000 + p.comments.length, body: b.body, html_url: `${p.html_url}#issuecomment-${1000 + p.comments.length}` });
+    }
+    return true;
+  }
+  if (!m) return false;
+  const view = (p: StoredPull) => ({
+    number: p.number,
+    html_url: p.html_url,
+    state: p.state,
+    title: p.title,
+    body: p.body,
+    head: { ref: p.head, label: `${OWNER}:${p.head}` },
+    base: { ref: p.base },
+  });
   if (!m[1] && req.method === 'GET') {
     const head = u.searchParams.get('head');
     const base = u.searchParams.get('base');
     const state = u.searchParams.get('state') ?? 'open';
-    const list = lab.pulls.filter((p) => (state === 'all' || p.state === state) && (!head || `${OWNER}:${p.head}` === head) && (!base || p.base === base));
+    const list = lab.pulls.filter(
+      (p) => (state === 'all' || p.state === state) && (!head || `${OWNER}:${p.head}` === head) && (!base || p.base === base),
+    );
     json(res, 200, list.map(view));
     return true;
   }
@@ -199,7 +235,16 @@ function pullsApi(lab: GitopsLab, req: RecordedRequest, res: import('node:http')
       return true;
     }
     const n = lab.pulls.length + 1;
-    const p: StoredPull = { number: n, head: b.head, base: b.base, title: b.title, body: b.body, state: 'open', html_url: `https://github.com/${OWNER}/${REPO}/pull/${n}` };
+    const p: StoredPull = {
+      number: n,
+      head: b.head,
+      base: b.base,
+      title: b.title,
+      body: b.body,
+      state: 'open',
+      html_url: `https://github.com/${OWNER}/${REPO}/pull/${n}`,
+      comments: [],
+    };
     lab.pulls.push(p);
     if (lab.loseCreateResponses > 0) {
       lab.loseCreateResponses--;
@@ -215,9 +260,10 @@ function pullsApi(lab: GitopsLab, req: RecordedRequest, res: import('node:http')
       json(res, 404, { message: 'Not Found' });
       return true;
     }
-    const b = JSON.parse(req.text) as { title?: string; body?: string };
+    const b = JSON.parse(req.text) as { title?: string; body?: string; state?: 'open' | 'closed' };
     if (b.title !== undefined) p.title = b.title;
     if (b.body !== undefined) p.body = b.body;
+    if (b.state !== undefined) p.state = b.state;
     json(res, 200, view(p));
     return true;
   }

@@ -22,7 +22,9 @@ export function checkCanary(s: Pick<CanaryScenario, 'labels' | 'expect'>, o: Out
   for (const dir of [r.home.root, ...(o.scan ?? [])]) {
     for (const f of filesText(dir)) for (const hit of findLeaks(f.text, values)) problems.push(`file ${f.file}: ${hit}`);
   }
-  for (const b of o.blobs ?? []) for (const hit of findLeaks(typeof b.data === 'string' ? b.data : b.data.toString('latin1'), values)) problems.push(`${b.name}: ${hit}`);
+  for (const b of o.blobs ?? [])
+    for (const hit of findLeaks(typeof b.data === 'string' ? b.data : b.data.toString('latin1'), values))
+      problems.push(`${b.name}: ${hit}`);
   for (const srv of o.servers ?? []) {
     for (const q of srv.requests()) {
       for (const hit of findLeaks(q.body.toString('latin1'), values)) problems.push(`${srv.name} ${q.method} ${q.path} (body): ${hit}`);
@@ -35,7 +37,9 @@ export function checkCanary(s: Pick<CanaryScenario, 'labels' | 'expect'>, o: Out
         const text = Array.isArray(v) ? v.join('\n') : String(v ?? '');
         for (const [label, value] of Object.entries(values)) {
           if (findLeaks(text, { [label]: value }).length === 0) continue;
-          const allowed = (srv.allow ?? []).some((a) => a.label === label && a.header.toLowerCase() === name.toLowerCase() && (!a.path || a.path.test(q.path)));
+          const allowed = (srv.allow ?? []).some(
+            (a) => a.label === label && a.header.toLowerCase() === name.toLowerCase() && (!a.path || a.path.test(q.path)),
+          );
           if (!allowed) problems.push(`${srv.name} ${q.method} ${q.path} header ${name}: ${label}`);
         }
       }
@@ -47,11 +51,17 @@ export function checkCanary(s: Pick<CanaryScenario, 'labels' | 'expect'>, o: Out
   const masks = r.commands.filter((c) => c.command === 'add-mask').map((c) => c.value);
   for (const label of s.labels.filter((l) => l.startsWith('input:'))) {
     const v = values[label] as string;
-    const firstLine = v.split('\n').find((l) => l.trim().length >= 4)?.trim() ?? v;
-    expect(masks.some((m) => m === v || m === v.trim() || m === firstLine), `${label} registered with ::add-mask::`).toBe(true);
+    const firstLine =
+      v
+        .split('\n')
+        .find((l) => l.trim().length >= 4)
+        ?.trim() ?? v;
+    expect(
+      masks.some((m) => m === v || m === v.trim() || m === firstLine),
+      `${label} registered with ::add-mask::`,
+    ).toBe(true);
   }
 }
-
 
 /** Commands that hallmark never writes to stdout (it uses the runner files), and legacy ones. */
 const FORBIDDEN = ['set-output', 'set-env', 'add-path', 'save-state', 'echo', 'add-matcher', 'remove-matcher'];
@@ -73,11 +83,20 @@ export function checkWorkflow(action: string, o: Outcome, p: InjectionInput): vo
   expect(r.timedOut, 'the step ended').toBe(false);
   // Outputs: only declared ones, none named by the payload, none carrying a second line that is a command or a heredoc.
   const declared = declaredOutputs(action);
-  expect(Object.keys(r.outputs).filter((k) => !declared.includes(k)), `undeclared outputs${shown}`).toEqual([]);
+  expect(
+    Object.keys(r.outputs).filter((k) => !declared.includes(k)),
+    `undeclared outputs${shown}`,
+  ).toEqual([]);
   for (const file of [r.outputs, r.env, r.state]) {
-    expect(Object.keys(file).filter((k) => k.includes(p.tag)), `a key named by the payload${shown}`).toEqual([]);
+    expect(
+      Object.keys(file).filter((k) => k.includes(p.tag)),
+      `a key named by the payload${shown}`,
+    ).toEqual([]);
   }
-  expect(r.path.filter((l) => l.includes(p.tag)), 'a PATH entry from the payload').toEqual([]);
+  expect(
+    r.path.filter((l) => l.includes(p.tag)),
+    'a PATH entry from the payload',
+  ).toEqual([]);
   // Commands the runner would act on.
   const bad: string[] = [];
   for (const c of r.commands) {
@@ -107,4 +126,3 @@ export function checkWorkflow(action: string, o: Outcome, p: InjectionInput): vo
   expect(bad, shown).toEqual([]);
   expect(existsSync(p.canaryFile), 'a shell ran').toBe(false);
 }
-

@@ -10,11 +10,8 @@
  *   a lone CR, so `text\r::set-output …` (e.g. a value from an HTTP response) was a live command.
  */
 import { afterEach, expect, it, vi } from 'vitest';
-import { exec } from '../../packages/kit/src/exec.js';
-import { _resetSecrets, maskSecret } from '../../packages/kit/src/secrets.js';
-import { info } from '../../packages/kit/src/log.js';
-import { shown } from '../../packages/kit/src/inputs.js';
-import { request } from '../../packages/kit/src/http.js';
+import { _resetSecrets, shown } from '@hallmark/kit';
+import { exec, http, log, maskSecret } from '@hallmark/kit/runner';
 import { startServer } from '../harness/server.js';
 import { parseWorkflowCommands } from '../harness/runner.js';
 
@@ -40,7 +37,11 @@ it('a secret a tool flushes in two pieces is redacted whole in the streamed log'
   const r = await exec(process.execPath, ['-e', script], { stream: true });
   vi.restoreAllMocks();
   expect(r.exitCode).toBe(0);
-  const printed = out.text().split('\n').filter((l) => !l.startsWith('::add-mask::')).join('\n');
+  const printed = out
+    .text()
+    .split('\n')
+    .filter((l) => !l.startsWith('::add-mask::'))
+    .join('\n');
   expect(printed).toContain('token *** done');
   expect(printed.replace(/\n/g, '')).not.toContain(secret.slice(0, 12));
 });
@@ -69,7 +70,7 @@ it('multi-byte characters split across chunks are not corrupted', async () => {
 
 it('log.info: a CR inside our own line cannot start a workflow command', () => {
   const out = capture();
-  info('sent (ts 1.2\r::set-output name=pwned::x and \r\n::add-mask::octo-org)');
+  log.info('sent (ts 1.2\r::set-output name=pwned::x and \r\n::add-mask::octo-org)');
   vi.restoreAllMocks();
   expect(parseWorkflowCommands(out.text())).toEqual([]);
   expect(out.text()).toContain('␤::set-output name=pwned::x');
@@ -82,9 +83,14 @@ it('shown: a rejected URL-like value is echoed without its credentials', () => {
 
 it('http.request: a cross-origin redirect carries no credential-bearing header, whatever its name', async () => {
   const b = await startServer((_q, res) => (res.writeHead(200), res.end('landed')));
-  const a = await startServer((_q, res) => (res.writeHead(302, { location: `${b.url.replace('127.0.0.1', 'localhost')}/landing` }), res.end()));
+  const a = await startServer(
+    (_q, res) => (res.writeHead(302, { location: `${b.url.replace('127.0.0.1', 'localhost')}/landing` }), res.end()),
+  );
   try {
-    const r = await request({ url: `${a.url}/start`, headers: { 'X-Api-Key': 'k-secret-1', 'PRIVATE-TOKEN': 'k-secret-2', Authorization: 'Bearer k-secret-3', Accept: 'text/plain' } });
+    const r = await http.request({
+      url: `${a.url}/start`,
+      headers: { 'X-Api-Key': 'k-secret-1', 'PRIVATE-TOKEN': 'k-secret-2', Authorization: 'Bearer k-secret-3', Accept: 'text/plain' },
+    });
     expect(r.status).toBe(200);
     expect(a.requests[0]?.headers['x-api-key']).toBe('k-secret-1');
     const landed = b.requests[0]?.headers ?? {};

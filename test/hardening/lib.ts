@@ -9,6 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { AUDIT_FILE } from '@hallmark/audit';
 import type { ActionCorpus } from './corpus.js';
 import { bundlePath, ROOT, type ActionResult } from '../harness/runner.js';
 import { filesUnder, walkTree } from '../harness/files.js';
@@ -47,7 +48,8 @@ export function argvTracer(binDir: string, name: ToolName, as?: string): string 
   const shown = as ?? (name === 'cosign2' ? 'cosign' : name === 'helm3' ? 'helm' : name);
   const file = join(binDir, shown);
   const q = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`;
-  const record = 'require("node:fs").appendFileSync(process.env.HARDENING_ARGV_LOG, JSON.stringify({ tool: process.argv[1], argv: process.argv.slice(2), cwd: process.cwd(), input: "" }) + "\\n")';
+  const record =
+    'require("node:fs").appendFileSync(process.env.HARDENING_ARGV_LOG, JSON.stringify({ tool: process.argv[1], argv: process.argv.slice(2), cwd: process.cwd(), input: "" }) + "\\n")';
   writeFileSync(
     file,
     `#!/bin/sh
@@ -65,18 +67,35 @@ exec ${q(real)} "$@"
 export const HARDENING = join(ROOT, 'test', 'hardening');
 
 /** The actions the hardening suites cover (issue #9's seven, then later ones). */
-export const ACTIONS = ['setup-tools', 'build-sign', 'trivy-gate', 'sbom-attach', 'terraform-gated-apply', 'smoke-test', 'slack-notify', 'verify-image', 'registry-login', 'gitops-update'] as const;
+export const ACTIONS = [
+  'setup-tools',
+  'build-sign',
+  'trivy-gate',
+  'sbom-attach',
+  'terraform-gated-apply',
+  'smoke-test',
+  'slack-notify',
+  'verify-image',
+  'registry-login',
+  'gitops-update',
+  'audit-trail',
+] as const;
 
 export const hasBundle = (action: string): boolean => existsSync(bundlePath(action));
 
 /** Every `cases/*.ts` default export, sorted by action name. */
 export async function loadCorpora(): Promise<ActionCorpus[]> {
   const dir = join(HARDENING, 'cases');
-  const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.ts')).sort() : [];
+  const files = existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => f.endsWith('.ts'))
+        .sort()
+    : [];
   const out: ActionCorpus[] = [];
   for (const f of files) {
     const mod = (await import(pathToFileURL(join(dir, f)).href)) as { default?: ActionCorpus };
-    if (!mod.default || typeof mod.default.action !== 'string' || !Array.isArray(mod.default.bad)) throw new Error(`test/hardening/cases/${f} does not default-export an ActionCorpus`);
+    if (!mod.default || typeof mod.default.action !== 'string' || !Array.isArray(mod.default.bad))
+      throw new Error(`test/hardening/cases/${f} does not default-export an ActionCorpus`);
     if (`${mod.default.action}.ts` !== f) throw new Error(`test/hardening/cases/${f} declares action ${mod.default.action}`);
     out.push(mod.default);
   }
@@ -138,7 +157,12 @@ export function diffSnapshots(before: Record<string, string>, after: Record<stri
 
 /** Lines that look like a JavaScript stack trace or an uncaught error's header. */
 export function stackLines(text: string): string[] {
-  return text.split(/\r?\n/).filter((l) => /^\s+at\s+\S.*(\(|:\d+:\d+)/.test(l) || /^\s*(?:[A-Z][A-Za-z]*)?Error(?: \[[A-Z_]+\])?: /.test(l) || /^\s*node:internal/.test(l));
+  return text
+    .split(/\r?\n/)
+    .filter(
+      (l) =>
+        /^\s+at\s+\S.*(\(|:\d+:\d+)/.test(l) || /^\s*(?:[A-Z][A-Za-z]*)?Error(?: \[[A-Z_]+\])?: /.test(l) || /^\s*node:internal/.test(l),
+    );
 }
 
 /** A distinctive canary: an uppercase tag no action could produce by chance. */
@@ -156,12 +180,25 @@ export function withoutMaskCommands(stdout: string): string {
 
 /** Everything a run wrote to the runner (stdout minus mask registrations, stderr, outputs, env, state, path, summary). */
 export function runnerVisible(r: ActionResult): string {
-  return [withoutMaskCommands(r.stdout), r.stderr, JSON.stringify(r.outputs), JSON.stringify(r.env), JSON.stringify(r.state), r.path.join('\n'), r.summary].join('\n');
+  return [
+    withoutMaskCommands(r.stdout),
+    r.stderr,
+    JSON.stringify(r.outputs),
+    JSON.stringify(r.env),
+    JSON.stringify(r.state),
+    r.path.join('\n'),
+    r.summary,
+  ].join('\n');
 }
 
 /** Every variant of a secret that would still give it away (as is, each long line, URL/JSON/base64 encoded). */
 export function secretForms(secret: string): string[] {
-  const forms = new Set<string>([secret, encodeURIComponent(secret), JSON.stringify(secret).slice(1, -1), Buffer.from(secret).toString('base64')]);
+  const forms = new Set<string>([
+    secret,
+    encodeURIComponent(secret),
+    JSON.stringify(secret).slice(1, -1),
+    Buffer.from(secret).toString('base64'),
+  ]);
   for (const l of secret.split(/\r?\n/)) if (l.trim().length >= 16) forms.add(l.trim());
   return [...forms].filter((f) => f.length >= 8);
 }
@@ -270,4 +307,21 @@ export function workflowPayloads(tag: string): string[] {
     `##[set-output name=${tag};]pwned`,
     `::notice::${tag}\n::set-env name=${tag}::pwned`,
   ];
+}
+
+/** Files left in a run's RUNNER_TEMP, not counting the job's audit file (the kit's run() appends one record per action run). */
+export function runnerTempLeftovers(temp: string): string[] {
+  return readdirSync(temp).filter((f) => f !== AUDIT_FILE);
+}
+
+/** The audit records one run left in its RUNNER_TEMP (`hallmark-audit.jsonl`, one JSON object per line). */
+export function auditRecordsIn(
+  temp: string,
+): Array<{ action: string; verdict: string; failureReason?: string; facts: Record<string, unknown> }> {
+  const file = join(temp, AUDIT_FILE);
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
 }

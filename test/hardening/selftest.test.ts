@@ -42,7 +42,16 @@ const p = { tag, payload: 'x', canaryFile: join(dir, 'canary') };
 describe('checkWorkflow', () => {
   it('passes a clean run, and one whose payload sits inert in our own error or a stop-commands block', () => {
     const token = 'a'.repeat(32);
-    checkWorkflow('setup-tools', { result: result({ stdout: `::error::setup-tools: bad "::set-output name=${tag}::x"\n::stop-commands::${token}\n::set-output name=${tag}::x\n::stop-commands::x${tag}\n::${token}::\n`, output: 'tools<<ghadelimiter_1\n{}\nghadelimiter_1\n' }) }, p);
+    checkWorkflow(
+      'setup-tools',
+      {
+        result: result({
+          stdout: `::error::setup-tools: bad "::set-output name=${tag}::x"\n::stop-commands::${token}\n::set-output name=${tag}::x\n::stop-commands::x${tag}\n::${token}::\n`,
+          output: 'tools<<ghadelimiter_1\n{}\nghadelimiter_1\n',
+        }),
+      },
+      p,
+    );
   });
   const bad: [string, string, string?][] = [
     ['a bare ::set-output', `::set-output name=${tag}::pwned\n`],
@@ -70,19 +79,60 @@ describe('checkCanary', () => {
   const secret = 'CANARYSELFTEST0123456789abcdef';
   const s = { labels: ['input:cosign-password'], expect: { code: 0 as const } };
   const masked = `::add-mask::${secret}\n`;
-  const req = (headers: Record<string, string>, body = '', url = '/x'): RecordedRequest => ({ method: 'POST', url, path: url.split('?')[0] as string, headers, body: Buffer.from(body), text: body });
+  const req = (headers: Record<string, string>, body = '', url = '/x'): RecordedRequest => ({
+    method: 'POST',
+    url,
+    path: url.split('?')[0] as string,
+    headers,
+    body: Buffer.from(body),
+    text: body,
+  });
   it('passes a run that only registers the mask and sends the secret in its one allowed header', () => {
-    checkCanary(s, { result: result({ stdout: masked }), servers: [{ name: 'api', requests: () => [req({ authorization: `Bearer ${secret}` })], allow: [{ label: 'input:cosign-password', header: 'authorization' }] }] }, { 'input:cosign-password': secret });
+    checkCanary(
+      s,
+      {
+        result: result({ stdout: masked }),
+        servers: [
+          {
+            name: 'api',
+            requests: () => [req({ authorization: `Bearer ${secret}` })],
+            allow: [{ label: 'input:cosign-password', header: 'authorization' }],
+          },
+        ],
+      },
+      { 'input:cosign-password': secret },
+    );
   });
   const leaks: [string, () => Parameters<typeof checkCanary>[1]][] = [
     ['in the log', () => ({ result: result({ stdout: `${masked}password is ${secret}\n` }) })],
     ['in two pieces on two lines', () => ({ result: result({ stdout: `${masked}${secret.slice(0, 10)}\n${secret.slice(10)}\n` }) })],
     ['base64-encoded in the summary', () => ({ result: result({ stdout: masked, summary: Buffer.from(secret).toString('base64') }) })],
     ['in an output', () => ({ result: result({ stdout: masked, output: `x=${encodeURIComponent(secret)}\n` }) })],
-    ['in a request body', () => ({ result: result({ stdout: masked }), servers: [{ name: 'api', requests: () => [req({}, `{"p":"${secret}"}`)] }] })],
-    ['in a header it is not allowed in', () => ({ result: result({ stdout: masked }), servers: [{ name: 'api', requests: () => [req({ 'x-debug': secret })], allow: [{ label: 'input:cosign-password', header: 'authorization' }] }] })],
-    ['in the URL', () => ({ result: result({ stdout: masked }), servers: [{ name: 'api', requests: () => [req({}, '', `/x?k=${secret}`)] }] })],
-    ['in an uploaded artifact', () => ({ result: result({ stdout: masked }), blobs: [{ name: 'artifact', data: Buffer.from(`zip…${secret}…`) }] })],
+    [
+      'in a request body',
+      () => ({ result: result({ stdout: masked }), servers: [{ name: 'api', requests: () => [req({}, `{"p":"${secret}"}`)] }] }),
+    ],
+    [
+      'in a header it is not allowed in',
+      () => ({
+        result: result({ stdout: masked }),
+        servers: [
+          {
+            name: 'api',
+            requests: () => [req({ 'x-debug': secret })],
+            allow: [{ label: 'input:cosign-password', header: 'authorization' }],
+          },
+        ],
+      }),
+    ],
+    [
+      'in the URL',
+      () => ({ result: result({ stdout: masked }), servers: [{ name: 'api', requests: () => [req({}, '', `/x?k=${secret}`)] }] }),
+    ],
+    [
+      'in an uploaded artifact',
+      () => ({ result: result({ stdout: masked }), blobs: [{ name: 'artifact', data: Buffer.from(`zip…${secret}…`) }] }),
+    ],
     ['without the mask registration', () => ({ result: result({}) })],
   ];
   it.each(leaks)('rejects a secret %s', (_n, o) => {

@@ -40,5 +40,7 @@ export function walkTree(dir: string, skip: (rel: string) => boolean = () => fal
 
 /** Every regular file under `dir` smaller than `maxBytes`. */
 export function filesUnder(dir: string, maxBytes = 32 * 1024 * 1024): string[] {
-  return walkTree(dir).filter((e) => e.stat.isFile() && e.stat.size < maxBytes).map((e) => e.path);
+  return walkTree(dir)
+    .filter((e) => e.stat.isFile() && e.stat.size < maxBytes)
+    .map((e) => e.path);
 }

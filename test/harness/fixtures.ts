@@ -25,7 +25,9 @@ export function fixtureJson<T = unknown>(...parts: string[]): T {
 
 export function fixtureFiles(dir: string, ext = ''): string[] {
   if (!hasFixtures) return [];
-  return readdirSync(fixturePath(dir)).filter((f) => f.endsWith(ext)).sort();
+  return readdirSync(fixturePath(dir))
+    .filter((f) => f.endsWith(ext))
+    .sort();
 }
 
 /** `describe` when ../shared/fixtures exists; otherwise a skipped block whose name says why. */

@@ -18,7 +18,14 @@ describe('loopback GitHub services accept the real @actions clients', () => {
     const home = runnerHome();
     const { stdout } = await run(runtimes()[0]!.node, ['test/harness/github-client.mjs'], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH, HOME: home.root, RUNNER_TEMP: home.temp, GITHUB_WORKSPACE: home.workspace, GITHUB_REPOSITORY: 'octo-org/shop', ...gh.env },
+      env: {
+        PATH: process.env.PATH,
+        HOME: home.root,
+        RUNNER_TEMP: home.temp,
+        GITHUB_WORKSPACE: home.workspace,
+        GITHUB_REPOSITORY: 'octo-org/shop',
+        ...gh.env,
+      },
       timeout: 60_000,
     });
     const out = JSON.parse(stdout.trim().split('\n').pop() as string);

@@ -124,7 +124,8 @@ export async function startGitHubServices(opts: GitHubServicesOptions = {}): Pro
     // ---- Twirp ----
     const twirp = /^\/twirp\/github\.actions\.results\.api\.v1\.(ArtifactService|CacheService)\/(\w+)$/.exec(p);
     if (twirp && req.method === 'POST') {
-      if (!/^Bearer .+/.test(String(req.headers.authorization ?? ''))) return twirpError(res, 401, 'unauthenticated', 'missing runtime token');
+      if (!/^Bearer .+/.test(String(req.headers.authorization ?? '')))
+        return twirpError(res, 401, 'unauthenticated', 'missing runtime token');
       let body: Record<string, unknown>;
       try {
         body = JSON.parse(req.text || '{}') as Record<string, unknown>;
@@ -142,7 +143,7 @@ export async function startGitHubServices(opts: GitHubServicesOptions = {}): Pro
       // GitHub provider `bearer` (pkg/providers/github/github.go); the token must match exactly.
       const m = /^bearer (.+)$/i.exec(String(req.headers.authorization ?? ''));
       if (!m || m[1] !== svc.oidcRequestToken) return json(res, 401, { message: 'bad OIDC request token' });
-      const aud = u.searchParams.get('audience') ?? 'https://github.com/' + owner;
+      const aud = u.searchParams.get('audience') ?? `https://github.com/${owner}`;
       const t = Math.floor(Date.now() / 1000);
       return json(res, 200, { count: 1, value: fakeJwt({ iat: t, nbf: t, exp: t + 300, ...svc.oidcClaims, aud }) });
     }
@@ -222,7 +223,8 @@ export async function startGitHubServices(opts: GitHubServicesOptions = {}): Pro
     const version = String(body.version ?? '');
     switch (method) {
       case 'CreateCacheEntry': {
-        if (caches.some((c) => c.key === key && c.version === version && c.finalized)) return json(res, 200, { ok: false, message: `cache entry ${key} already exists` });
+        if (caches.some((c) => c.key === key && c.version === version && c.finalized))
+          return json(res, 200, { ok: false, message: `cache entry ${key} already exists` });
         const c: StoredCache = { id: ++nextId, key, version, blocks: new Map(), finalized: false, createdAt: Date.now() };
         caches.push(c);
         return json(res, 200, { ok: true, signed_upload_url: `${base}/blob/devacct/cache/${c.id}?sig=fakesig` });
@@ -279,7 +281,8 @@ export async function startGitHubServices(opts: GitHubServicesOptions = {}): Pro
     }
     if (req.method === 'PUT') {
       target.content = req.body;
-      if ('contentType' in target && raw.headers['x-ms-blob-content-type']) target.contentType = String(raw.headers['x-ms-blob-content-type']);
+      if ('contentType' in target && raw.headers['x-ms-blob-content-type'])
+        target.contentType = String(raw.headers['x-ms-blob-content-type']);
       res.writeHead(201);
       res.end();
       return;
@@ -289,7 +292,8 @@ export async function startGitHubServices(opts: GitHubServicesOptions = {}): Pro
       const headers: Record<string, string> = { 'content-length': String(body.length) };
       if ('contentType' in target) {
         headers['content-type'] = target.contentType;
-        if (!/zip/.test(target.contentType)) headers['content-disposition'] = `attachment; filename*=UTF-8''${encodeURIComponent(target.name)}`;
+        if (!/zip/.test(target.contentType))
+          headers['content-disposition'] = `attachment; filename*=UTF-8''${encodeURIComponent(target.name)}`;
       } else headers['content-type'] = 'application/octet-stream';
       res.writeHead(200, headers);
       res.end(req.method === 'HEAD' ? undefined : body);
@@ -309,7 +313,7 @@ export async function startGitHubServices(opts: GitHubServicesOptions = {}): Pro
         : json(res, 403, { message: 'Resource not accessible by integration' });
     }
     const prefix = `/repos/${owner}/${repo}`;
-    if (!u.pathname.startsWith(prefix + '/')) return json(res, 404, { message: 'Not Found' });
+    if (!u.pathname.startsWith(`${prefix}/`)) return json(res, 404, { message: 'Not Found' });
     const p = u.pathname.slice(prefix.length);
     let mm: RegExpExecArray | null;
     if ((mm = /^\/issues\/(\d+)\/comments$/.exec(p))) {
@@ -356,7 +360,14 @@ export async function startGitHubServices(opts: GitHubServicesOptions = {}): Pro
       const list = [...artifacts.values()].filter((a) => a.finalized && (!nameFilter || a.name === nameFilter));
       return json(res, 200, {
         total_count: list.length,
-        artifacts: list.map((a) => ({ id: a.id, name: a.name, size_in_bytes: a.size, created_at: a.createdAt, digest: a.digest, expired: false })),
+        artifacts: list.map((a) => ({
+          id: a.id,
+          name: a.name,
+          size_in_bytes: a.size,
+          created_at: a.createdAt,
+          digest: a.digest,
+          expired: false,
+        })),
       });
     }
     if ((mm = /^\/actions\/artifacts\/(\d+)\/zip$/.exec(p)) && req.method === 'GET') {
@@ -417,7 +428,14 @@ export async function startGitHubServices(opts: GitHubServicesOptions = {}): Pro
     },
     artifactBytes: (name: string) => artifacts.get(name)?.content,
     addComment: (issue: number, body: string, login = 'github-actions[bot]') => {
-      const c: StoredComment = { id: ++nextId, issue, body, user: { login, type: login.endsWith('[bot]') ? 'Bot' : 'User' }, created_at: now(), updated_at: now() };
+      const c: StoredComment = {
+        id: ++nextId,
+        issue,
+        body,
+        user: { login, type: login.endsWith('[bot]') ? 'Bot' : 'User' },
+        created_at: now(),
+        updated_at: now(),
+      };
       comments.push(c);
       return c;
     },

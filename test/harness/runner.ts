@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseFileCommands, parsePathFile, parseWorkflowCommands, type WorkflowCommand } from '../../packages/rehearse/src/protocol.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const require = createRequire(import.meta.url);
@@ -78,11 +79,7 @@ export function runnerHome(prefix = 'hallmark-runner-'): RunnerHome {
   return home;
 }
 
-export interface WorkflowCommand {
-  command: string;
-  properties: Record<string, string>;
-  value: string;
-}
+export type { WorkflowCommand } from '../../packages/rehearse/src/protocol.js';
 
 export interface ActionResult {
   code: number | null;
@@ -105,63 +102,8 @@ export interface ActionResult {
   timedOut: boolean;
 }
 
-/** Parses a GITHUB_OUTPUT / GITHUB_ENV / GITHUB_STATE file: `k=v` lines and `k<<DELIM` blocks. */
-export function parseFileCommands(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const lines = text.split(/\r?\n/);
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i] as string;
-    if (!line) continue;
-    const heredoc = /^([^=<]+)<<(.+)$/.exec(line);
-    if (heredoc && !line.includes('=')) {
-      const [, key, delim] = heredoc as unknown as [string, string, string];
-      const value: string[] = [];
-      i++;
-      while (i < lines.length && lines[i] !== delim) value.push(lines[i++] as string);
-      if (i >= lines.length) throw new Error(`unterminated ${key}<<${delim} in runner file`);
-      out[key] = value.join('\n');
-      continue;
-    }
-    const eq = line.indexOf('=');
-    if (eq <= 0) throw new Error(`invalid runner file line: ${JSON.stringify(line)}`);
-    out[line.slice(0, eq)] = line.slice(eq + 1);
-  }
-  return out;
-}
-
-function unescapeData(s: string): string {
-  return s.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%');
-}
-function unescapeProp(s: string): string {
-  return unescapeData(s).replace(/%3A/g, ':').replace(/%2C/g, ',');
-}
-
-/** The runner's view of stdout: `::cmd k=v,…::data` lines, with `::stop-commands::TOKEN` … `::TOKEN::` honoured. */
-export function parseWorkflowCommands(stdout: string): WorkflowCommand[] {
-  const cmds: WorkflowCommand[] = [];
-  let stopToken: string | undefined;
-  for (const rawLine of stdout.split(/\r\n|\r|\n/)) {
-    const line = rawLine.trimStart();
-    if (stopToken !== undefined) {
-      if (line === `::${stopToken}::`) stopToken = undefined;
-      continue;
-    }
-    const m = /^::([A-Za-z-]+)(?: ([^:]*))?::(.*)$/.exec(line);
-    if (!m) continue;
-    const [, command, props = '', data = ''] = m as unknown as [string, string, string | undefined, string];
-    const properties: Record<string, string> = {};
-    for (const p of (props ?? '').split(',').filter(Boolean)) {
-      const eq = p.indexOf('=');
-      if (eq > 0) properties[p.slice(0, eq).trim()] = unescapeProp(p.slice(eq + 1));
-    }
-    if (command === 'stop-commands') {
-      stopToken = data;
-      continue;
-    }
-    cmds.push({ command, properties, value: unescapeData(data) });
-  }
-  return cmds;
-}
+// The runner's file-command and workflow-command protocol, one module shared with the rehearsal.
+export { parseFileCommands, parseWorkflowCommands } from '../../packages/rehearse/src/protocol.js';
 
 function readIf(file: string): string {
   return existsSync(file) ? readFileSync(file, 'utf8') : '';
@@ -255,7 +197,7 @@ export async function runAction(name: string, opts: RunOptions = {}): Promise<Ac
     outputs: parseFileCommands(outputText),
     env: parseFileCommands(envText),
     state: parseFileCommands(stateText),
-    path: pathText.split(/\r?\n/).filter(Boolean),
+    path: parsePathFile(pathText),
     summary,
     commands,
     errors: commands.filter((c) => c.command === 'error').map((c) => c.value),

@@ -34,7 +34,14 @@ export async function startServer(handler: Handler, opts: { tls?: { key: string;
     raw.on('end', () => {
       const body = Buffer.concat(chunks);
       const url = raw.url ?? '/';
-      const rec: RecordedRequest = { method: raw.method ?? 'GET', url, path: url.split('?')[0] as string, headers: raw.headers, body, text: body.toString('utf8') };
+      const rec: RecordedRequest = {
+        method: raw.method ?? 'GET',
+        url,
+        path: url.split('?')[0] as string,
+        headers: raw.headers,
+        body,
+        text: body.toString('utf8'),
+      };
       requests.push(rec);
       Promise.resolve(handler(rec, res, raw)).catch((e: unknown) => {
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });

@@ -23,7 +23,10 @@ let cached: Record<ToolName, ToolInfo> | undefined;
 /** Every test peer (built already by the global setup; `--check` builds nothing and fails naming what is missing). */
 export function realTools(): Record<ToolName, ToolInfo> {
   if (cached) return cached;
-  const out = execFileSync(process.execPath, [join(ROOT, 'scripts', 'tools.mjs'), '--json', '--check'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const out = execFileSync(process.execPath, [join(ROOT, 'scripts', 'tools.mjs'), '--json', '--check'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   cached = JSON.parse(out) as Record<ToolName, ToolInfo>;
   return cached;
 }
@@ -50,7 +53,8 @@ export function binDir(names: ToolName[]): string {
     const as = n === 'terraform' ? 'terraform' : basename(p);
     symlinkSync(p, join(dir, as));
     // OpenTofu is exposed as `terraform` by a symlink to `tofu` next to it: link the target too.
-    if (n === 'terraform' && basename(p) === 'terraform' && existsSync(join(dirname(p), 'tofu'))) symlinkSync(join(dirname(p), 'tofu'), join(dir, 'tofu'));
+    if (n === 'terraform' && basename(p) === 'terraform' && existsSync(join(dirname(p), 'tofu')))
+      symlinkSync(join(dirname(p), 'tofu'), join(dir, 'tofu'));
   }
   return dir;
 }

@@ -1,5 +1,9 @@
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { input, InputError, parseDuration, formatDuration, splitList, redact, _resetSecrets } from '@hallmark/kit';
+import { InputError, parseDuration, formatDuration, splitList, redact, _resetSecrets } from '@hallmark/kit';
+import { input } from '@hallmark/kit/runner';
 
 const set = (name: string, v: string | undefined) => {
   const k = `INPUT_${name.replace(/ /g, '_').toUpperCase()}`;
@@ -36,7 +40,12 @@ describe('input readers', () => {
   });
 
   it('boolean accepts the YAML 1.2 core spellings only', () => {
-    for (const [v, want] of [['true', true], ['True', true], ['FALSE', false], ['', true]] as const) {
+    for (const [v, want] of [
+      ['true', true],
+      ['True', true],
+      ['FALSE', false],
+      ['', true],
+    ] as const) {
       set('cache', v);
       expect(input.boolean('cache', true)).toBe(want);
     }
@@ -49,7 +58,9 @@ describe('input readers', () => {
     expect(input.integer('retries', { min: 0, max: 10 })).toBe(3);
     for (const bad of ['3.5', 'three', '11', '-1', '1e3']) {
       set('retries', bad);
-      expect(errorOf(() => input.integer('retries', { min: 0, max: 10 })).message).toMatch(/^input 'retries' must be a whole number ≥ 0 and ≤ 10 \(got /);
+      expect(errorOf(() => input.integer('retries', { min: 0, max: 10 })).message).toMatch(
+        /^input 'retries' must be a whole number ≥ 0 and ≤ 10 \(got /,
+      );
     }
     set('retries', undefined);
     expect(input.integer('retries', { default: 3 })).toBe(3);
@@ -64,7 +75,9 @@ describe('input readers', () => {
     expect(parseDuration('10')).toBe(10_000);
     for (const bad of ['', 'soon', '5 s', '-1s', '1d', 's']) expect(parseDuration(bad)).toBeUndefined();
     set('timeout', 'forever');
-    expect(errorOf(() => input.duration('timeout', { default: '30s' })).message).toContain("input 'timeout' must be a duration such as 500ms, 30s, 2m or 1h");
+    expect(errorOf(() => input.duration('timeout', { default: '30s' })).message).toContain(
+      "input 'timeout' must be a duration such as 500ms, 30s, 2m or 1h",
+    );
     set('timeout', undefined);
     expect(input.duration('timeout', { default: '30s' })).toBe(30_000);
     expect(formatDuration(850)).toBe('850ms');
@@ -75,7 +88,9 @@ describe('input readers', () => {
   it('oneOf: exact or case-insensitive, listing what is accepted', () => {
     set('severity', 'high');
     expect(input.oneOf('severity', ['CRITICAL', 'HIGH'] as const, { caseInsensitive: true })).toBe('HIGH');
-    expect(errorOf(() => input.oneOf('severity', ['CRITICAL', 'HIGH'] as const)).message).toBe('input \'severity\' must be one of CRITICAL, HIGH (got "high")');
+    expect(errorOf(() => input.oneOf('severity', ['CRITICAL', 'HIGH'] as const)).message).toBe(
+      'input \'severity\' must be one of CRITICAL, HIGH (got "high")',
+    );
   });
 
   it('list: commas, newlines, comments, item pattern', () => {
@@ -83,7 +98,9 @@ describe('input readers', () => {
     set('tools', 'cosign\ntrivy@0.74.0');
     expect(input.list('tools', { item: /^[a-z]+(@[\d.]+)?$/ })).toEqual(['cosign', 'trivy@0.74.0']);
     set('tools', 'cosign;rm');
-    expect(errorOf(() => input.list('tools', { item: /^[a-z]+$/, expected: 'tool names' })).message).toBe('input \'tools\' must be a list of tool names (got "cosign;rm")');
+    expect(errorOf(() => input.list('tools', { item: /^[a-z]+$/, expected: 'tool names' })).message).toBe(
+      'input \'tools\' must be a list of tool names (got "cosign;rm")',
+    );
   });
 
   it('structured and map: YAML or JSON, errors name the input', () => {
@@ -109,5 +126,102 @@ describe('input readers', () => {
     expect(redact('Bearer xoxb-canary-1234 and xoxb-canary-1234')).toBe('Bearer *** and ***');
     set('token', '');
     expect(errorOf(() => input.secret('token', { required: true })).message).not.toContain('xoxb');
+  });
+});
+
+describe('input.path', () => {
+  const ws = mkdtempSync(join(tmpdir(), 'kit-path-'));
+  mkdirSync(join(ws, 'app'));
+  writeFileSync(join(ws, 'app', 'Dockerfile'), 'FROM scratch\n');
+  const outside = mkdtempSync(join(tmpdir(), 'kit-outside-'));
+  writeFileSync(join(outside, 'secret.txt'), 'x');
+  symlinkSync(join(outside, 'secret.txt'), join(ws, 'app', 'link.txt'));
+  const opts = { base: ws };
+
+  it('resolves relative values against the base; absolute values as given; unset → "" unless required', () => {
+    set('context', 'app');
+    expect(input.path('context', { ...opts, kind: 'dir' })).toBe(join(ws, 'app'));
+    set('file', join(ws, 'app', 'Dockerfile'));
+    expect(input.path('file', { ...opts, kind: 'file' })).toBe(join(ws, 'app', 'Dockerfile'));
+    expect(input.path('unset', opts)).toBe('');
+    expect(errorOf(() => input.path('unset', { ...opts, kind: 'file', required: true })).message).toBe(
+      "input 'unset' is required: a path to a file",
+    );
+    expect(input.path('unset', { ...opts, kind: 'dir', default: 'app' })).toBe(join(ws, 'app'));
+  });
+
+  it('missing: InputError naming the input (invalid-input); mustExist: false accepts it', () => {
+    set('file', 'app/Containerfile');
+    const e = errorOf(() => input.path('file', { ...opts, kind: 'file' }));
+    expect(e.message).toBe(`input 'file' must name an existing file in the workspace (got "app/Containerfile": not found)`);
+    expect(e.reason).toBe('invalid-input');
+    expect(input.path('file', { ...opts, kind: 'file', mustExist: false })).toBe(join(ws, 'app', 'Containerfile'));
+  });
+
+  it('wrong kind: a directory for a file, a file for a directory, a trailing slash for a file — also when it need not exist', () => {
+    set('file', 'app');
+    expect(errorOf(() => input.path('file', { ...opts, kind: 'file' })).message).toBe(
+      `input 'file' must be a path to a file (got "app": a directory)`,
+    );
+    expect(errorOf(() => input.path('file', { ...opts, kind: 'file', mustExist: false })).message).toBe(
+      `input 'file' must be a path to a file (got "app": a directory)`,
+    );
+    set('context', 'app/Dockerfile');
+    expect(errorOf(() => input.path('context', { ...opts, kind: 'dir' })).message).toBe(
+      `input 'context' must be a path to a directory (got "app/Dockerfile": a file)`,
+    );
+    set('report', 'out/');
+    expect(errorOf(() => input.path('report', { ...opts, kind: 'file', mustExist: false })).message).toBe(
+      `input 'report' must be a path to a file, not a directory (got "out/")`,
+    );
+  });
+
+  it('control characters are refused', () => {
+    set('file', 'app/Docker\u0007file');
+    expect(errorOf(() => input.path('file', opts)).message).toBe(
+      `input 'file' must be a path on one line, without control characters (got "app/Docker?file")`,
+    );
+  });
+
+  it('escapes: allowed by default (as the actions do today); with within, "..", absolute paths elsewhere and symbolic links out are refused', () => {
+    set('file', '../x');
+    expect(input.path('file', { ...opts, mustExist: false })).toBe(join(ws, '..', 'x'));
+    expect(errorOf(() => input.path('file', { ...opts, mustExist: false, within: true })).message).toBe(
+      `input 'file' must be a path inside the workspace (got "../x")`,
+    );
+    set('file', join(outside, 'secret.txt'));
+    expect(input.path('file', { ...opts, kind: 'file' })).toBe(join(outside, 'secret.txt'));
+    expect(errorOf(() => input.path('file', { ...opts, kind: 'file', within: true })).message).toMatch(
+      /^input 'file' must be a path inside the workspace/,
+    );
+    set('file', 'app/link.txt');
+    expect(input.path('file', { ...opts, kind: 'file' })).toBe(join(ws, 'app', 'link.txt'));
+    expect(errorOf(() => input.path('file', { ...opts, kind: 'file', within: true })).message).toBe(
+      `input 'file' must be a path inside the workspace (got "app/link.txt")`,
+    );
+    set('file', 'app/./Dockerfile');
+    expect(input.path('file', { ...opts, kind: 'file', within: true })).toBe(join(ws, 'app', 'Dockerfile'));
+  });
+
+  it('resolvePath: the same checks for a list item, against another base and named so', () => {
+    const wd = join(ws, 'app');
+    expect(input.resolvePath('var-files', 'Dockerfile', { base: wd, kind: 'file', baseName: 'working-directory' })).toBe(
+      join(wd, 'Dockerfile'),
+    );
+    expect(
+      errorOf(() => input.resolvePath('var-files', 'prod.tfvars', { base: wd, kind: 'file', baseName: 'working-directory' })).message,
+    ).toBe(`input 'var-files' must name an existing file in working-directory (got "prod.tfvars": not found)`);
+  });
+
+  it('the workspace is GITHUB_WORKSPACE by default', () => {
+    const saved = process.env.GITHUB_WORKSPACE;
+    process.env.GITHUB_WORKSPACE = ws;
+    try {
+      set('context', 'app');
+      expect(input.path('context', { kind: 'dir' })).toBe(join(ws, 'app'));
+    } finally {
+      if (saved === undefined) delete process.env.GITHUB_WORKSPACE;
+      else process.env.GITHUB_WORKSPACE = saved;
+    }
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { printUntrusted, oneLine, maskSecret, md } from '@hallmark/kit';
+import { oneLine, md } from '@hallmark/kit';
+import { maskSecret, printUntrusted } from '@hallmark/kit/runner';
 import { parseWorkflowCommands } from '../harness/runner.js';
 
 const capture = (text: string) => {
@@ -28,7 +29,7 @@ describe('printUntrusted keeps workflow commands inert', () => {
   });
 
   it('a command after the block is seen again (the block is closed)', () => {
-    const out = capture(hostile) + '::notice::ours\n';
+    const out = `${capture(hostile)}::notice::ours\n`;
     expect(parseWorkflowCommands(out)).toEqual([{ command: 'notice', properties: {}, value: 'ours' }]);
   });
 

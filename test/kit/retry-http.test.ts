@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backoffDelay, http, HttpError, parseRetryAfter, retry } from '@hallmark/kit';
+import { backoffDelay, HttpError, parseRetryAfter, retry } from '@hallmark/kit';
+import { http } from '@hallmark/kit/runner';
 import { startServer, type TestServer } from '../harness/server.js';
 
 describe('retry', () => {
@@ -7,10 +8,13 @@ describe('retry', () => {
     let n = 0;
     const delays: number[] = [];
     await expect(
-      retry(async () => {
-        n++;
-        throw Object.assign(new Error(`fail ${n}`), { retryable: true });
-      }, { attempts: 4, baseMs: 100, maxMs: 1000, sleep: async (ms) => void delays.push(ms), random: () => 0.5 }),
+      retry(
+        async () => {
+          n++;
+          throw Object.assign(new Error(`fail ${n}`), { retryable: true });
+        },
+        { attempts: 4, baseMs: 100, maxMs: 1000, sleep: async (ms) => void delays.push(ms), random: () => 0.5 },
+      ),
     ).rejects.toThrow('fail 4');
     expect(n).toBe(4);
     expect(delays).toEqual([75, 150, 300]);
@@ -19,17 +23,28 @@ describe('retry', () => {
   it('honours Retry-After over backoff, capped by maxMs', async () => {
     const delays: number[] = [];
     let n = 0;
-    const v = await retry(async () => {
-      if (++n < 3) throw Object.assign(new Error('429'), { retryable: true, retryAfterMs: n === 1 ? 2000 : 99_000 });
-      return 'ok';
-    }, { attempts: 5, maxMs: 10_000, sleep: async (ms) => void delays.push(ms) });
+    const v = await retry(
+      async () => {
+        if (++n < 3) throw Object.assign(new Error('429'), { retryable: true, retryAfterMs: n === 1 ? 2000 : 99_000 });
+        return 'ok';
+      },
+      { attempts: 5, maxMs: 10_000, sleep: async (ms) => void delays.push(ms) },
+    );
     expect(v).toBe('ok');
     expect(delays).toEqual([2000, 10_000]);
   });
 
   it('does not retry errors that are not retryable', async () => {
     let n = 0;
-    await expect(retry(async () => { n++; throw new Error('bad'); }, { attempts: 3 })).rejects.toThrow('bad');
+    await expect(
+      retry(
+        async () => {
+          n++;
+          throw new Error('bad');
+        },
+        { attempts: 3 },
+      ),
+    ).rejects.toThrow('bad');
     expect(n).toBe(1);
   });
 
@@ -51,12 +66,24 @@ describe('http.request against a loopback server', () => {
       const n = (hits.get(req.path) ?? 0) + 1;
       hits.set(req.path, n);
       if (req.path === '/flaky') {
-        if (n < 3) { res.writeHead(503); res.end('busy'); return; }
-        res.writeHead(200); res.end('ok'); return;
+        if (n < 3) {
+          res.writeHead(503);
+          res.end('busy');
+          return;
+        }
+        res.writeHead(200);
+        res.end('ok');
+        return;
       }
       if (req.path === '/ratelimited') {
-        if (n === 1) { res.writeHead(429, { 'retry-after': '1' }); res.end(); return; }
-        res.writeHead(200); res.end('after'); return;
+        if (n === 1) {
+          res.writeHead(429, { 'retry-after': '1' });
+          res.end();
+          return;
+        }
+        res.writeHead(200);
+        res.end('after');
+        return;
       }
       if (req.path === '/truncated') {
         res.writeHead(200, { 'content-length': '100' });
@@ -66,12 +93,20 @@ describe('http.request against a loopback server', () => {
       }
       if (req.path === '/drip') {
         res.writeHead(200);
-        const t = setInterval(() => { if (res.writableEnded || res.destroyed) clearInterval(t); else res.write('.'); }, 50);
+        const t = setInterval(() => {
+          if (res.writableEnded || res.destroyed) clearInterval(t);
+          else res.write('.');
+        }, 50);
         res.on('close', () => clearInterval(t));
         return;
       }
-      if (req.path === '/echo') { res.writeHead(200, { 'content-type': 'application/json' }); res.end(JSON.stringify({ method: req.method, body: req.text })); return; }
-      res.writeHead(404); res.end('nope');
+      if (req.path === '/echo') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ method: req.method, body: req.text }));
+        return;
+      }
+      res.writeHead(404);
+      res.end('nope');
     });
   });
   afterAll(() => s.close());
@@ -133,16 +168,44 @@ describe('http.request redirects', () => {
     });
     a = await startServer((req, res) => {
       const path = req.url ?? '/';
-      if (path === '/rel') { res.writeHead(302, { location: '../final?x=1' }); res.end(); return; }
-      if (path === '/final?x=1') { res.writeHead(200); res.end(`a:${req.method}:${req.headers.authorization ?? 'no-auth'}`); return; }
-      if (path === '/cross') { res.writeHead(307, { location: `${b.url}/landed` }); res.end(); return; }
-      if (path === '/see-other') { res.writeHead(303, { location: '/final?x=1' }); res.end(); return; }
-      if (path.startsWith('/loop')) { res.writeHead(302, { location: `/loop${path.length}` }); res.end(); return; }
-      if (path === '/file') { res.writeHead(302, { location: 'file:///etc/passwd' }); res.end(); return; }
-      res.writeHead(404); res.end();
+      if (path === '/rel') {
+        res.writeHead(302, { location: '../final?x=1' });
+        res.end();
+        return;
+      }
+      if (path === '/final?x=1') {
+        res.writeHead(200);
+        res.end(`a:${req.method}:${req.headers.authorization ?? 'no-auth'}`);
+        return;
+      }
+      if (path === '/cross') {
+        res.writeHead(307, { location: `${b.url}/landed` });
+        res.end();
+        return;
+      }
+      if (path === '/see-other') {
+        res.writeHead(303, { location: '/final?x=1' });
+        res.end();
+        return;
+      }
+      if (path.startsWith('/loop')) {
+        res.writeHead(302, { location: `/loop${path.length}` });
+        res.end();
+        return;
+      }
+      if (path === '/file') {
+        res.writeHead(302, { location: 'file:///etc/passwd' });
+        res.end();
+        return;
+      }
+      res.writeHead(404);
+      res.end();
     });
   });
-  afterAll(async () => { await a.close(); await b.close(); });
+  afterAll(async () => {
+    await a.close();
+    await b.close();
+  });
 
   it('follows a relative Location against the current URL, keeping same-origin credentials', async () => {
     const r = await http.request({ url: `${a.url}/dir/../rel`, headers: { Authorization: 'Bearer same' } });

@@ -20,8 +20,20 @@ interface ActionYml {
 }
 
 describe('action metadata', () => {
-  it('finds the ten actions', () => {
-    expect(names.sort()).toEqual(['build-sign', 'gitops-update', 'registry-login', 'sbom-attach', 'setup-tools', 'slack-notify', 'smoke-test', 'terraform-gated-apply', 'trivy-gate', 'verify-image']);
+  it('finds the eleven actions', () => {
+    expect(names.sort()).toEqual([
+      'audit-trail',
+      'build-sign',
+      'gitops-update',
+      'registry-login',
+      'sbom-attach',
+      'setup-tools',
+      'slack-notify',
+      'smoke-test',
+      'terraform-gated-apply',
+      'trivy-gate',
+      'verify-image',
+    ]);
   });
 
   describe.each(names)('%s', (name) => {

@@ -20,17 +20,16 @@
  * result `error` of a rule named `evaluation`.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml, stringify } from 'yaml';
 import { builderIdRegexp, renderPolicy, SLSA_PROVENANCE_V1_TYPE, type PolicyOptions } from '@hallmark/oci';
 import { provenanceStatement, type ProvenanceInput } from '../../actions/build-sign/src/provenance.js';
-import { startRegistry, type Registry } from '../harness/registry.js';
+import type { Registry } from '../harness/registry.js';
 import { toolPath } from '../harness/tools.js';
-import { writeContext } from '../build-sign/setup.js';
+import { startKyvernoLab, type KyvernoLab } from './kyverno-lab.js';
 
 const run = promisify(execFile);
 const PASSWORD = 'h4-provenance-policy-password';
@@ -47,18 +46,16 @@ const key: Record<'a' | 'b', { key: string; pub: string }> = { a: { key: '', pub
 const d = { good: '', none: '', foreignBuilder: '', foreignRepo: '', otherKey: '', branchBuilder: '' };
 
 function tool(bin: string, args: string[], env: Record<string, string> = {}): string {
-  return execFileSync(bin, args, { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH, HOME: dir, DOCKER_CONFIG: join(dir, 'docker'), ...env } });
+  return execFileSync(bin, args, {
+    cwd: dir,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { PATH: process.env.PATH, HOME: dir, DOCKER_CONFIG: join(dir, 'docker'), ...env },
+  });
 }
 
-function buildAndPush(nonce: string): string {
-  const ctx = writeContext(dir, `ctx-${nonce}`);
-  const env = { CONTAINERS_STORAGE_CONF: join(dir, 'storage.conf'), BUILDAH_ISOLATION: 'chroot' };
-  const ref = `${repo}:${nonce}`;
-  tool('buildah', ['bud', '--quiet', '--format', 'oci', '--build-arg', `NONCE=${nonce}`, '-f', join(ctx, 'Containerfile'), '-t', ref, ctx], env);
-  const file = join(dir, `digest-${nonce}`);
-  tool('buildah', ['push', '--quiet', '--tls-verify=false', '--digestfile', file, ref], env);
-  return readFileSync(file, 'utf8').trim();
-}
+let lab: KyvernoLab;
+const buildAndPush = (nonce: string): string => lab.buildAndPush(`${repo}:${nonce}`, nonce);
 
 const cosignKeyArgs = (k: string) => ['--key', k, '--use-signing-config=false', '--tlog-upload=false', '--allow-http-registry', '-y'];
 
@@ -97,7 +94,9 @@ function predicate(digest: string, over: Partial<ProvenanceInput> & { repository
 function attest(k: string, digest: string, pred: Record<string, unknown>): void {
   const f = join(dir, `pred-${digest.slice(7, 19)}.json`);
   writeFileSync(f, JSON.stringify(pred));
-  tool(toolPath('cosign'), ['attest', ...cosignKeyArgs(k), '--type', 'slsaprovenance1', '--predicate', f, `${repo}@${digest}`], { COSIGN_PASSWORD: PASSWORD });
+  tool(toolPath('cosign'), ['attest', ...cosignKeyArgs(k), '--type', 'slsaprovenance1', '--predicate', f, `${repo}@${digest}`], {
+    COSIGN_PASSWORD: PASSWORD,
+  });
 }
 
 let seq = 0;
@@ -106,16 +105,33 @@ interface Result {
   result: string;
   message: string;
 }
-async function kyverno(policy: string, image: string, rule = 'verify-image-signature'): Promise<{ code: number; results: Result[]; verdict: 'pass' | 'fail' | 'absent'; message: string }> {
+async function kyverno(
+  policy: string,
+  image: string,
+  rule = 'verify-image-signature',
+): Promise<{ code: number; results: Result[]; verdict: 'pass' | 'fail' | 'absent'; message: string }> {
   const n = ++seq;
   const pf = join(dir, `policy-${n}.yaml`);
   const rf = join(dir, `pod-${n}.yaml`);
   writeFileSync(pf, policy);
-  writeFileSync(rf, stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: `pod-${n}`, namespace: 'default' }, spec: { containers: [{ name: 'c', image }] } }));
+  writeFileSync(
+    rf,
+    stringify({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: `pod-${n}`, namespace: 'default' },
+      spec: { containers: [{ name: 'c', image }] },
+    }),
+  );
   let code = 0;
   let out = '';
   try {
-    out = (await run(toolPath('kyverno'), ['apply', pf, '--resource', rf, '-p', '--output-format', 'json', '--remove-color'], { env: kyvernoEnv, timeout: 90_000 })).stdout;
+    out = (
+      await run(toolPath('kyverno'), ['apply', pf, '--resource', rf, '-p', '--output-format', 'json', '--remove-color'], {
+        env: kyvernoEnv,
+        timeout: 90_000,
+      })
+    ).stdout;
   } catch (e) {
     const err = e as { code?: number; stdout?: string; stderr?: string };
     code = typeof err.code === 'number' ? err.code : -1;
@@ -125,7 +141,9 @@ async function kyverno(policy: string, image: string, rule = 'verify-image-signa
   const at = out.indexOf('{"kind"');
   if (at < 0) throw new Error(`kyverno printed no policy report (exit ${code}):\n${out.slice(0, 2000)}`);
   const report = JSON.parse(out.slice(at).trim().split('\n')[0]!) as { results?: Result[] };
-  const results = (report.results ?? []).filter((r) => r.rule === rule).map((r) => ({ rule: r.rule, result: r.result, message: r.message ?? '' }));
+  const results = (report.results ?? [])
+    .filter((r) => r.rule === rule)
+    .map((r) => ({ rule: r.rule, result: r.result, message: r.message ?? '' }));
   const verdict = results.length === 0 ? 'absent' : results.every((r) => r.result === 'pass') ? 'pass' : 'fail';
   return { code, results, verdict, message: results.map((r) => r.message).join('\n') };
 }
@@ -139,41 +157,26 @@ const opts = (over: Partial<PolicyOptions> = {}): PolicyOptions => ({
 });
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'hallmark-provenance-kyverno-'));
-  mkdirSync(join(dir, 'docker'));
-  writeFileSync(join(dir, 'docker', 'config.json'), '{}');
-  writeFileSync(join(dir, 'storage.conf'), `[storage]\ndriver = "vfs"\ngraphroot = "${join(dir, 'storage', 'root')}"\nrunroot = "${join(dir, 'storage', 'run')}"\n`);
-  kyvernoEnv = { PATH: process.env.PATH, HOME: dir, DOCKER_CONFIG: join(dir, 'docker') };
-  registry = await startRegistry();
-  repo = `${registry.host}/shop`;
-  for (const name of ['a', 'b'] as const) {
-    const k = join(dir, `keys-${name}`);
-    mkdirSync(k);
-    tool(toolPath('cosign'), ['generate-key-pair'], { COSIGN_PASSWORD: PASSWORD });
-    execFileSync('mv', [join(dir, 'cosign.key'), join(dir, 'cosign.pub'), k]);
-    key[name] = { key: join(k, 'cosign.key'), pub: readFileSync(join(k, 'cosign.pub'), 'utf8') };
-  }
+  lab = await startKyvernoLab('hallmark-provenance-kyverno-');
+  ({ dir, registry, repo, env: kyvernoEnv } = lab);
+  for (const name of ['a', 'b'] as const) key[name] = lab.keyPair(name, PASSWORD);
   for (const role of Object.keys(d) as (keyof typeof d)[]) {
     d[role] = buildAndPush(role.toLowerCase());
     sign(key.a.key, d[role]); // every image is signed by key A: only the provenance differs
   }
   attest(key.a.key, d.good, predicate(d.good));
-  attest(key.a.key, d.foreignBuilder, predicate(d.foreignBuilder, { builderId: 'https://github.com/octo-org/shop/.github/workflows/ci.yml@refs/heads/main' }));
+  attest(
+    key.a.key,
+    d.foreignBuilder,
+    predicate(d.foreignBuilder, { builderId: 'https://github.com/octo-org/shop/.github/workflows/ci.yml@refs/heads/main' }),
+  );
   attest(key.a.key, d.foreignRepo, predicate(d.foreignRepo, { repository: 'evil-org/shop' }));
   attest(key.b.key, d.otherKey, predicate(d.otherKey));
   attest(key.a.key, d.branchBuilder, predicate(d.branchBuilder, { builderId: `${WORKFLOW}@refs/heads/main` }));
 }, 300_000);
 
 afterAll(async () => {
-  await registry?.stop();
-  if (dir) {
-    try {
-      execFileSync('chmod', ['-R', 'u+w', dir]);
-    } catch {
-      /* best effort */
-    }
-    rmSync(dir, { recursive: true, force: true });
-  }
+  await lab?.stop();
 });
 
 describe('ClusterPolicy with requireProvenance, judged by kyverno apply 1.19.0', () => {
@@ -198,7 +201,9 @@ describe('ClusterPolicy with requireProvenance, judged by kyverno apply 1.19.0',
     const v = await kyverno(renderPolicy(opts()), `${repo}@${d.none}`);
     expect(v.verdict).toBe('fail');
     // SigstoreBundle filters the bundles by predicate type before verifying: none left → no verified attestation.
-    expect(v.message).toMatch(/image attestations verification failed, verifiedCount: 0, requiredCount: 1, error: sigstore bundle verification failed: no matching signatures found/);
+    expect(v.message).toMatch(
+      /image attestations verification failed, verifiedCount: 0, requiredCount: 1, error: sigstore bundle verification failed: no matching signatures found/,
+    );
     expect(v.code).not.toBe(0);
     // Control: without the requirement the same image is admitted (the signature is good).
     const plain = await kyverno(renderPolicy(opts({ requireProvenance: undefined })), `${repo}@${d.none}`);
@@ -213,7 +218,9 @@ describe('ClusterPolicy with requireProvenance, judged by kyverno apply 1.19.0',
 
   it('denies our builder at a ref that is not allowed, and admits it when that ref is allowed', async () => {
     expect((await kyverno(renderPolicy(opts()), `${repo}@${d.branchBuilder}`)).verdict).toBe('fail');
-    const branches = opts({ requireProvenance: { builderIdRegexp: builderIdRegexp(WORKFLOW, ['refs/tags/v*', 'refs/heads/main']), sourceRepository: SOURCE } });
+    const branches = opts({
+      requireProvenance: { builderIdRegexp: builderIdRegexp(WORKFLOW, ['refs/tags/v*', 'refs/heads/main']), sourceRepository: SOURCE },
+    });
     expect((await kyverno(renderPolicy(branches), `${repo}@${d.branchBuilder}`)).verdict).toBe('pass');
   });
 
@@ -230,9 +237,21 @@ describe('ClusterPolicy with requireProvenance, judged by kyverno apply 1.19.0',
   });
 
   it('an optional source ref condition is evaluated too', async () => {
-    const onMain = opts({ requireProvenance: { builderIdRegexp: builderIdRegexp(WORKFLOW, ['refs/tags/v*']), sourceRepository: SOURCE, sourceRef: 'refs/heads/main' } });
+    const onMain = opts({
+      requireProvenance: {
+        builderIdRegexp: builderIdRegexp(WORKFLOW, ['refs/tags/v*']),
+        sourceRepository: SOURCE,
+        sourceRef: 'refs/heads/main',
+      },
+    });
     expect((await kyverno(renderPolicy(onMain), `${repo}@${d.good}`)).verdict).toBe('pass');
-    const onRelease = opts({ requireProvenance: { builderIdRegexp: builderIdRegexp(WORKFLOW, ['refs/tags/v*']), sourceRepository: SOURCE, sourceRef: 'refs/heads/release' } });
+    const onRelease = opts({
+      requireProvenance: {
+        builderIdRegexp: builderIdRegexp(WORKFLOW, ['refs/tags/v*']),
+        sourceRepository: SOURCE,
+        sourceRef: 'refs/heads/release',
+      },
+    });
     const v = await kyverno(renderPolicy(onRelease), `${repo}@${d.good}`);
     expect(v.verdict).toBe('fail');
     expect(v.message).toContain('the provenance source ref is not refs/heads/release');
@@ -250,7 +269,11 @@ describe('ImageValidatingPolicy with requireProvenance, judged by kyverno apply 
     ['no provenance', () => d.none, `must carry SLSA provenance (${SLSA_PROVENANCE_V1_TYPE}) by the same signer`],
     ['provenance by another key', () => d.otherKey, 'must carry SLSA provenance'],
     ['a foreign builder', () => d.foreignBuilder, 'the provenance builder id is not an allowed hallmark build-sign-scan ref'],
-    ['our builder at a branch that is not allowed', () => d.branchBuilder, 'the provenance builder id is not an allowed hallmark build-sign-scan ref'],
+    [
+      'our builder at a branch that is not allowed',
+      () => d.branchBuilder,
+      'the provenance builder id is not an allowed hallmark build-sign-scan ref',
+    ],
     ['another source repository', () => d.foreignRepo, `the provenance source repository is not ${SOURCE}`],
   ])('denies %s, with the message of the failing check', async (_what, dg, message) => {
     const v = await kyverno(ivp(), `${repo}@${dg()}`, NAME);

@@ -48,8 +48,18 @@ describe('ClusterPolicy requireProvenance', () => {
         conditions: [
           {
             all: [
-              { key: `{{ regex_match('${req.builderIdRegexp}', runDetails.builder.id) }}`, operator: 'Equals', value: true, message: 'the provenance builder id is not an allowed hallmark build-sign-scan ref' },
-              { key: '{{ buildDefinition.externalParameters.workflow.repository }}', operator: 'Equals', value: 'octo-org/shop', message: 'the provenance source repository is not octo-org/shop' },
+              {
+                key: `{{ regex_match('${req.builderIdRegexp}', runDetails.builder.id) }}`,
+                operator: 'Equals',
+                value: true,
+                message: 'the provenance builder id is not an allowed hallmark build-sign-scan ref',
+              },
+              {
+                key: '{{ buildDefinition.externalParameters.workflow.repository }}',
+                operator: 'Equals',
+                value: 'octo-org/shop',
+                message: 'the provenance source repository is not octo-org/shop',
+              },
             ],
           },
         ],
@@ -59,7 +69,10 @@ describe('ClusterPolicy requireProvenance', () => {
   });
   it('an optional source ref adds a third condition; without requireProvenance nothing changes', () => {
     const vi = y({ requireProvenance: { ...req, sourceRef: 'refs/heads/main' } }).spec.rules[0].verifyImages[0];
-    expect(vi.attestations[0].conditions[0].all[2]).toMatchObject({ key: '{{ buildDefinition.externalParameters.workflow.ref }}', value: 'refs/heads/main' });
+    expect(vi.attestations[0].conditions[0].all[2]).toMatchObject({
+      key: '{{ buildDefinition.externalParameters.workflow.ref }}',
+      value: 'refs/heads/main',
+    });
     expect(y({}).spec.rules[0].verifyImages[0].attestations).toBeUndefined();
   });
   it.each([
@@ -74,7 +87,14 @@ describe('ClusterPolicy requireProvenance', () => {
 
 describe('ImageValidatingPolicy requireProvenance', () => {
   it('declares the in-toto attestation and checks it after the signature: verified by the signer, then builder, repository (and ref)', () => {
-    const p = parseYaml(renderPolicy({ image, attestor: keyless, kind: 'image-validating-policy', requireProvenance: { ...req, sourceRef: 'refs/heads/main' } }));
+    const p = parseYaml(
+      renderPolicy({
+        image,
+        attestor: keyless,
+        kind: 'image-validating-policy',
+        requireProvenance: { ...req, sourceRef: 'refs/heads/main' },
+      }),
+    );
     expect(p.spec.attestations).toEqual([{ name: 'provenance', intoto: { type: SLSA_PROVENANCE_V1_TYPE } }]);
     const v = p.spec.validations as { expression: string; message: string }[];
     expect(v.map((x) => x.message)).toEqual([
@@ -86,7 +106,9 @@ describe('ImageValidatingPolicy requireProvenance', () => {
       'the provenance source ref is not refs/heads/main',
     ]);
     expect(v[2]!.expression).toContain('verifyAttestationSignatures(i, attestations.provenance, [attestors.signer]) > 0');
-    expect(v[3]!.expression).toContain(`extractPayload(i, attestations.provenance).predicate.runDetails.builder.id.matches('${req.builderIdRegexp}')`);
+    expect(v[3]!.expression).toContain(
+      `extractPayload(i, attestations.provenance).predicate.runDetails.builder.id.matches('${req.builderIdRegexp}')`,
+    );
     expect(parseYaml(renderPolicy({ image, attestor: keyless, kind: 'image-validating-policy' })).spec.attestations).toBeUndefined();
   });
 });

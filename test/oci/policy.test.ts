@@ -1,7 +1,7 @@
 /**
  * Unit tests of packages/oci/src/policy.ts: the shape of both policy kinds and the option rules.
  * Whether Kyverno accepts these shapes and judges pods as intended is proved with the real
- * Kyverno CLI in test/build-sign/policy-kyverno.test.ts; here only what needs no tool.
+ * Kyverno CLI in test/oci/policy-kyverno.test.ts; here only what needs no tool.
  */
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
@@ -16,7 +16,12 @@ import {
 
 const image = { registry: 'ghcr.io', repository: 'octo-org/shop' };
 const pem = '-----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY-----\n';
-const keyless = { keyless: { subject: 'https://github.com/o/p/.github/workflows/s.yml@refs/tags/v1', issuer: 'https://token.actions.githubusercontent.com' } };
+const keyless = {
+  keyless: {
+    subject: 'https://github.com/o/p/.github/workflows/s.yml@refs/tags/v1',
+    issuer: 'https://token.actions.githubusercontent.com',
+  },
+};
 const y = (o: PolicyOptions) => parseYaml(renderPolicy(o));
 
 describe('ClusterPolicy (default kind)', () => {
@@ -48,7 +53,8 @@ describe('ClusterPolicy (default kind)', () => {
     expect(e({ attestor: { keyless: { ...keyless.keyless, rekorUrl: 'https://r2' } } }).keyless.rekor).toEqual({ url: 'https://r2' });
   });
   it('key attestor: the PEM; tlog false adds rekor.ignoreTlog and ctlog.ignoreSCT, tlog true (default) neither', () => {
-    const e = (o: Partial<PolicyOptions>) => y({ image, attestor: { publicKey: pem }, ...o }).spec.rules[0].verifyImages[0].attestors[0].entries[0];
+    const e = (o: Partial<PolicyOptions>) =>
+      y({ image, attestor: { publicKey: pem }, ...o }).spec.rules[0].verifyImages[0].attestors[0].entries[0];
     expect(e({})).toEqual({ keys: { publicKeys: pem } });
     expect(e({ tlog: true })).toEqual({ keys: { publicKeys: pem } });
     expect(e({ tlog: false })).toEqual({ keys: { publicKeys: pem, rekor: { ignoreTlog: true }, ctlog: { ignoreSCT: true } } });
@@ -70,10 +76,20 @@ describe('ImageValidatingPolicy', () => {
     expect(p.kind).toBe('ImageValidatingPolicy');
     expect(p.spec.validationActions).toEqual(['Deny']);
     expect(p.spec.webhookConfiguration).toEqual({ timeoutSeconds: 30 });
-    expect(p.spec.matchImageReferences).toEqual([{ glob: 'ghcr.io/octo-org/shop' }, { glob: 'ghcr.io/octo-org/shop:*' }, { glob: 'ghcr.io/octo-org/shop@*' }]);
+    expect(p.spec.matchImageReferences).toEqual([
+      { glob: 'ghcr.io/octo-org/shop' },
+      { glob: 'ghcr.io/octo-org/shop:*' },
+      { glob: 'ghcr.io/octo-org/shop@*' },
+    ]);
     expect(p.spec.validationConfigurations).toEqual({ mutateDigest: true, verifyDigest: true, required: true });
     expect(p.spec.attestors).toEqual([
-      { name: 'signer', cosign: { keyless: { identities: [{ subject: keyless.keyless.subject, issuer: keyless.keyless.issuer }] }, ctlog: { url: 'https://rekor.sigstore.dev' } } },
+      {
+        name: 'signer',
+        cosign: {
+          keyless: { identities: [{ subject: keyless.keyless.subject, issuer: keyless.keyless.issuer }] },
+          ctlog: { url: 'https://rekor.sigstore.dev' },
+        },
+      },
     ]);
     expect(p.spec.validations).toHaveLength(2);
     expect(p.spec.validations[1].expression).toContain('verifyImageSignatures(i, [attestors.signer]) > 0');
@@ -81,25 +97,43 @@ describe('ImageValidatingPolicy', () => {
   it('key mode with tlog false: ctlog.insecureIgnoreTlog and insecureIgnoreSCT', () => {
     const p = y({ image, attestor: { publicKey: pem }, kind: 'image-validating-policy', tlog: false });
     expect(p.spec.attestors[0].cosign).toEqual({ key: { data: pem }, ctlog: { insecureIgnoreTlog: true, insecureIgnoreSCT: true } });
-    expect(y({ image, attestor: { publicKey: pem }, kind: 'image-validating-policy' }).spec.attestors[0].cosign).toEqual({ key: { data: pem } });
+    expect(y({ image, attestor: { publicKey: pem }, kind: 'image-validating-policy' }).spec.attestors[0].cosign).toEqual({
+      key: { data: pem },
+    });
   });
 });
 
 describe('repository spellings and globs', () => {
   it('Docker Hub repositories are matched however a Pod spells them; other registries one way', () => {
-    expect(repositorySpellings({ registry: 'docker.io', repository: 'library/nginx' })).toEqual(['docker.io/library/nginx', 'docker.io/nginx', 'library/nginx', 'nginx']);
+    expect(repositorySpellings({ registry: 'docker.io', repository: 'library/nginx' })).toEqual([
+      'docker.io/library/nginx',
+      'docker.io/nginx',
+      'library/nginx',
+      'nginx',
+    ]);
     expect(repositorySpellings({ registry: 'docker.io', repository: 'octo/app' })).toEqual(['docker.io/octo/app', 'octo/app']);
     expect(repositorySpellings({ registry: '127.0.0.1:5000', repository: 'app' })).toEqual(['127.0.0.1:5000/app']);
-    expect(clusterPolicyImageReferences({ registry: 'docker.io', repository: 'octo/app' })).toEqual(['docker.io/octo/app:*', 'docker.io/octo/app@*', 'octo/app:*', 'octo/app@*']);
+    expect(clusterPolicyImageReferences({ registry: 'docker.io', repository: 'octo/app' })).toEqual([
+      'docker.io/octo/app:*',
+      'docker.io/octo/app@*',
+      'octo/app:*',
+      'octo/app@*',
+    ]);
   });
   it('gobwas/glob metacharacters of an IPv6 registry are escaped in IVP globs', () => {
-    expect(imageValidatingPolicyGlobs({ registry: '[::1]:5000', repository: 'app' })).toEqual(['\\[::1\\]:5000/app', '\\[::1\\]:5000/app:*', '\\[::1\\]:5000/app@*']);
+    expect(imageValidatingPolicyGlobs({ registry: '[::1]:5000', repository: 'app' })).toEqual([
+      '\\[::1\\]:5000/app',
+      '\\[::1\\]:5000/app:*',
+      '\\[::1\\]:5000/app@*',
+    ]);
   });
 });
 
 describe('option rules', () => {
   it('refuses wildcard identities, keyless without the log, a non-PEM key and an unknown kind', () => {
-    expect(() => policyObject({ image, attestor: { keyless: { ...keyless.keyless, subject: 'https://github.com/o/*' } } })).toThrow(/exact/);
+    expect(() => policyObject({ image, attestor: { keyless: { ...keyless.keyless, subject: 'https://github.com/o/*' } } })).toThrow(
+      /exact/,
+    );
     expect(() => policyObject({ image, attestor: { keyless: { ...keyless.keyless, issuer: '' } } })).toThrow(/issuer/);
     expect(() => policyObject({ image, attestor: keyless, tlog: false })).toThrow(/transparency log/);
     expect(() => policyObject({ image, attestor: { publicKey: 'not a key' } })).toThrow(/PEM/);
@@ -107,7 +141,12 @@ describe('option rules', () => {
     expect(() => policyObject({ image, attestor: keyless, signatureFormat: 'v2' as never })).toThrow(/format/);
   });
   it('records digest and source as annotations; the YAML starts with the do-not-edit line', () => {
-    const text = renderPolicy({ image, attestor: keyless, digest: `sha256:${'a'.repeat(64)}`, source: 'https://github.com/o/r/actions/runs/1' });
+    const text = renderPolicy({
+      image,
+      attestor: keyless,
+      digest: `sha256:${'a'.repeat(64)}`,
+      source: 'https://github.com/o/r/actions/runs/1',
+    });
     expect(text.split('\n')[0]).toMatch(/^# Generated by hallmark build-sign/);
     const p = parseYaml(text);
     expect(p.metadata.annotations['hallmark.dev/signed-digest']).toBe(`sha256:${'a'.repeat(64)}`);

@@ -9,11 +9,12 @@
 import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rehearse, type RunRecord } from '../../packages/rehearse/src/engine.mjs';
+import { rehearse, type RunRecord } from '../../packages/rehearse/src/engine.js';
 import { BUSYBOX, bundlePredicates, hasRealParts, missingBundles, startLab, type PipelineLab } from './lab.js';
 
 const missing = missingBundles(['build-sign', 'trivy-gate', 'sbom-attach', 'slack-notify', 'registry-login']);
-if (!hasRealParts || missing.length) console.warn(`re-run rehearsal skipped: ${missing.length ? `not built yet: ${missing.join(', ')}` : 'real parts missing'}`);
+if (!hasRealParts || missing.length)
+  console.warn(`re-run rehearsal skipped: ${missing.length ? `not built yet: ${missing.join(', ')}` : 'real parts missing'}`);
 
 describe.skipIf(!hasRealParts || missing.length > 0)('build-sign-scan: a failed sign job re-run as attempt 2', () => {
   let lab: PipelineLab;
@@ -62,11 +63,26 @@ jobs:
     }
     copyFileSync(BUSYBOX as string, join(repo, 'api/busybox'));
     const base = { workflow: '.github/workflows/image.yml', root: repo, event: 'push', ref: 'refs/heads/main', env: lab.env };
-    const secrets = (password: string) => ({ COSIGN_PRIVATE_KEY: lab.cosignKey, COSIGN_PASSWORD: password, SLACK_WEBHOOK_URL: lab.slackUrl });
-    first = await rehearse({ ...base, secrets: secrets('not-the-password'), runDir: mkdtempSync(join(lab.dir, 'run-')), out: write((s) => (log1 += s)) });
+    const secrets = (password: string) => ({
+      COSIGN_PRIVATE_KEY: lab.cosignKey,
+      COSIGN_PASSWORD: password,
+      SLACK_WEBHOOK_URL: lab.slackUrl,
+    });
+    first = await rehearse({
+      ...base,
+      secrets: secrets('not-the-password'),
+      runDir: mkdtempSync(join(lab.dir, 'run-')),
+      out: write((s) => (log1 += s)),
+    });
     // Suppose attempt 1 had got as far as signing before it failed: a signature is already there.
     await lab.sign(job(first, 'image / build')!.outputs['image-ref']!);
-    second = await rehearse({ ...base, secrets: secrets(lab.cosignPassword), rerunFailed: first, runDir: mkdtempSync(join(lab.dir, 'run-')), out: write((s) => (log2 += s)) });
+    second = await rehearse({
+      ...base,
+      secrets: secrets(lab.cosignPassword),
+      rerunFailed: first,
+      runDir: mkdtempSync(join(lab.dir, 'run-')),
+      out: write((s) => (log2 += s)),
+    });
   }, 600_000);
   afterAll(async () => {
     await lab?.close();

@@ -11,7 +11,7 @@
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync, copyFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rehearse, type RunRecord } from '../../packages/rehearse/src/engine.mjs';
+import { rehearse, type RunRecord } from '../../packages/rehearse/src/engine.js';
 import { realTools } from '../harness/tools.js';
 import { BUSYBOX, bundlePredicates, hasRealParts, missingBundles, startLab, tags, type PipelineLab } from './lab.js';
 
@@ -87,7 +87,12 @@ jobs:
       ref: 'refs/heads/main',
       env: lab.env,
       runDir,
-      out: { write: (s: string) => { log += s; if (process.env.REHEARSE_LOG) appendFileSync(process.env.REHEARSE_LOG, s); } },
+      out: {
+        write: (s: string) => {
+          log += s;
+          if (process.env.REHEARSE_LOG) appendFileSync(process.env.REHEARSE_LOG, s);
+        },
+      },
     });
   }, 120_000);
   afterAll(async () => {
@@ -119,7 +124,8 @@ jobs:
   it('ran the real tools npm run tools built, and simulated no tool', () => {
     const real = realTools();
     expect(record.simulatedTools).toEqual([]);
-    for (const t of ['cosign', 'syft', 'trivy'] as const) expect(record.realTools[t], t).toEqual({ version: real[t].version, path: real[t].path });
+    for (const t of ['cosign', 'syft', 'trivy'] as const)
+      expect(record.realTools[t], t).toEqual({ version: real[t].version, path: real[t].path });
   });
 
   it('signs and attests only the image that passed, as cosign 3 bundles the real cosign verifies', async () => {
@@ -127,18 +133,34 @@ jobs:
     const ref = (svc: string) => job(`image (${svc}) / build`)!.outputs['image-ref']!;
     expect(job('image (api) / sign')!.outputs.signed).toBe('true');
     // cosign 3 stores Sigstore bundles as OCI referrers, not the legacy .sig/.att tags.
-    expect(await bundlePredicates(lab, 'shop/api', digest('api'))).toEqual(['https://sigstore.dev/cosign/sign/v1', 'https://slsa.dev/provenance/v1', 'https://spdx.dev/Document', 'https://trivy.dev/report/json/v1']);
+    expect(await bundlePredicates(lab, 'shop/api', digest('api'))).toEqual([
+      'https://sigstore.dev/cosign/sign/v1',
+      'https://slsa.dev/provenance/v1',
+      'https://spdx.dev/Document',
+      'https://trivy.dev/report/json/v1',
+    ]);
     expect((await tags(lab, 'shop/api')).filter((t) => t.endsWith('.sig') || t.endsWith('.att'))).toEqual([]);
     expect(await bundlePredicates(lab, 'shop/worker', digest('worker'))).toEqual([]);
     expect((await tags(lab, 'shop/worker')).filter((t) => t.startsWith('sha256-'))).toEqual([]);
     // The tool's own verdict, with the lab's public key and no transparency log (tlog: false).
     const pub = { LAB_COSIGN_PUB: lab.cosignPub };
-    const verified = JSON.parse(await lab.cosign(['verify', '--key', 'env://LAB_COSIGN_PUB', '--insecure-ignore-tlog=true', ref('api')], pub)) as { critical: { image: { 'docker-manifest-digest': string } } }[];
+    const verified = JSON.parse(
+      await lab.cosign(['verify', '--key', 'env://LAB_COSIGN_PUB', '--insecure-ignore-tlog=true', ref('api')], pub),
+    ) as { critical: { image: { 'docker-manifest-digest': string } } }[];
     expect(verified.length).toBeGreaterThan(0);
     for (const v of verified) expect(v.critical.image['docker-manifest-digest']).toBe(digest('api'));
-    await expect(lab.cosign(['verify', '--key', 'env://LAB_COSIGN_PUB', '--insecure-ignore-tlog=true', ref('worker')], pub)).rejects.toThrow();
+    await expect(
+      lab.cosign(['verify', '--key', 'env://LAB_COSIGN_PUB', '--insecure-ignore-tlog=true', ref('worker')], pub),
+    ).rejects.toThrow();
     // The SBOM attestation holds syft's SPDX document of this very digest.
-    const att = (await lab.cosign(['verify-attestation', '--key', 'env://LAB_COSIGN_PUB', '--insecure-ignore-tlog=true', '--type', 'spdxjson', ref('api')], pub)).trim().split('\n');
+    const att = (
+      await lab.cosign(
+        ['verify-attestation', '--key', 'env://LAB_COSIGN_PUB', '--insecure-ignore-tlog=true', '--type', 'spdxjson', ref('api')],
+        pub,
+      )
+    )
+      .trim()
+      .split('\n');
     const statement = JSON.parse(Buffer.from((JSON.parse(att[0]!) as { payload: string }).payload, 'base64').toString('utf8')) as {
       subject: { digest: { sha256: string } }[];
       predicate: { creationInfo: { creators: string[] }; packages: { name: string; versionInfo?: string }[] };
@@ -155,7 +177,15 @@ jobs:
   it('keeps per-leg artifacts that never collide: SBOMs, scan reports (even for the failed gate), the policy', () => {
     const names = [...lab.services.artifacts.keys()].sort();
     const key = (svc: string) => `${lab.registry.host}-shop-${svc}`.replace(/[^A-Za-z0-9._-]/g, '-');
-    expect(names).toEqual(expect.arrayContaining([`sbom-${key('api')}`, `scan-${key('api')}`, `policy-${key('api')}`, `sbom-${key('worker')}`, `scan-${key('worker')}`]));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        `sbom-${key('api')}`,
+        `scan-${key('api')}`,
+        `policy-${key('api')}`,
+        `sbom-${key('worker')}`,
+        `scan-${key('worker')}`,
+      ]),
+    );
     expect(names).not.toContain(`policy-${key('worker')}`);
     const policy = lab.services.artifactBytes(`policy-${key('api')}`)!;
     expect(policy.length).toBeGreaterThan(0);

@@ -2,8 +2,8 @@
  * deploy-prod's cloud `cluster-auth` modes (gke, eks, aks) rehearsed: no KUBE_CONFIG secret is given,
  * so the only way the deploy and smoke jobs reach the cluster is through the pinned cloud sign-in
  * actions, exchanging each job's own GitHub OIDC token. Those actions are SIMULATED here
- * (packages/rehearse/src/cloud-equivalents.mjs: they check their inputs, really request the job's
- * OIDC token — whose claims the rehearsal mints per job (rules.mjs oidcClaims) — apply the cloud's
+ * (packages/rehearse/src/equivalents/cloud.ts: they check their inputs, really request the job's
+ * OIDC token — whose claims the rehearsal mints per job (rules.ts oidcClaims) — apply the cloud's
  * trust condition "ref == refs/heads/main", and hand out a kubeconfig of the loopback Kubernetes API
  * server, ./kube.ts, SIMULATED too). Real: cosign 3 (verify), kubectl (set image, rollout status,
  * smoke-test's rollout check), docker-registry and buildah for the images.
@@ -11,13 +11,14 @@
 import { appendFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rehearse } from '../../packages/rehearse/src/engine.mjs';
-import { createTokenBook, oidcInterceptor } from '../../packages/rehearse/src/rules.mjs';
+import { rehearse } from '../../packages/rehearse/src/engine.js';
+import { createTokenBook, oidcInterceptor } from '../../packages/rehearse/src/rules.js';
 import { startKubeCluster, type KubeCluster } from './kube.js';
 import { hasRealParts, missingBundles, startLab, type PipelineLab } from './lab.js';
 
 const missing = missingBundles(['smoke-test', 'slack-notify', 'registry-login', 'verify-image']);
-if (!hasRealParts || missing.length) console.warn(`deploy-prod cloud rehearsal skipped: ${missing.length ? `not built yet: ${missing.join(', ')}` : 'real parts missing'}`);
+if (!hasRealParts || missing.length)
+  console.warn(`deploy-prod cloud rehearsal skipped: ${missing.length ? `not built yet: ${missing.join(', ')}` : 'real parts missing'}`);
 
 const SETTINGS = {
   'cluster-name': 'shop-prod',
@@ -49,7 +50,9 @@ describe.skipIf(!hasRealParts || missing.length > 0)('deploy-prod reaches the cl
     kubeconfigFile = join(lab.dir, 'cloud-cluster.kubeconfig');
     writeFileSync(kubeconfigFile, cluster.kubeconfigText, { mode: 0o600 });
     repo = mkdtempSync(join(lab.dir, 'repo-'));
-    const settings = Object.keys(SETTINGS).map((k) => `      ${k}: \${{ inputs.${k} }}`).join('\n');
+    const settings = Object.keys(SETTINGS)
+      .map((k) => `      ${k}: \${{ inputs.${k} }}`)
+      .join('\n');
     const files: Record<string, string> = {
       '.github/workflows/deploy.yml': `name: deploy
 on:
@@ -57,7 +60,9 @@ on:
     inputs:
       image-ref: { type: string, required: true }
       cluster-auth: { type: string, required: true }
-${Object.entries(SETTINGS).map(([k, v]) => `      ${k}: { type: string, default: '${v}' }`).join('\n')}
+${Object.entries(SETTINGS)
+  .map(([k, v]) => `      ${k}: { type: string, default: '${v}' }`)
+  .join('\n')}
 permissions: {}
 jobs:
   deploy:
@@ -77,7 +82,8 @@ ${settings}
     secrets:
       COSIGN_PUBLIC_KEY: \${{ secrets.COSIGN_PUBLIC_KEY }}
 `,
-      'smoke.yml': 'defaults: { retries: 2, interval: 50ms, timeout: 5s }\nchecks:\n  - name: api rollout\n    k8s: { rollout: deployment/api, namespace: shop }\n',
+      'smoke.yml':
+        'defaults: { retries: 2, interval: 50ms, timeout: 5s }\nchecks:\n  - name: api rollout\n    k8s: { rollout: deployment/api, namespace: shop }\n',
     };
     for (const [p, text] of Object.entries(files)) {
       mkdirSync(dirname(join(repo, p)), { recursive: true });
@@ -116,7 +122,10 @@ ${settings}
         },
       });
       const job = (id: string) => record.jobs.find((j) => j.name === `deploy / ${id}`);
-      const ran = (id: string) => job(id)!.steps.filter((s) => s.name.startsWith('Cluster access · ') && s.status !== 'skipped').map((s) => [s.name.replace('Cluster access · ', ''), s.status]);
+      const ran = (id: string) =>
+        job(id)!
+          .steps.filter((s) => s.name.startsWith('Cluster access · ') && s.status !== 'skipped')
+          .map((s) => [s.name.replace('Cluster access · ', ''), s.status]);
       return { record, log, job, ran };
     } finally {
       lab.services.intercept = undefined;
@@ -129,21 +138,33 @@ ${settings}
     aks: ['Azure login through GitHub OIDC', 'AKS kubeconfig'],
   };
 
-  it.each(['gke', 'eks', 'aks'])('%s: deploy and smoke sign in with their own OIDC token and reach the cluster; no kubeconfig secret exists', { timeout: 300_000 }, async (mode) => {
-    const before = cluster.requests().length;
-    const { record, log, job, ran } = await deploy(mode, images[mode]!);
-    expect(record.status, log).toBe('success');
-    for (const j of ['deploy', 'smoke']) expect(ran(j), j).toEqual([...STEPS[mode]!.map((n) => [n, 'success']), ['remove the kubeconfig', 'success']]);
-    // kubectl set image in deploy, then smoke-test's rollout check in smoke: both through the cloud's kubeconfig.
-    expect(cluster.image('shop', 'api', 'api')).toBe(images[mode]);
-    expect(job('smoke')!.status).toBe('success');
-    const kubectl = cluster.requests().slice(before).filter((r) => String(r.headers['user-agent'] ?? '').startsWith('kubectl'));
-    expect(kubectl.filter((r) => r.method === 'PATCH')).toHaveLength(1);
-    expect(kubectl.filter((r) => r.method === 'GET' && r.path.startsWith('/apis/apps/v1/namespaces/shop/deployments')).length).toBeGreaterThan(1);
-    expect(log).not.toContain('kube-token-canary-2d8e41');
-  });
+  it.each(['gke', 'eks', 'aks'])(
+    '%s: deploy and smoke sign in with their own OIDC token and reach the cluster; no kubeconfig secret exists',
+    { timeout: 300_000 },
+    async (mode) => {
+      const before = cluster.requests().length;
+      const { record, log, job, ran } = await deploy(mode, images[mode]!);
+      expect(record.status, log).toBe('success');
+      for (const j of ['deploy', 'smoke'])
+        expect(ran(j), j).toEqual([...STEPS[mode]!.map((n) => [n, 'success']), ['remove the kubeconfig', 'success']]);
+      // kubectl set image in deploy, then smoke-test's rollout check in smoke: both through the cloud's kubeconfig.
+      expect(cluster.image('shop', 'api', 'api')).toBe(images[mode]);
+      expect(job('smoke')!.status).toBe('success');
+      const kubectl = cluster
+        .requests()
+        .slice(before)
+        .filter((r) => String(r.headers['user-agent'] ?? '').startsWith('kubectl'));
+      expect(kubectl.filter((r) => r.method === 'PATCH')).toHaveLength(1);
+      expect(
+        kubectl.filter((r) => r.method === 'GET' && r.path.startsWith('/apis/apps/v1/namespaces/shop/deployments')).length,
+      ).toBeGreaterThan(1);
+      expect(log).not.toContain('kube-token-canary-2d8e41');
+    },
+  );
 
-  it('the cloud refuses a token from another branch (trust restricted to refs/heads/main): deploy fails at sign-in, nothing changes', { timeout: 300_000 }, async () => {
+  it('the cloud refuses a token from another branch (trust restricted to refs/heads/main): deploy fails at sign-in, nothing changes', {
+    timeout: 300_000,
+  }, async () => {
     const now = cluster.image('shop', 'api', 'api');
     const { record, log, job } = await deploy('gke', images.branch!, { ref: 'refs/heads/feature' });
     expect(record.status).toBe('failure');
@@ -157,7 +178,9 @@ ${settings}
     const { record, log, job } = await deploy('gke', images.bad!, { inputs: { 'gcp-workload-identity-provider': 'github-pool' } });
     expect(record.status).toBe('failure');
     expect(job('plan')!.status).toBe('failure');
-    expect(log).toContain("input 'gcp-workload-identity-provider' must be projects/<number>/locations/global/workloadIdentityPools/<pool>/providers/<provider>");
+    expect(log).toContain(
+      "input 'gcp-workload-identity-provider' must be projects/<number>/locations/global/workloadIdentityPools/<pool>/providers/<provider>",
+    );
     for (const j of ['apply', 'deploy', 'smoke']) expect(job(j)!.status, j).toBe('skipped');
   });
 

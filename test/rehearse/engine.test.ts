@@ -6,11 +6,11 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { expandMatrix, rehearse, RehearsalError, type RehearseOptions } from '../../packages/rehearse/src/engine.mjs';
+import { expandMatrix, rehearse, RehearsalError, type RehearseOptions } from '../../packages/rehearse/src/engine.js';
 import { realTools } from '../harness/tools.js';
 
 const roots: string[] = [];
@@ -186,7 +186,17 @@ jobs:
 
 describe('matrix', () => {
   it('expands axes, exclude and include the way GitHub does', () => {
-    expect(expandMatrix({ os: ['a', 'b'], v: [1, 2], exclude: [{ os: 'b', v: 2 }], include: [{ os: 'a', extra: 'x' }, { os: 'c', v: 9 }] })).toEqual([
+    expect(
+      expandMatrix({
+        os: ['a', 'b'],
+        v: [1, 2],
+        exclude: [{ os: 'b', v: 2 }],
+        include: [
+          { os: 'a', extra: 'x' },
+          { os: 'c', v: 9 },
+        ],
+      }),
+    ).toEqual([
       { os: 'a', v: 1, extra: 'x' },
       { os: 'a', v: 2, extra: 'x' },
       { os: 'b', v: 1 },
@@ -347,7 +357,11 @@ jobs:
   });
 
   it('calls a local reusable workflow with inputs and secrets, maps our actions to local bundles, masks secrets', async () => {
-    const { record, job, log } = await run(root, '.github/workflows/caller.yml', { event: 'workflow_dispatch', secrets: { MY_TOKEN: 'canary-token-81x' }, verbose: true });
+    const { record, job, log } = await run(root, '.github/workflows/caller.yml', {
+      event: 'workflow_dispatch',
+      secrets: { MY_TOKEN: 'canary-token-81x' },
+      verbose: true,
+    });
     expect(record.error).toBeUndefined();
     expect(record.status, log).toBe('success');
     expect(job('call')!.outputs).toEqual({ said: 'HELLO rehearsal!' });
@@ -418,14 +432,23 @@ jobs:
   });
 
   it('fails with a clear message when there is no terminal to ask and no --approve', async () => {
-    const { record, job } = await run(root, '.github/workflows/g.yml', { inputs: { environment: 'production' }, runDir: join(root, '.run-a') });
+    const { record, job } = await run(root, '.github/workflows/g.yml', {
+      inputs: { environment: 'production' },
+      runDir: join(root, '.run-a'),
+    });
     expect(record.status).toBe('failure');
-    expect(job('apply')!.error).toBe("job 'apply' waits for approval of environment 'production', and there is no terminal to ask: rerun with --approve to approve it");
+    expect(job('apply')!.error).toBe(
+      "job 'apply' waits for approval of environment 'production', and there is no terminal to ask: rerun with --approve to approve it",
+    );
     expect(existsSync(join(root, '.run-a', 'jobs', 'applied'))).toBe(false);
   });
 
   it('passes with --approve and records the approval', async () => {
-    const { record } = await run(root, '.github/workflows/g.yml', { inputs: { environment: 'production' }, approve: true, runDir: join(root, '.run-b') });
+    const { record } = await run(root, '.github/workflows/g.yml', {
+      inputs: { environment: 'production' },
+      approve: true,
+      runDir: join(root, '.run-b'),
+    });
     expect(record.status).toBe('success');
     expect(record.approvals).toEqual([{ job: 'apply', environment: 'production', approved: true, by: '--approve' }]);
     expect(existsSync(join(root, '.run-b', 'jobs', 'applied'))).toBe(true);
@@ -445,16 +468,29 @@ jobs:
   });
 
   it('refuses an input outside the choice options', async () => {
-    await expect(run(root, '.github/workflows/g.yml', { inputs: { environment: 'prod' } })).rejects.toThrow(/input 'environment' must be one of staging, production/);
+    await expect(run(root, '.github/workflows/g.yml', { inputs: { environment: 'prod' } })).rejects.toThrow(
+      /input 'environment' must be one of staging, production/,
+    );
   });
 
   it('the CLI without a TTY exits 1 and says how to approve', () => {
-    const r = spawnSync(process.execPath, [join(__dirname, '../../packages/rehearse/src/cli.mjs'), '.github/workflows/g.yml', '--input', 'environment=production', '--run-dir', join(root, '.run-d')], {
-      cwd: root,
-      encoding: 'utf8',
-      env: { ...process.env, INIT_CWD: root },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const r = spawnSync(
+      process.execPath,
+      [
+        join(__dirname, '../../dist/rehearse/cli.js'),
+        '.github/workflows/g.yml',
+        '--input',
+        'environment=production',
+        '--run-dir',
+        join(root, '.run-d'),
+      ],
+      {
+        cwd: root,
+        encoding: 'utf8',
+        env: { ...process.env, INIT_CWD: root },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     expect(r.status).toBe(1);
     expect(r.stdout).toContain('rerun with --approve');
   });
@@ -521,7 +557,7 @@ jobs:
     return { PATH: `${join(root, 'impostor')}:/usr/bin:/bin` };
   };
 
-  it('installs the real cosign 3 (and 2.6 when pinned), terraform and the machine\'s kubectl with the real setup-tools, first on the job\'s PATH, and says so', async () => {
+  it("installs the real cosign 3 (and 2.6 when pinned), terraform and the machine's kubectl with the real setup-tools, first on the job's PATH, and says so", async () => {
     const { record, log, job } = await run(root, '.github/workflows/t.yml', { env: bare(), verbose: true });
     expect(record.status, log).toBe('success');
     expect(job('before')!.steps[0]!.outputs).toEqual({ cosign: join(root, 'impostor/cosign') });
@@ -547,8 +583,12 @@ jobs:
     expect(record.simulatedTools).toEqual([]);
     expect(log).toMatch(/┌ SIMULATED: GitHub \(this rehearsal runs the workflow[^\n]*\n/);
     expect(log).not.toMatch(/SIMULATED:[^\n]*BuildKit/);
-    expect(log).toContain(`└ REAL: setup-tools (dist/setup-tools, verify: checksum) installs from a loopback mirror of cosign ${real.cosign.version}, cosign 2.6.4,`);
-    expect(log).toContain(`setup-tools (rehearsal mirror, verify: checksum): cosign@${real.cosign.version} served from ${real.cosign.path} (real, npm run tools)`);
+    expect(log).toContain(
+      `└ REAL: setup-tools (dist/setup-tools, verify: checksum) installs from a loopback mirror of cosign ${real.cosign.version}, cosign 2.6.4,`,
+    );
+    expect(log).toContain(
+      `setup-tools (rehearsal mirror, verify: checksum): cosign@${real.cosign.version} served from ${real.cosign.path} (real, npm run tools)`,
+    );
   });
 
   it('refuses a version line it does not have and a tool that is nowhere, naming them', async () => {
@@ -579,7 +619,10 @@ jobs:
 `,
     });
     chmodSync(join(root, 'fake-buildx'), 0o755);
-    const { record, log, job } = await run(root, '.github/workflows/b.yml', { simulateBuildkit: true, buildkitStandIn: join(root, 'fake-buildx') });
+    const { record, log, job } = await run(root, '.github/workflows/b.yml', {
+      simulateBuildkit: true,
+      buildkitStandIn: join(root, 'fake-buildx'),
+    });
     expect(record.status, log).toBe('success');
     expect(job('b')!.steps[0]!.outputs).toEqual({ out: 'buildx-args:buildx version' });
     expect(record.simulatedTools).toEqual(['docker-buildx']);
@@ -589,7 +632,9 @@ jobs:
   });
 
   it('takes --stand-ins as its old name, and then simulates nothing but BuildKit', async () => {
-    const root = repo({ '.github/workflows/o.yml': 'on: push\npermissions: {}\njobs:\n  o:\n    runs-on: ubuntu-24.04\n    steps:\n      - run: "true"\n' });
+    const root = repo({
+      '.github/workflows/o.yml': 'on: push\npermissions: {}\njobs:\n  o:\n    runs-on: ubuntu-24.04\n    steps:\n      - run: "true"\n',
+    });
     const { record, log } = await run(root, '.github/workflows/o.yml', { standIns: true });
     expect(record.status, log).toBe('success');
     expect(log).toContain('note: --stand-ins is now --simulate-buildkit');
@@ -609,7 +654,7 @@ jobs:
     runs-on: ubuntu-24.04
     permissions: { id-token: write }
     steps:
-      - run: echo "inner=\${ACTIONS_ID_TOKEN_REQUEST_URL:-none}" >> "$RUNNER_TEMP/../../oidc-$GITHUB_RUN_ATTEMPT-\$(basename "$(dirname "$RUNNER_TEMP")")"
+      - run: echo "inner=\${ACTIONS_ID_TOKEN_REQUEST_URL:-none}" >> "$RUNNER_TEMP/../../oidc-$GITHUB_RUN_ATTEMPT-$(basename "$(dirname "$RUNNER_TEMP")")"
 `,
       // No permissions of its own: the nested job gets the calling job's token permissions.
       '.github/workflows/called-inherit.yml': `on: workflow_call
@@ -617,7 +662,7 @@ jobs:
   inner:
     runs-on: ubuntu-24.04
     steps:
-      - run: echo "inner=\${ACTIONS_ID_TOKEN_REQUEST_URL:-none}" >> "$RUNNER_TEMP/../../oidc-$GITHUB_RUN_ATTEMPT-\$(basename "$(dirname "$RUNNER_TEMP")")"
+      - run: echo "inner=\${ACTIONS_ID_TOKEN_REQUEST_URL:-none}" >> "$RUNNER_TEMP/../../oidc-$GITHUB_RUN_ATTEMPT-$(basename "$(dirname "$RUNNER_TEMP")")"
 `,
       '.github/workflows/o.yml': `on: push
 permissions: {}
@@ -660,5 +705,58 @@ jobs:
       ['call-inherits-grant_inner', 'inner=http://127.0.0.1:9/oidc'],
       ['call-not-granted_inner', 'inner=none'],
     ]);
+  });
+});
+
+describe('upload-artifact against an artifact service (the real @actions/artifact client)', () => {
+  const wf = (overwrite: boolean) => `name: a
+on: push
+permissions: {}
+jobs:
+  one:
+    runs-on: ubuntu-24.04
+    steps:
+      - run: echo v1 > report.txt
+      - uses: actions/upload-artifact@ea165f8d65b6e75b540449e92b4886f43607fa02 # v4.6.2
+        with: { name: report, path: report.txt }
+  two:
+    needs: one
+    runs-on: ubuntu-24.04
+    steps:
+      - run: echo v2 > report.txt
+      - uses: actions/upload-artifact@ea165f8d65b6e75b540449e92b4886f43607fa02 # v4.6.2
+        with: { name: report, path: report.txt, overwrite: ${overwrite} }
+  three:
+    needs: two
+    runs-on: ubuntu-24.04
+    outputs:
+      got: \${{ steps.read.outputs.got }}
+    steps:
+      - uses: actions/download-artifact@d3f86a106a0bac45b974a628896c90dbdf5c8093 # v4.3.0
+        with: { name: report, path: in }
+      - id: read
+        run: echo "got=$(cat in/report.txt)" >> "$GITHUB_OUTPUT"
+`;
+
+  it('overwrite: true replaces an artifact of the same name, as actions/upload-artifact v4 does; without it the second upload fails', async () => {
+    const { startGitHubServices } = await import('../harness/github.js');
+    const gh = await startGitHubServices();
+    try {
+      const root = repo({ '.github/workflows/o.yml': wf(true), '.github/workflows/n.yml': wf(false) });
+      const env = { ...gh.env, PATH: process.env.PATH ?? '/usr/bin:/bin' };
+      const over = await run(root, '.github/workflows/o.yml', { env, runDir: join(root, '.run-o') });
+      expect(over.record.status, over.log).toBe('success');
+      expect(over.job('three')?.outputs.got).toBe('v2');
+      expect([...gh.artifacts.values()].filter((a) => a.name === 'report' && a.finalized)).toHaveLength(1);
+
+      gh.artifacts.clear();
+      const plain = await run(root, '.github/workflows/n.yml', { env, runDir: join(root, '.run-n') });
+      expect(plain.record.status).toBe('failure');
+      expect(plain.job('two')?.status).toBe('failure');
+      expect(plain.log).toMatch(/already exists/);
+      expect(plain.job('three')?.status).toBe('skipped');
+    } finally {
+      await gh.close();
+    }
   });
 });

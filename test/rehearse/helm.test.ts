@@ -31,7 +31,9 @@ const digest = (c: string) => `sha256:${c.repeat(64)}`;
 
 /** The `run:` script of one step of deploy-prod.yml, as the runner would execute it. */
 function stepScript(job: string, name: string): string {
-  const wf = parse(readFileSync(join(ROOT, '.github/workflows/deploy-prod.yml'), 'utf8')) as { jobs: Record<string, { steps: { name?: string; run?: string }[] }> };
+  const wf = parse(readFileSync(join(ROOT, '.github/workflows/deploy-prod.yml'), 'utf8')) as {
+    jobs: Record<string, { steps: { name?: string; run?: string }[] }>;
+  };
   const run = wf.jobs[job]?.steps.find((s) => s.name === name)?.run;
   if (!run) throw new Error(`deploy-prod.yml: no step '${name}' with a run: script in job '${job}'`);
   return run;
@@ -46,7 +48,17 @@ describe.each(HELMS)('real $tool (Helm $major)', ({ tool, major }) => {
   const helmBin = toolPath(tool);
   const home = scratchDir(`hallmark-helm${major}-home-`);
   const helm = (args: string[], env: Record<string, string> = {}) =>
-    spawnSync(helmBin, args, { encoding: 'utf8', env: { PATH: '/usr/bin:/bin', HOME: home, HELM_CACHE_HOME: join(home, 'cache'), HELM_CONFIG_HOME: join(home, 'config'), HELM_DATA_HOME: join(home, 'data'), ...env } });
+    spawnSync(helmBin, args, {
+      encoding: 'utf8',
+      env: {
+        PATH: '/usr/bin:/bin',
+        HOME: home,
+        HELM_CACHE_HOME: join(home, 'cache'),
+        HELM_CONFIG_HOME: join(home, 'config'),
+        HELM_DATA_HOME: join(home, 'data'),
+        ...env,
+      },
+    });
   const values = (d: string, repo = REPO) => ['--set-string', `image.repository=${repo}`, '--set-string', `image.digest=${d}`];
 
   it('reports its major version through `helm version --template {{.Version}}`, the string the workflow switches on', () => {
@@ -65,7 +77,9 @@ describe.each(HELMS)('real $tool (Helm $major)', ({ tool, major }) => {
   it('renders the Deployment with <repository>@sha256:<digest>, never a tag', () => {
     const r = helm(['template', 'api', CHART, '--namespace', 'shop', ...values(digest('c'))]);
     expect(r.status, r.stderr).toBe(0);
-    const docs = parseAllDocuments(r.stdout).map((d) => d.toJS() as Record<string, any>).filter(Boolean); // eslint-disable-line @typescript-eslint/no-explicit-any
+    const docs = parseAllDocuments(r.stdout)
+      .map((d) => d.toJS() as Record<string, any>)
+      .filter(Boolean); // eslint-disable-line @typescript-eslint/no-explicit-any
     const deployments = docs.filter((d) => d.kind === 'Deployment');
     expect(deployments).toHaveLength(1);
     const images = (deployments[0]!.spec.template.spec.containers as { image: string }[]).map((c) => c.image);
@@ -160,6 +174,8 @@ describe.each(HELMS)('real $tool (Helm $major)', ({ tool, major }) => {
             RELEASE: 'api',
             DEPLOYMENT: '',
             CONTAINER: '',
+            // deploy-prod's workflow-level env: the mode the verify job resolved
+            DEPLOY_MODE: 'helm',
             ...env,
           },
         }));
@@ -169,16 +185,23 @@ describe.each(HELMS)('real $tool (Helm $major)', ({ tool, major }) => {
         stdout = err.stdout ?? '';
         stderr = err.stderr ?? '';
       }
-      const argv = readFileSync(argvLog, 'utf8').split('\n').filter(Boolean).slice(before).map((l) => JSON.parse(l) as string[]);
+      const argv = readFileSync(argvLog, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .slice(before)
+        .map((l) => JSON.parse(l) as string[]);
       return { code, stdout, stderr, argv, outputs: readFileSync(output, 'utf8') };
     }
     const rollout = (imageRef: string) => runStep('deploy', 'Roll out by digest', { IMAGE_REF: imageRef, CHART: './charts/api' });
     const rollback = () => runStep('rollback', 'Restore the previous release', { METHOD: 'helm' });
-    const upgradeFlags = major === 4 ? ['--rollback-on-failure', '--wait=watcher', '--timeout', '5m'] : ['--atomic', '--wait', '--timeout', '5m'];
+    const upgradeFlags =
+      major === 4 ? ['--rollback-on-failure', '--wait=watcher', '--timeout', '5m'] : ['--atomic', '--wait', '--timeout', '5m'];
     const rollbackFlags = major === 4 ? ['--wait=watcher', '--timeout', '5m'] : ['--wait', '--timeout', '5m'];
     /** helm reading the release back from the API server (asynchronously: that server runs in this process). */
     const readBack = async (args: string[]) => {
-      const { stdout } = await execFileAsync(helmBin, [...args, '--namespace', 'shop', '--kubeconfig', cluster.kubeconfig], { env: { PATH: '/usr/bin:/bin', HOME: home } });
+      const { stdout } = await execFileAsync(helmBin, [...args, '--namespace', 'shop', '--kubeconfig', cluster.kubeconfig], {
+        env: { PATH: '/usr/bin:/bin', HOME: home },
+      });
       return JSON.parse(stdout) as unknown;
     };
 
@@ -187,7 +210,19 @@ describe.each(HELMS)('real $tool (Helm $major)', ({ tool, major }) => {
       expect(first.code, first.stderr).toBe(0);
       expect(first.stderr).not.toMatch(/deprecated/i); // Helm 4 warns on --atomic and --wait=true
       expect(first.outputs).toContain('method=helm');
-      const upgrade = ['upgrade', '--install', 'api', './charts/api', '--namespace', 'shop', ...upgradeFlags, '--set-string', `image.repository=${REPO}`, '--set-string', `image.digest=${digest('a')}`];
+      const upgrade = [
+        'upgrade',
+        '--install',
+        'api',
+        './charts/api',
+        '--namespace',
+        'shop',
+        ...upgradeFlags,
+        '--set-string',
+        `image.repository=${REPO}`,
+        '--set-string',
+        `image.digest=${digest('a')}`,
+      ];
       expect(first.argv).toEqual([['version', '--template', '{{.Version}}'], upgrade]);
       expect(cluster.image('shop', 'api', 'hello')).toBe(`${REPO}@${digest('a')}`);
 
@@ -205,11 +240,18 @@ describe.each(HELMS)('real $tool (Helm $major)', ({ tool, major }) => {
       expect(rels[1]!.config).toEqual({ image: { repository: REPO, digest: digest('b') } });
       expect(rels[1]!.manifest).toContain(`image: "${REPO}@${digest('b')}"`);
       expect(rels[1]!.chart.metadata).toMatchObject({ name: 'hello', version: '0.1.0' });
-      expect(cluster.get('secrets', 'shop', 'sh.helm.release.v1.api.v2')?.metadata.labels).toMatchObject({ name: 'api', owner: 'helm', status: 'deployed', version: '2' });
+      expect(cluster.get('secrets', 'shop', 'sh.helm.release.v1.api.v2')?.metadata.labels).toMatchObject({
+        name: 'api',
+        owner: 'helm',
+        status: 'deployed',
+        version: '2',
+      });
 
       // How each helm wrote the Deployment and waited for it.
       const reqs = cluster.requests();
-      const patches = reqs.filter((r) => r.method === 'PATCH' && r.path === '/apis/apps/v1/namespaces/shop/deployments/api').map((r) => String(r.headers['content-type']).split(';')[0]);
+      const patches = reqs
+        .filter((r) => r.method === 'PATCH' && r.path === '/apis/apps/v1/namespaces/shop/deployments/api')
+        .map((r) => String(r.headers['content-type']).split(';')[0]);
       const watched = reqs.some((r) => r.path === '/apis/apps/v1/namespaces/shop/deployments' && /[?&]watch=(true|1)/.test(r.url));
       if (major === 4) {
         // Server-side apply (install and upgrade), and the kstatus watcher's watch on Deployments.
@@ -228,20 +270,28 @@ describe.each(HELMS)('real $tool (Helm $major)', ({ tool, major }) => {
       const seen = cluster.requests().length;
       const undo = await rollback();
       // Helm 4 waits for the rollback with the kstatus watcher (a watch on Deployments); Helm 3's --wait polls.
-      const watchedNow = cluster.requests().slice(seen).some((r) => r.path === '/apis/apps/v1/namespaces/shop/deployments' && /[?&]watch=(true|1)/.test(r.url));
+      const watchedNow = cluster
+        .requests()
+        .slice(seen)
+        .some((r) => r.path === '/apis/apps/v1/namespaces/shop/deployments' && /[?&]watch=(true|1)/.test(r.url));
       expect(watchedNow).toBe(major === 4);
       expect(undo.code, undo.stderr).toBe(0);
       expect(undo.outputs).toContain('rolled-back=true');
-      expect(undo.argv).toEqual([['version', '--template', '{{.Version}}'], ['rollback', 'api', '--namespace', 'shop', ...rollbackFlags]]);
+      expect(undo.argv).toEqual([
+        ['version', '--template', '{{.Version}}'],
+        ['rollback', 'api', '--namespace', 'shop', ...rollbackFlags],
+      ]);
       expect(cluster.image('shop', 'api', 'hello')).toBe(`${REPO}@${digest('a')}`);
-      const history = await readBack(['history', 'api', '-o', 'json']) as { revision: number; status: string; description: string }[];
+      const history = (await readBack(['history', 'api', '-o', 'json'])) as { revision: number; status: string; description: string }[];
       expect(history.map((h) => [h.revision, h.status, h.description])).toEqual([
         [1, 'superseded', 'Install complete'],
         [2, 'superseded', 'Upgrade complete'],
         [3, 'deployed', 'Rollback to 1'],
       ]);
       expect(await readBack(['get', 'values', 'api', '-o', 'json'])).toEqual({ image: { repository: REPO, digest: digest('a') } });
-      expect(await readBack(['get', 'values', 'api', '--revision', '2', '-o', 'json'])).toEqual({ image: { repository: REPO, digest: digest('b') } });
+      expect(await readBack(['get', 'values', 'api', '--revision', '2', '-o', 'json'])).toEqual({
+        image: { repository: REPO, digest: digest('b') },
+      });
       expect(cluster.releases('shop', 'api').at(-1)!.manifest).toContain(`image: "${REPO}@${digest('a')}"`);
     });
 
@@ -261,7 +311,7 @@ describe.each(HELMS)('real $tool (Helm $major)', ({ tool, major }) => {
         expect(r.stderr).toMatch(/UPGRADE FAILED: release api failed, and has been rolled back due to rollback-on-failure being set/);
         expect(r.stderr).toMatch(/Deployment\/shop\/api not ready\. status: Failed/);
         expect(cluster.image('shop', 'api', 'hello')).toBe(`${REPO}@${digest('a')}`);
-        const history = await readBack(['history', 'api', '-o', 'json']) as { revision: number; status: string; description: string }[];
+        const history = (await readBack(['history', 'api', '-o', 'json'])) as { revision: number; status: string; description: string }[];
         expect(history.slice(-2).map((h) => [h.revision, h.status])).toEqual([
           [4, 'failed'],
           [5, 'deployed'],

@@ -13,6 +13,11 @@
  * - the deployment controller, instantly: a new pod template gets a ReplicaSet with the next
  *   revision (an old template gets its ReplicaSet back, renumbered), and the rollout completes
  *   at once with the status fields kstatus (Helm 4's watcher) and Helm 3's legacy wait read.
+ * - Argo CD's `Application` custom resource (argoproj.io/v1alpha1, namespaced, short names `app`
+ *   and `apps`; manifests/crds/application-crd.yaml at argo-cd master: `subresources: {}`, so there
+ *   is no /status subresource and the controller patches the object itself): discovery, get, list,
+ *   watch, create and the same patches. Nothing here acts on an Application: test/rehearse/
+ *   argocd-sim.ts (SIMULATED Argo CD controller) writes its status.
  * Helm keeps its releases as Secrets `sh.helm.release.v1.<name>.v<revision>` (base64 of gzipped
  * JSON inside the Secret's data): `releases()` decodes them, so a test reads back exactly what helm
  * stored. Objects are shaped as a v1.32 API server returns them. Every request is recorded.
@@ -28,16 +33,37 @@ import { startServer, type RecordedRequest, type TestServer } from '../harness/s
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 const REV = 'deployment.kubernetes.io/revision';
-const VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.4', gitCommit: '59526cd4867447956156ae3a602fcbac10a2c335', gitTreeState: 'clean', buildDate: '2025-04-22T16:02:27Z', goVersion: 'go1.23.6', compiler: 'gc', platform: 'linux/amd64' };
+const VERSION = {
+  major: '1',
+  minor: '32',
+  gitVersion: 'v1.32.4',
+  gitCommit: '59526cd4867447956156ae3a602fcbac10a2c335',
+  gitTreeState: 'clean',
+  buildDate: '2025-04-22T16:02:27Z',
+  goVersion: 'go1.23.6',
+  compiler: 'gc',
+  platform: 'linux/amd64',
+};
 
 const json = (res: ServerResponse, code: number, body: unknown) => {
   res.writeHead(code, { 'content-type': 'application/json', 'cache-control': 'no-cache, private' });
   res.end(JSON.stringify(body));
 };
-const status = (code: number, reason: string, message: string, details?: Obj) => ({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, ...(details ? { details } : {}), code });
+const status = (code: number, reason: string, message: string, details?: Obj) => ({
+  kind: 'Status',
+  apiVersion: 'v1',
+  metadata: {},
+  status: 'Failure',
+  message,
+  reason,
+  ...(details ? { details } : {}),
+  code,
+});
 
 interface Kind {
   group: string; // '' for core
+  /** 'v1' unless said otherwise (argoproj.io serves v1alpha1). */
+  version?: string;
   resource: string;
   kind: string;
   namespaced: boolean;
@@ -52,18 +78,40 @@ const KINDS: Kind[] = [
   { group: '', resource: 'pods', kind: 'Pod', namespaced: true, short: ['po'] },
   { group: 'apps', resource: 'deployments', kind: 'Deployment', namespaced: true, short: ['deploy'] },
   { group: 'apps', resource: 'replicasets', kind: 'ReplicaSet', namespaced: true, short: ['rs'] },
+  { group: 'argoproj.io', version: 'v1alpha1', resource: 'applications', kind: 'Application', namespaced: true, short: ['app', 'apps'] },
 ];
+/** The API groups besides core, with their one served version. */
+const GROUPS = [...new Set(KINDS.filter((k) => k.group).map((k) => k.group))].map((g) => ({
+  name: g,
+  version: KINDS.find((k) => k.group === g)?.version ?? 'v1',
+}));
 const VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
-const gv = (k: Kind) => (k.group ? `${k.group}/v1` : 'v1');
+const gv = (k: Kind) => (k.group ? `${k.group}/${k.version ?? 'v1'}` : 'v1');
+const versionOf = (group: string) => GROUPS.find((g) => g.name === group)?.version ?? 'v1';
 const resourceList = (group: string) => ({
   kind: 'APIResourceList',
   apiVersion: 'v1',
-  groupVersion: group ? `${group}/v1` : 'v1',
+  groupVersion: group ? `${group}/${versionOf(group)}` : 'v1',
   resources: KINDS.filter((k) => k.group === group).flatMap((k) => [
-    { name: k.resource, singularName: k.kind.toLowerCase(), namespaced: k.namespaced, kind: k.kind, verbs: VERBS, ...(k.short ? { shortNames: k.short } : {}) },
+    {
+      name: k.resource,
+      singularName: k.kind.toLowerCase(),
+      namespaced: k.namespaced,
+      kind: k.kind,
+      verbs: VERBS,
+      ...(k.short ? { shortNames: k.short } : {}),
+    },
     ...(k.resource === 'deployments'
       ? [
-          { name: 'deployments/scale', singularName: '', namespaced: true, group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: ['get', 'patch', 'update'] },
+          {
+            name: 'deployments/scale',
+            singularName: '',
+            namespaced: true,
+            group: 'autoscaling',
+            version: 'v1',
+            kind: 'Scale',
+            verbs: ['get', 'patch', 'update'],
+          },
           { name: 'deployments/status', singularName: '', namespaced: true, kind: 'Deployment', verbs: ['get', 'patch', 'update'] },
         ]
       : []),
@@ -80,13 +128,17 @@ const openapiV3 = (group: string) => ({
   info: { title: 'Kubernetes', version: VERSION.gitVersion },
   paths: Object.fromEntries(
     KINDS.filter((k) => k.group === group).map((k) => [
-      `/${group ? `apis/${group}` : 'api'}/v1/${k.namespaced ? 'namespaces/{namespace}/' : ''}${k.resource}/{name}`,
+      `/${group ? `apis/${group}` : 'api'}/${versionOf(group)}/${k.namespaced ? 'namespaces/{namespace}/' : ''}${k.resource}/{name}`,
       {
         patch: {
           operationId: `patch${k.namespaced ? 'Namespaced' : ''}${k.kind}`,
           'x-kubernetes-action': 'patch',
-          'x-kubernetes-group-version-kind': { group: k.group, version: 'v1', kind: k.kind },
-          parameters: ['dryRun', 'fieldManager', 'fieldValidation', 'force'].map((name) => ({ name, in: 'query', schema: { type: name === 'force' ? 'boolean' : 'string', uniqueItems: true } })),
+          'x-kubernetes-group-version-kind': { group: k.group, version: k.version ?? 'v1', kind: k.kind },
+          parameters: ['dryRun', 'fieldManager', 'fieldValidation', 'force'].map((name) => ({
+            name,
+            in: 'query',
+            schema: { type: name === 'force' ? 'boolean' : 'string', uniqueItems: true },
+          })),
           responses: { '200': { description: 'OK' } },
         },
       },
@@ -97,7 +149,14 @@ const openapiV3 = (group: string) => ({
 
 /** Strategic merge (what kubectl set image and Helm 3's three-way patches send): lists of named things merge by name. */
 function strategicMerge(target: Obj, patch: Obj): Obj {
-  const MERGE_KEYS: Record<string, string> = { containers: 'name', initContainers: 'name', ports: 'containerPort', env: 'name', volumes: 'name', volumeMounts: 'mountPath' };
+  const MERGE_KEYS: Record<string, string> = {
+    containers: 'name',
+    initContainers: 'name',
+    ports: 'containerPort',
+    env: 'name',
+    volumes: 'name',
+    volumeMounts: 'mountPath',
+  };
   for (const [k, v] of Object.entries(patch)) {
     if (k.startsWith('$')) continue;
     if (v === null) delete target[k];
@@ -116,7 +175,14 @@ function strategicMerge(target: Obj, patch: Obj): Obj {
       }
       const order = patch[`$setElementOrder/${k}`] as Obj[] | undefined;
       if (Array.isArray(order)) list.sort((a, b) => order.findIndex((o) => o[key] === a[key]) - order.findIndex((o) => o[key] === b[key]));
-    } else if (typeof v === 'object' && !Array.isArray(v) && typeof target[k] === 'object' && target[k] !== null && !Array.isArray(target[k])) strategicMerge(target[k], v as Obj);
+    } else if (
+      typeof v === 'object' &&
+      !Array.isArray(v) &&
+      typeof target[k] === 'object' &&
+      target[k] !== null &&
+      !Array.isArray(target[k])
+    )
+      strategicMerge(target[k], v as Obj);
     else target[k] = structuredClone(v);
   }
   return target;
@@ -126,7 +192,8 @@ function strategicMerge(target: Obj, patch: Obj): Obj {
 function mergePatch(target: Obj, patch: Obj): Obj {
   for (const [k, v] of Object.entries(patch)) {
     if (v === null) delete target[k];
-    else if (typeof v === 'object' && !Array.isArray(v) && typeof target[k] === 'object' && target[k] !== null && !Array.isArray(target[k])) mergePatch(target[k], v as Obj);
+    else if (typeof v === 'object' && !Array.isArray(v) && typeof target[k] === 'object' && target[k] !== null && !Array.isArray(target[k]))
+      mergePatch(target[k], v as Obj);
     else target[k] = structuredClone(v);
   }
   return target;
@@ -134,7 +201,10 @@ function mergePatch(target: Obj, patch: Obj): Obj {
 
 function jsonPatch(target: Obj, ops: Obj[]): Obj {
   for (const op of ops) {
-    const parts = String(op.path).split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+    const parts = String(op.path)
+      .split('/')
+      .slice(1)
+      .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
     let cur = target;
     for (const p of parts.slice(0, -1)) cur = cur[p] ??= {};
     const last = parts.at(-1) as string;
@@ -156,7 +226,8 @@ function serverSideApply(live: Obj, applied: Obj): Obj {
   const out = structuredClone(live);
   out.metadata.labels = { ...(live.metadata.labels ?? {}), ...(applied.metadata?.labels ?? {}) };
   out.metadata.annotations = { ...(live.metadata.annotations ?? {}), ...(applied.metadata?.annotations ?? {}) };
-  for (const [k, v] of Object.entries(applied)) if (k !== 'metadata' && k !== 'status' && k !== 'apiVersion' && k !== 'kind') out[k] = structuredClone(v);
+  for (const [k, v] of Object.entries(applied))
+    if (k !== 'metadata' && k !== 'status' && k !== 'apiVersion' && k !== 'kind') out[k] = structuredClone(v);
   return out;
 }
 
@@ -251,7 +322,14 @@ const pbMap = (f: Fields, n: number, asBase64: boolean) =>
 function pbObjectMeta(buf: Buffer): Obj {
   const f = pbFields(buf);
   const m: Obj = {};
-  for (const [n, k] of [[1, 'name'], [2, 'generateName'], [3, 'namespace'], [5, 'uid'], [6, 'resourceVersion']] as const) if (pbStr(f, n)) m[k] = pbStr(f, n);
+  for (const [n, k] of [
+    [1, 'name'],
+    [2, 'generateName'],
+    [3, 'namespace'],
+    [5, 'uid'],
+    [6, 'resourceVersion'],
+  ] as const)
+    if (pbStr(f, n)) m[k] = pbStr(f, n);
   const labels = pbMap(f, 11, false);
   const annotations = pbMap(f, 12, false);
   if (Object.keys(labels).length) m.labels = labels;
@@ -265,18 +343,25 @@ function decodeProtobuf(body: Buffer): Obj {
   const typeMeta = pbFields((unknown.get(1)?.[0] as Buffer | undefined) ?? Buffer.alloc(0));
   const [apiVersion, kind] = [pbStr(typeMeta, 1), pbStr(typeMeta, 2)];
   const raw = pbFields((unknown.get(2)?.[0] as Buffer | undefined) ?? Buffer.alloc(0));
-  if (apiVersion !== 'v1' || kind !== 'Secret') throw new Error(`protobuf decoding of ${apiVersion}/${kind} is not implemented in the loopback API server`);
+  if (apiVersion !== 'v1' || kind !== 'Secret')
+    throw new Error(`protobuf decoding of ${apiVersion}/${kind} is not implemented in the loopback API server`);
   const o: Obj = { apiVersion, kind, metadata: pbObjectMeta((raw.get(1)?.[0] as Buffer | undefined) ?? Buffer.alloc(0)) };
   const data = pbMap(raw, 2, true);
   const stringData = pbMap(raw, 4, false);
   if (Object.keys(data).length) o.data = data;
-  if (Object.keys(stringData).length) o.data = { ...(o.data ?? {}), ...Object.fromEntries(Object.entries(stringData).map(([k, v]) => [k, Buffer.from(v).toString('base64')])) };
+  if (Object.keys(stringData).length)
+    o.data = {
+      ...(o.data ?? {}),
+      ...Object.fromEntries(Object.entries(stringData).map(([k, v]) => [k, Buffer.from(v).toString('base64')])),
+    };
   if (pbStr(raw, 3)) o.type = pbStr(raw, 3);
   if (raw.get(5)?.[0] === 1n) o.immutable = true;
   return o;
 }
 const bodyOf = (req: RecordedRequest): Obj =>
-  String(req.headers['content-type'] ?? '').startsWith('application/vnd.kubernetes.protobuf') ? decodeProtobuf(req.body) : (JSON.parse(req.text) as Obj);
+  String(req.headers['content-type'] ?? '').startsWith('application/vnd.kubernetes.protobuf')
+    ? decodeProtobuf(req.body)
+    : (JSON.parse(req.text) as Obj);
 
 /** One Helm release revision as helm stored it (helm.sh/helm pkg/release/v1 Release, JSON). */
 export interface HelmRelease {
@@ -365,14 +450,47 @@ export async function startKubeCluster(seed: KubeSeed = {}): Promise<KubeCluster
         notify(kindOf('pods'), 'DELETED', p);
       }
     }
-    const condition = (type: string) => ({ type, status: ready ? 'True' : 'False', lastTransitionTime: now(), ...(ready ? {} : { reason: 'ContainersNotReady' }) });
+    const condition = (type: string) => ({
+      type,
+      status: ready ? 'True' : 'False',
+      lastTransitionTime: now(),
+      ...(ready ? {} : { reason: 'ContainersNotReady' }),
+    });
     for (let i = 0; i < n; i++) {
       const name = `${live.metadata.name}-${createHash('sha256').update(`${live.metadata.uid}/${i}`).digest('hex').slice(0, 5)}`;
-      put(kindOf('pods'), {
-        metadata: { name, namespace: ns, uid: uid(`${ns}/${name}`), labels: { ...(live.spec.template.metadata?.labels ?? {}) }, creationTimestamp: now(), ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: live.metadata.name, uid: live.metadata.uid, controller: true, blockOwnerDeletion: true }] },
-        spec: structuredClone(live.spec.template.spec ?? {}),
-        status: { phase: 'Running', conditions: [condition('Initialized'), condition('Ready'), condition('ContainersReady'), { type: 'PodScheduled', status: 'True', lastTransitionTime: now() }] },
-      }, pods.has(`${ns}/${name}`) ? 'MODIFIED' : 'ADDED');
+      put(
+        kindOf('pods'),
+        {
+          metadata: {
+            name,
+            namespace: ns,
+            uid: uid(`${ns}/${name}`),
+            labels: { ...(live.spec.template.metadata?.labels ?? {}) },
+            creationTimestamp: now(),
+            ownerReferences: [
+              {
+                apiVersion: 'apps/v1',
+                kind: 'ReplicaSet',
+                name: live.metadata.name,
+                uid: live.metadata.uid,
+                controller: true,
+                blockOwnerDeletion: true,
+              },
+            ],
+          },
+          spec: structuredClone(live.spec.template.spec ?? {}),
+          status: {
+            phase: 'Running',
+            conditions: [
+              condition('Initialized'),
+              condition('Ready'),
+              condition('ContainersReady'),
+              { type: 'PodScheduled', status: 'True', lastTransitionTime: now() },
+            ],
+          },
+        },
+        pods.has(`${ns}/${name}`) ? 'MODIFIED' : 'ADDED',
+      );
     }
   }
 
@@ -381,7 +499,9 @@ export async function startKubeCluster(seed: KubeSeed = {}): Promise<KubeCluster
     const replicasets = store.get('replicasets')!;
     d.metadata.annotations ??= {};
     const key = templateKey(d.spec.template);
-    const owned = [...replicasets.values()].filter((r) => r.metadata.namespace === d.metadata.namespace && r.metadata.ownerReferences?.[0]?.uid === d.metadata.uid);
+    const owned = [...replicasets.values()].filter(
+      (r) => r.metadata.namespace === d.metadata.namespace && r.metadata.ownerReferences?.[0]?.uid === d.metadata.uid,
+    );
     const maxRev = Math.max(0, ...owned.map((r) => Number(r.metadata.annotations[REV])));
     let rs: Obj | undefined = owned.find((r) => templateKey(r.spec.template) === key);
     const current = rs && Number(rs.metadata.annotations[REV]) === maxRev;
@@ -398,11 +518,24 @@ export async function startKubeCluster(seed: KubeSeed = {}): Promise<KubeCluster
           uid: uid(`${d.metadata.namespace}/${d.metadata.name}-${hash}`),
           labels: { ...(d.spec.selector?.matchLabels ?? {}), 'pod-template-hash': hash },
           annotations: {},
-          ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: d.metadata.name, uid: d.metadata.uid, controller: true, blockOwnerDeletion: true }],
+          ownerReferences: [
+            {
+              apiVersion: 'apps/v1',
+              kind: 'Deployment',
+              name: d.metadata.name,
+              uid: d.metadata.uid,
+              controller: true,
+              blockOwnerDeletion: true,
+            },
+          ],
           generation: 1,
           creationTimestamp: now(),
         },
-        spec: { replicas: d.spec.replicas, selector: { matchLabels: { ...(d.spec.selector?.matchLabels ?? {}), 'pod-template-hash': hash } }, template },
+        spec: {
+          replicas: d.spec.replicas,
+          selector: { matchLabels: { ...(d.spec.selector?.matchLabels ?? {}), 'pod-template-hash': hash } },
+          template,
+        },
         status: {},
       };
     }
@@ -423,7 +556,13 @@ export async function startKubeCluster(seed: KubeSeed = {}): Promise<KubeCluster
     const failing = ((d.spec.template.spec?.containers ?? []) as Obj[]).some((c) => seed.failingImages?.includes(c.image));
     syncPods(live, n, !failing);
     if (failing) {
-      live.status = { replicas: n, fullyLabeledReplicas: n, readyReplicas: 0, availableReplicas: 0, observedGeneration: live.metadata.generation };
+      live.status = {
+        replicas: n,
+        fullyLabeledReplicas: n,
+        readyReplicas: 0,
+        availableReplicas: 0,
+        observedGeneration: live.metadata.generation,
+      };
       put(kindOf('replicasets'), live, owned.includes(live) ? 'MODIFIED' : 'ADDED');
       d.status = {
         observedGeneration: d.metadata.generation,
@@ -433,13 +572,33 @@ export async function startKubeCluster(seed: KubeSeed = {}): Promise<KubeCluster
         availableReplicas: 0,
         unavailableReplicas: n,
         conditions: [
-          { type: 'Available', status: 'False', lastUpdateTime: now(), lastTransitionTime: now(), reason: 'MinimumReplicasUnavailable', message: 'Deployment does not have minimum availability.' },
-          { type: 'Progressing', status: 'False', lastUpdateTime: now(), lastTransitionTime: now(), reason: 'ProgressDeadlineExceeded', message: `ReplicaSet "${live.metadata.name}" has timed out progressing.` },
+          {
+            type: 'Available',
+            status: 'False',
+            lastUpdateTime: now(),
+            lastTransitionTime: now(),
+            reason: 'MinimumReplicasUnavailable',
+            message: 'Deployment does not have minimum availability.',
+          },
+          {
+            type: 'Progressing',
+            status: 'False',
+            lastUpdateTime: now(),
+            lastTransitionTime: now(),
+            reason: 'ProgressDeadlineExceeded',
+            message: `ReplicaSet "${live.metadata.name}" has timed out progressing.`,
+          },
         ],
       };
       return;
     }
-    live.status = { replicas: n, fullyLabeledReplicas: n, readyReplicas: n, availableReplicas: n, observedGeneration: live.metadata.generation };
+    live.status = {
+      replicas: n,
+      fullyLabeledReplicas: n,
+      readyReplicas: n,
+      availableReplicas: n,
+      observedGeneration: live.metadata.generation,
+    };
     put(kindOf('replicasets'), live, owned.includes(live) ? 'MODIFIED' : 'ADDED');
     d.status = {
       observedGeneration: d.metadata.generation,
@@ -448,8 +607,22 @@ export async function startKubeCluster(seed: KubeSeed = {}): Promise<KubeCluster
       readyReplicas: n,
       availableReplicas: n,
       conditions: [
-        { type: 'Available', status: 'True', lastUpdateTime: now(), lastTransitionTime: now(), reason: 'MinimumReplicasAvailable', message: 'Deployment has minimum availability.' },
-        { type: 'Progressing', status: 'True', lastUpdateTime: now(), lastTransitionTime: now(), reason: 'NewReplicaSetAvailable', message: `ReplicaSet "${live.metadata.name}" has successfully progressed.` },
+        {
+          type: 'Available',
+          status: 'True',
+          lastUpdateTime: now(),
+          lastTransitionTime: now(),
+          reason: 'MinimumReplicasAvailable',
+          message: 'Deployment has minimum availability.',
+        },
+        {
+          type: 'Progressing',
+          status: 'True',
+          lastUpdateTime: now(),
+          lastTransitionTime: now(),
+          reason: 'NewReplicaSetAvailable',
+          message: `ReplicaSet "${live.metadata.name}" has successfully progressed.`,
+        },
       ],
     };
   }
@@ -463,9 +636,15 @@ export async function startKubeCluster(seed: KubeSeed = {}): Promise<KubeCluster
     if (k.namespaced) obj.metadata.namespace = ns;
     obj.metadata.uid = uid(`${k.resource}/${ns}/${obj.metadata.name}/${rv}`);
     obj.metadata.creationTimestamp = now();
-    if (k.resource === 'deployments' || k.resource === 'replicasets') obj.metadata.generation = 1;
+    if (k.resource === 'deployments' || k.resource === 'replicasets' || k.resource === 'applications') obj.metadata.generation = 1;
     if (k.resource === 'deployments') {
-      obj.spec = { replicas: 1, revisionHistoryLimit: 10, progressDeadlineSeconds: 600, strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '25%', maxSurge: '25%' } }, ...obj.spec };
+      obj.spec = {
+        replicas: 1,
+        revisionHistoryLimit: 10,
+        progressDeadlineSeconds: 600,
+        strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '25%', maxSurge: '25%' } },
+        ...obj.spec,
+      };
       reconcile(obj);
     }
     if (k.resource === 'secrets') obj.type ??= 'Opaque';
@@ -494,14 +673,21 @@ export async function startKubeCluster(seed: KubeSeed = {}): Promise<KubeCluster
     put(kindOf('namespaces'), admit(kindOf('namespaces'), { metadata: { name: ns } }, undefined), 'ADDED');
   if (seed.deployment) {
     const { namespace, name, container, image } = seed.deployment;
-    const d = admit(kindOf('deployments'), {
-      metadata: { name, labels: { app: name }, annotations: {} },
-      spec: {
-        replicas: 2,
-        selector: { matchLabels: { app: name } },
-        template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: container, image, ports: [{ containerPort: 8080, protocol: 'TCP' }] }] } },
+    const d = admit(
+      kindOf('deployments'),
+      {
+        metadata: { name, labels: { app: name }, annotations: {} },
+        spec: {
+          replicas: 2,
+          selector: { matchLabels: { app: name } },
+          template: {
+            metadata: { labels: { app: name } },
+            spec: { containers: [{ name: container, image, ports: [{ containerPort: 8080, protocol: 'TCP' }] }] },
+          },
+        },
       },
-    }, namespace);
+      namespace,
+    );
     put(kindOf('deployments'), d, 'ADDED');
   }
 
@@ -512,36 +698,79 @@ export async function startKubeCluster(seed: KubeSeed = {}): Promise<KubeCluster
     const q = u.searchParams;
     if (req.method === 'GET') {
       if (p === '/version') return json(res, 200, VERSION);
-      if (p === '/api') return json(res, 200, { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: `127.0.0.1:${port}` }] });
+      if (p === '/api')
+        return json(res, 200, {
+          kind: 'APIVersions',
+          versions: ['v1'],
+          serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: `127.0.0.1:${port}` }],
+        });
       if (p === '/apis')
-        return json(res, 200, { kind: 'APIGroupList', apiVersion: 'v1', groups: [{ name: 'apps', versions: [{ groupVersion: 'apps/v1', version: 'v1' }], preferredVersion: { groupVersion: 'apps/v1', version: 'v1' } }] });
+        return json(res, 200, {
+          kind: 'APIGroupList',
+          apiVersion: 'v1',
+          groups: GROUPS.map((g) => ({
+            name: g.name,
+            versions: [{ groupVersion: `${g.name}/${g.version}`, version: g.version }],
+            preferredVersion: { groupVersion: `${g.name}/${g.version}`, version: g.version },
+          })),
+        });
       if (p === '/api/v1') return json(res, 200, resourceList(''));
-      if (p === '/apis/apps/v1') return json(res, 200, resourceList('apps'));
+      for (const g of GROUPS) if (p === `/apis/${g.name}/${g.version}`) return json(res, 200, resourceList(g.name));
       if (p === '/openapi/v3')
-        return json(res, 200, { paths: { 'api/v1': { serverRelativeURL: '/openapi/v3/api/v1?hash=C0RE' }, 'apis/apps/v1': { serverRelativeURL: '/openapi/v3/apis/apps/v1?hash=APPS' } } });
+        return json(res, 200, {
+          paths: {
+            'api/v1': { serverRelativeURL: '/openapi/v3/api/v1?hash=C0RE' },
+            ...Object.fromEntries(
+              GROUPS.map((g) => [
+                `apis/${g.name}/${g.version}`,
+                { serverRelativeURL: `/openapi/v3/apis/${g.name}/${g.version}?hash=${g.name.replace(/\W/g, '').toUpperCase()}` },
+              ]),
+            ),
+          },
+        });
       if (p === '/openapi/v3/api/v1') return json(res, 200, openapiV3(''));
-      if (p === '/openapi/v3/apis/apps/v1') return json(res, 200, openapiV3('apps'));
+      for (const g of GROUPS) if (p === `/openapi/v3/apis/${g.name}/${g.version}`) return json(res, 200, openapiV3(g.name));
     }
 
-    // /api/v1[/namespaces/<ns>]/<resource>[/<name>]  and  /apis/apps/v1[/namespaces/<ns>]/<resource>[/<name>]
-    const m = /^\/(?:api\/v1|apis\/(apps)\/v1)(?:\/namespaces\/([^/]+))?\/([a-z]+)(?:\/([^/]+))?(?:\/(status))?$/.exec(p);
+    // /api/v1[/namespaces/<ns>]/<resource>[/<name>]  and  /apis/<group>/<version>[/namespaces/<ns>]/<resource>[/<name>]
+    const m = /^\/(?:api\/v1|apis\/([a-z0-9.-]+)\/([a-z0-9]+))(?:\/namespaces\/([^/]+))?\/([a-z]+)(?:\/([^/]+))?(?:\/(status))?$/.exec(p);
     let group = m?.[1] ?? '';
-    let ns = m?.[2];
-    let resource = m?.[3] ?? '';
-    let name = m?.[4];
+    const version = m?.[2] ?? 'v1';
+    let ns = m?.[3];
+    let resource = m?.[4] ?? '';
+    let name = m?.[5];
     // `/api/v1/namespaces/<name>` is the Namespace itself.
-    if (m && !group && ns && resource && !name && !KINDS.some((k) => k.resource === resource && k.namespaced) && /^\/api\/v1\/namespaces\/[^/]+$/.test(p)) {
+    if (
+      m &&
+      !group &&
+      ns &&
+      resource &&
+      !name &&
+      !KINDS.some((k) => k.resource === resource && k.namespaced) &&
+      /^\/api\/v1\/namespaces\/[^/]+$/.test(p)
+    ) {
       name = ns;
       ns = undefined;
       resource = 'namespaces';
     }
     if (m && resource === 'namespaces' && p === '/api/v1/namespaces') ns = undefined;
-    const k = KINDS.find((x) => x.group === group && x.resource === resource);
-    if (!m || !k || (k.namespaced && name && !ns)) return json(res, 404, status(404, 'NotFound', 'the server could not find the requested resource'));
+    const k = KINDS.find((x) => x.group === group && x.resource === resource && (x.version ?? 'v1') === version);
+    // The Application CRD declares no status subresource (`subresources: {}`): …/status is not served.
+    if (!m || !k || (k.namespaced && name && !ns) || (m[6] && k.resource === 'applications'))
+      return json(res, 404, status(404, 'NotFound', 'the server could not find the requested resource'));
     group = k.group;
     const objects = store.get(k.resource)!;
     const dryRun = q.getAll('dryRun').includes('All');
-    const notFound = () => json(res, 404, status(404, 'NotFound', `${k.resource}${k.group ? `.${k.group}` : ''} "${name}" not found`, { name, group: k.group, kind: k.resource }));
+    const notFound = () =>
+      json(
+        res,
+        404,
+        status(404, 'NotFound', `${k.resource}${k.group ? `.${k.group}` : ''} "${name}" not found`, {
+          name,
+          group: k.group,
+          kind: k.resource,
+        }),
+      );
 
     if (!name) {
       if (req.method === 'GET') {
@@ -554,8 +783,11 @@ export async function startKubeCluster(seed: KubeSeed = {}): Promise<KubeCluster
             // WatchList (client-go 0.35+ informers): the current objects as ADDED events, then a
             // bookmark marking the end of the initial state (k8s.io/initial-events-end).
             for (const o of objects.values())
-              if ((!ns || o.metadata.namespace === ns) && matchesLabels(labels, o.metadata.labels) && matchesFields(fields, o)) res.write(`${JSON.stringify({ type: 'ADDED', object: shaped(k, o) })}\n`);
-            res.write(`${JSON.stringify({ type: 'BOOKMARK', object: { kind: k.kind, apiVersion: gv(k), metadata: { resourceVersion: String(rv), annotations: { 'k8s.io/initial-events-end': 'true' } } } })}\n`);
+              if ((!ns || o.metadata.namespace === ns) && matchesLabels(labels, o.metadata.labels) && matchesFields(fields, o))
+                res.write(`${JSON.stringify({ type: 'ADDED', object: shaped(k, o) })}\n`);
+            res.write(
+              `${JSON.stringify({ type: 'BOOKMARK', object: { kind: k.kind, apiVersion: gv(k), metadata: { resourceVersion: String(rv), annotations: { 'k8s.io/initial-events-end': 'true' } } } })}\n`,
+            );
           }
           const w = { resource: k.resource, ns, labels, fields, res };
           watchers.add(w);
@@ -563,7 +795,9 @@ export async function startKubeCluster(seed: KubeSeed = {}): Promise<KubeCluster
           res.on('close', () => watchers.delete(w));
           return;
         }
-        const items = [...objects.values()].filter((o) => (!ns || o.metadata.namespace === ns) && matchesLabels(labels, o.metadata.labels) && matchesFields(fields, o));
+        const items = [...objects.values()].filter(
+          (o) => (!ns || o.metadata.namespace === ns) && matchesLabels(labels, o.metadata.labels) && matchesFields(fields, o),
+        );
         return json(res, 200, { kind: `${k.kind}List`, apiVersion: gv(k), metadata: { resourceVersion: String(rv) }, items });
       }
       if (req.method === 'POST') {
@@ -574,9 +808,24 @@ export async function startKubeCluster(seed: KubeSeed = {}): Promise<KubeCluster
           return json(res, 400, status(400, 'BadRequest', (e as Error).message));
         }
         name = String(body.metadata?.name ?? '');
-        if (!name) return json(res, 422, status(422, 'Invalid', `${k.kind} "" is invalid: metadata.name: Required value: name or generateName is required`));
-        if (k.namespaced && !nsExists(ns as string)) return json(res, 404, status(404, 'NotFound', `namespaces "${ns}" not found`, { name: ns, kind: 'namespaces' }));
-        if (objects.has(keyOf(k, ns, name))) return json(res, 409, status(409, 'AlreadyExists', `${k.resource}${k.group ? `.${k.group}` : ''} "${name}" already exists`, { name, group: k.group, kind: k.resource }));
+        if (!name)
+          return json(
+            res,
+            422,
+            status(422, 'Invalid', `${k.kind} "" is invalid: metadata.name: Required value: name or generateName is required`),
+          );
+        if (k.namespaced && !nsExists(ns as string))
+          return json(res, 404, status(404, 'NotFound', `namespaces "${ns}" not found`, { name: ns, kind: 'namespaces' }));
+        if (objects.has(keyOf(k, ns, name)))
+          return json(
+            res,
+            409,
+            status(409, 'AlreadyExists', `${k.resource}${k.group ? `.${k.group}` : ''} "${name}" already exists`, {
+              name,
+              group: k.group,
+              kind: k.resource,
+            }),
+          );
         const o = admit(k, body, ns);
         if (!dryRun) put(k, o, 'ADDED');
         return json(res, 201, shaped(k, o));
@@ -605,7 +854,15 @@ export async function startKubeCluster(seed: KubeSeed = {}): Promise<KubeCluster
       }
       const want = body.metadata?.resourceVersion;
       if (want && want !== cur.metadata.resourceVersion)
-        return json(res, 409, status(409, 'Conflict', `Operation cannot be fulfilled on ${k.resource} "${name}": the object has been modified; please apply your changes to the latest version and try again`));
+        return json(
+          res,
+          409,
+          status(
+            409,
+            'Conflict',
+            `Operation cannot be fulfilled on ${k.resource} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
+          ),
+        );
       const after = updated(k, cur, { ...structuredClone(body), kind: undefined, apiVersion: undefined });
       delete after.kind;
       delete after.apiVersion;
@@ -613,13 +870,16 @@ export async function startKubeCluster(seed: KubeSeed = {}): Promise<KubeCluster
       return json(res, 200, shaped(k, after));
     }
     if (req.method === 'PATCH') {
-      const type = String(req.headers['content-type'] ?? '').split(';')[0]!.trim();
+      const type = String(req.headers['content-type'] ?? '')
+        .split(';')[0]!
+        .trim();
       let after: Obj;
       try {
         if (type === 'application/apply-patch+yaml') {
           const applied = parseYaml(req.text) as Obj;
           if (!cur) {
-            if (k.namespaced && !nsExists(ns as string)) return json(res, 404, status(404, 'NotFound', `namespaces "${ns}" not found`, { name: ns, kind: 'namespaces' }));
+            if (k.namespaced && !nsExists(ns as string))
+              return json(res, 404, status(404, 'NotFound', `namespaces "${ns}" not found`, { name: ns, kind: 'namespaces' }));
             const o = admit(k, { ...applied, metadata: { ...(applied.metadata ?? {}), name } }, ns);
             if (!dryRun) put(k, o, 'ADDED');
             return json(res, 201, shaped(k, o));
@@ -632,7 +892,15 @@ export async function startKubeCluster(seed: KubeSeed = {}): Promise<KubeCluster
           else if (type === 'application/merge-patch+json') after = mergePatch(structuredClone(cur), body as Obj);
           else if (type === 'application/json-patch+json') after = jsonPatch(structuredClone(cur), body as Obj[]);
           else
-            return json(res, 415, status(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json`));
+            return json(
+              res,
+              415,
+              status(
+                415,
+                'UnsupportedMediaType',
+                `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json`,
+              ),
+            );
         }
       } catch (e) {
         return json(res, 422, status(422, 'Invalid', (e as Error).message));

@@ -33,7 +33,8 @@ export const hasRealParts = hasRegistry && hasBuildah && BUSYBOX !== undefined;
 export const COSIGN_NO_TLOG = ['--use-signing-config=false', '--tlog-upload=false'];
 
 export const ACTIONS = ['build-sign', 'trivy-gate', 'sbom-attach', 'terraform-gated-apply', 'smoke-test', 'slack-notify'];
-export const missingBundles = (names: string[]) => names.filter((a) => !existsSync(join(ROOT, 'dist', a, 'index.js')) || !existsSync(join(ROOT, 'actions', a, 'action.yml')));
+export const missingBundles = (names: string[]) =>
+  names.filter((a) => !existsSync(join(ROOT, 'dist', a, 'index.js')) || !existsSync(join(ROOT, 'actions', a, 'action.yml')));
 
 export interface SlackMessage {
   path: string;
@@ -81,7 +82,10 @@ export async function startLab(opts: { registry?: Registry } = {}): Promise<Pipe
   });
   const cosign = toolPath('cosign');
   const storageConf = join(dir, 'storage.conf');
-  writeFileSync(storageConf, `[storage]\ndriver = "vfs"\ngraphroot = "${join(dir, 'storage/root')}"\nrunroot = "${join(dir, 'storage/run')}"\n`);
+  writeFileSync(
+    storageConf,
+    `[storage]\ndriver = "vfs"\ngraphroot = "${join(dir, 'storage/root')}"\nrunroot = "${join(dir, 'storage/run')}"\n`,
+  );
   const env: Record<string, string> = {
     ...services.env,
     PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -94,7 +98,10 @@ export async function startLab(opts: { registry?: Registry } = {}): Promise<Pipe
   const cosignPassword = 'lab-password-7c1';
   const keys = join(dir, 'keys');
   mkdirSync(keys);
-  execFileSync(cosign, ['generate-key-pair', '--output-key-prefix', join(keys, 'cosign')], { env: { ...process.env, HOME: env.HOME, COSIGN_PASSWORD: cosignPassword }, stdio: 'pipe' });
+  execFileSync(cosign, ['generate-key-pair', '--output-key-prefix', join(keys, 'cosign')], {
+    env: { ...process.env, HOME: env.HOME, COSIGN_PASSWORD: cosignPassword },
+    stdio: 'pipe',
+  });
   const cosignKey = readFileSync(join(keys, 'cosign.key'), 'utf8');
   const cosignPub = readFileSync(join(keys, 'cosign.pub'), 'utf8');
 
@@ -125,7 +132,10 @@ export async function startLab(opts: { registry?: Registry } = {}): Promise<Pipe
       const benv = { ...process.env, CONTAINERS_STORAGE_CONF: storageConf, BUILDAH_ISOLATION: 'chroot' };
       execFileSync('buildah', ['bud', '--format', 'oci', '-f', join(ctx, 'Containerfile'), '-t', tag, ctx], { env: benv, stdio: 'pipe' });
       const digestFile = join(ctx, '.digest');
-      execFileSync('buildah', ['push', '--tls-verify=false', '--digestfile', digestFile, tag, `docker://${tag}`], { env: benv, stdio: 'pipe' });
+      execFileSync('buildah', ['push', '--tls-verify=false', '--digestfile', digestFile, tag, `docker://${tag}`], {
+        env: benv,
+        stdio: 'pipe',
+      });
       return `${registry.host}/${repo}@${readFileSync(digestFile, 'utf8').trim()}`;
     },
     async cosign(args, extra) {
@@ -133,7 +143,10 @@ export async function startLab(opts: { registry?: Registry } = {}): Promise<Pipe
       return stdout;
     },
     async sign(ref, other) {
-      await lab.cosign(['sign', '--yes', '--key', 'env://LAB_COSIGN_KEY', ...COSIGN_NO_TLOG, ref], { LAB_COSIGN_KEY: other?.key ?? cosignKey, COSIGN_PASSWORD: other?.password ?? cosignPassword });
+      await lab.cosign(['sign', '--yes', '--key', 'env://LAB_COSIGN_KEY', ...COSIGN_NO_TLOG, ref], {
+        LAB_COSIGN_KEY: other?.key ?? cosignKey,
+        COSIGN_PASSWORD: other?.password ?? cosignPassword,
+      });
     },
     async trivyDb(advisories = []) {
       const work = mkdtempSync(join(dir, 'trivy-db-'));
@@ -143,7 +156,9 @@ export async function startLab(opts: { registry?: Registry } = {}): Promise<Pipe
     async keyPair() {
       const d = mkdtempSync(join(dir, 'keys-'));
       const password = `other-${Date.now()}`;
-      await execFileAsync(cosign, ['generate-key-pair', '--output-key-prefix', join(d, 'cosign')], { env: { ...process.env, HOME: env.HOME, COSIGN_PASSWORD: password } });
+      await execFileAsync(cosign, ['generate-key-pair', '--output-key-prefix', join(d, 'cosign')], {
+        env: { ...process.env, HOME: env.HOME, COSIGN_PASSWORD: password },
+      });
       return { key: readFileSync(join(d, 'cosign.key'), 'utf8'), pub: readFileSync(join(d, 'cosign.pub'), 'utf8'), password };
     },
     async close() {
@@ -184,4 +199,3 @@ export async function tags(lab: PipelineLab, repo: string): Promise<string[]> {
   if (r.status !== 200) return [];
   return ((await r.json()) as { tags?: string[] }).tags ?? [];
 }
-

@@ -12,16 +12,29 @@
 import { appendFileSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rehearse, type RunRecord } from '../../packages/rehearse/src/engine.mjs';
-import { createTokenBook, oidcInterceptor } from '../../packages/rehearse/src/rules.mjs';
+import { verifyTrail } from '@hallmark/audit/verify';
+import { rehearse, type RunRecord } from '../../packages/rehearse/src/engine.js';
+import { createTokenBook, oidcInterceptor } from '../../packages/rehearse/src/rules.js';
 import { ROOT } from '../harness/runner.js';
 import { startServer, type TestServer } from '../harness/server.js';
 import { realTools } from '../harness/tools.js';
 import { startKubeCluster, type KubeCluster } from './kube.js';
+import { unzipEntries } from '../sbom-attach/setup.js';
 import { BUSYBOX, bundlePredicates, hasRealParts, missingBundles, startLab, type PipelineLab } from './lab.js';
 
-const missing = missingBundles(['build-sign', 'trivy-gate', 'sbom-attach', 'smoke-test', 'slack-notify', 'terraform-gated-apply']);
-if (!hasRealParts || missing.length) console.warn(`pipeline rehearsal skipped: ${missing.length ? `not built yet: ${missing.join(', ')}` : 'real parts missing (docker-registry, buildah, busybox-static)'}`);
+const missing = missingBundles([
+  'build-sign',
+  'trivy-gate',
+  'sbom-attach',
+  'smoke-test',
+  'slack-notify',
+  'terraform-gated-apply',
+  'audit-trail',
+]);
+if (!hasRealParts || missing.length)
+  console.warn(
+    `pipeline rehearsal skipped: ${missing.length ? `not built yet: ${missing.join(', ')}` : 'real parts missing (docker-registry, buildah, busybox-static)'}`,
+  );
 
 describe.skipIf(!hasRealParts || missing.length > 0)('build-sign-scan → deploy-prod from one caller', () => {
   let lab: PipelineLab;
@@ -78,9 +91,12 @@ jobs:
       checks: smoke.yml
       tlog: false
       require-provenance: true  # build-sign-scan attests SLSA provenance by default; verify-image checks it
+      audit-signing: key  # the audit trail signed with the image's key (no public Fulcio here)
     secrets:
       KUBE_CONFIG: \${{ secrets.KUBECONFIG }}
       COSIGN_PUBLIC_KEY: \${{ secrets.COSIGN_PUBLIC_KEY }}
+      COSIGN_PRIVATE_KEY: \${{ secrets.COSIGN_KEY }}
+      COSIGN_PASSWORD: \${{ secrets.COSIGN_PASSWORD }}
       SLACK_WEBHOOK_URL: \${{ secrets.SLACK_WEBHOOK_URL }}
 `,
       'api/Containerfile': 'FROM scratch\nCOPY busybox /bin/busybox\nCOPY www /www\n',
@@ -102,7 +118,13 @@ jobs:
       root: repo,
       event: 'push',
       tokenBook: book,
-      secrets: { COSIGN_KEY: lab.cosignKey, COSIGN_PASSWORD: lab.cosignPassword, COSIGN_PUBLIC_KEY: lab.cosignPub, SLACK_WEBHOOK_URL: lab.slackUrl, KUBECONFIG: cluster.kubeconfigText },
+      secrets: {
+        COSIGN_KEY: lab.cosignKey,
+        COSIGN_PASSWORD: lab.cosignPassword,
+        COSIGN_PUBLIC_KEY: lab.cosignPub,
+        SLACK_WEBHOOK_URL: lab.slackUrl,
+        KUBECONFIG: cluster.kubeconfigText,
+      },
       approve: true,
       ref: 'refs/heads/main',
       env: lab.env,
@@ -114,7 +136,7 @@ jobs:
         },
       },
     });
-  }, 120_000);
+  }, 360_000); // two audit jobs and a part upload per job (issue 16): +40–90 s, mostly artifact-client children
   afterAll(async () => {
     await app?.close();
     await cluster?.close();
@@ -123,11 +145,30 @@ jobs:
 
   it('goes green through every job of both workflows', () => {
     expect(record.status, log).toBe('success');
-    for (const j of ['image / build', 'image / scan', 'image / sbom', 'image / sign', 'deploy / verify', 'deploy / apply', 'deploy / deploy', 'deploy / smoke', 'deploy / notify'])
+    for (const j of [
+      'image / build',
+      'image / scan',
+      'image / sbom',
+      'image / sign',
+      'image / audit',
+      'deploy / verify',
+      'deploy / apply',
+      'deploy / deploy',
+      'deploy / smoke',
+      'deploy / notify',
+      'deploy / audit',
+    ])
       expect(job(j)?.status, j).toBe('success');
     expect(job('image / notify')?.status).toBe('skipped');
     expect(job('deploy / rollback')?.status).toBe('skipped');
-    expect(job('deploy')!.outputs).toEqual({ deployed: 'true', 'rolled-back': '' });
+    // helm mode: the GitOps outputs are empty.
+    expect(job('deploy')!.outputs).toEqual({
+      deployed: 'true',
+      'rolled-back': '',
+      'gitops-commit-sha': '',
+      'gitops-previous-digest': '',
+      'gitops-pull-request-url': '',
+    });
   });
 
   it('deploys exactly the digest it built, signed and attested, after verifying the signature', async () => {
@@ -135,7 +176,12 @@ jobs:
     expect(ref).toBe(`${lab.registry.host}/shop/api@${digest}`);
     expect(job('image')!.outputs['image-ref']).toBe(ref);
     // cosign 3 bundles as OCI referrers: the signature, trivy's SPDX SBOM and the scan report.
-    expect(await bundlePredicates(lab, 'shop/api', digest!)).toEqual(['https://sigstore.dev/cosign/sign/v1', 'https://slsa.dev/provenance/v1', 'https://spdx.dev/Document', 'https://trivy.dev/report/json/v1']);
+    expect(await bundlePredicates(lab, 'shop/api', digest!)).toEqual([
+      'https://sigstore.dev/cosign/sign/v1',
+      'https://slsa.dev/provenance/v1',
+      'https://spdx.dev/Document',
+      'https://trivy.dev/report/json/v1',
+    ]);
     // The real Helm rendered examples/chart by digest into the (simulated) API server.
     expect(cluster.image('shop', 'api', 'hello')).toBe(ref);
     const releases = cluster.releases('shop', 'api');
@@ -143,10 +189,13 @@ jobs:
     expect(releases[0]!.manifest).toContain(`image: "${ref}"`);
     expect(deployedDigest()).toBe(digest);
     const real = realTools();
-    for (const t of ['cosign', 'trivy', 'helm'] as const) expect(record.realTools[t], t).toEqual({ version: real[t].version, path: real[t].path });
+    for (const t of ['cosign', 'trivy', 'helm'] as const)
+      expect(record.realTools[t], t).toEqual({ version: real[t].version, path: real[t].path });
     expect(record.simulatedTools).toEqual([]);
     const verify = job('deploy / verify')!.steps;
-    expect(verify.filter((s) => s.status !== 'skipped').map((s) => s.status)).toEqual(verify.filter((s) => s.status !== 'skipped').map(() => 'success'));
+    expect(verify.filter((s) => s.status !== 'skipped').map((s) => s.status)).toEqual(
+      verify.filter((s) => s.status !== 'skipped').map(() => 'success'),
+    );
     expect(verify.some((s) => /verify/i.test(s.name) && s.status === 'success')).toBe(true);
     expect(record.approvals).toEqual([{ job: 'deploy / apply', environment: 'staging', approved: true, by: '--approve' }]);
   });
@@ -155,7 +204,42 @@ jobs:
     const names = record.criticalPath.map((j) => j.name);
     expect(names[0]).toBe('image / build');
     expect(names).toContain('image / sign');
-    expect(names.slice(-3)).toEqual(['deploy / deploy', 'deploy / smoke', 'deploy / notify']);
+    expect(names.slice(-4)).toEqual(['deploy / deploy', 'deploy / smoke', 'deploy / notify', 'deploy / audit']);
+  });
+
+  it('keeps a signed audit trail that verifies offline and tells the whole story (issue 16)', async () => {
+    const { digest } = job('image / build')!.outputs;
+    const runId = String(record.runId ?? '');
+    const names = [...lab.services.artifacts.keys()];
+    // Every job that ran one of our actions uploaded its part; both audit jobs kept a trail.
+    for (const part of ['bss-', 'deploy-staging__verify', 'deploy-staging__smoke', 'deploy-staging__notify'])
+      expect(
+        names.some((n) => n.startsWith('hallmark-audit-part-') && n.includes(part)),
+        part,
+      ).toBe(true);
+    const trailName = names.find((n) => /^audit-\d+-1-staging$/.test(n));
+    expect(trailName, names.join(', ')).toBeDefined();
+    if (runId) expect(trailName).toBe(`audit-${runId}-1-staging`);
+    expect(
+      names.some((n) => /^audit-\d+-1-.*shop-api$/.test(n)),
+      names.join(', '),
+    ).toBe(true);
+    const files = unzipEntries(lab.services.artifactBytes(trailName!)!);
+    const dir = mkdtempSync(join(lab.dir, 'audit-'));
+    for (const [n, b] of files) writeFileSync(join(dir, n), b);
+    writeFileSync(join(dir, 'cosign.pub'), lab.cosignPub);
+    const v = await verifyTrail(dir, { publicKey: join(dir, 'cosign.pub'), tlog: false });
+    expect(v.problems).toEqual([]);
+    // built (the digest) → scanned (verdict) → signed (who) → approved → deployed → smoke (result)
+    expect(v.story).toMatch(new RegExp(`built\\s+\\S+@${digest}: passed`));
+    expect(v.story).toMatch(/scanned\s+\S+: passed/);
+    expect(v.story).toMatch(/signed\s+\S+: passed \(key/);
+    expect(v.story).toMatch(/approved\s+environment staging/);
+    expect(v.story).toMatch(/deployed\s+environment staging, namespace shop, mode helm: job deploy success/);
+    expect(v.story).toMatch(/smoke\s+.*passed/);
+    expect(v.story).not.toContain(lab.cosignPassword);
+    if (process.env.AUDIT_STORY_OUT)
+      writeFileSync(process.env.AUDIT_STORY_OUT, `$ npm run audit:verify -- ${trailName} --public-key cosign.pub --tlog false\n${v.story}`);
   });
 
   it('tells Slack once (the deploy), never with a secret', () => {

@@ -9,7 +9,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { rehearse, type RunRecord } from '../../packages/rehearse/src/engine.mjs';
+import { rehearse, type RunRecord } from '../../packages/rehearse/src/engine.js';
 import { cleanup, repo, run } from './rules-kit.js';
 
 afterAll(cleanup);
@@ -25,12 +25,20 @@ const waitFor = async (cond: () => boolean, what: string) => {
 /** Starts a rehearsal without awaiting it; its log is readable while it runs. */
 function start(root: string, workflow: string, runDir: string, state: string) {
   const h = { log: '', record: undefined as RunRecord | undefined, done: undefined as unknown as Promise<RunRecord> };
-  h.done = rehearse({ workflow, root, hallmarkRoot: root, runDir, concurrencyState: state, out: { write: (s: string) => (h.log += s) } }).then((r) => (h.record = r));
+  h.done = rehearse({
+    workflow,
+    root,
+    hallmarkRoot: root,
+    runDir,
+    concurrencyState: state,
+    out: { write: (s: string) => (h.log += s) },
+  }).then((r) => (h.record = r));
   return h;
 }
 
 // Waits (up to 30 s) for a file the test creates; `$SHARED` is a directory outside every run.
-const waitStep = (file: string) => `for i in $(seq 600); do test -e "$SHARED/${file}" && break; sleep 0.05; done; test -e "$SHARED/${file}"`;
+const waitStep = (file: string) =>
+  `for i in $(seq 600); do test -e "$SHARED/${file}" && break; sleep 0.05; done; test -e "$SHARED/${file}"`;
 
 describe('concurrency groups', () => {
   it('keeps one pending run per group: a newer run cancels the older pending one; the running one finishes', async () => {
@@ -192,7 +200,11 @@ ${strategy}
     writeFileSync(join(root, 'w.yml'), matrixWf('      fail-fast: false\n      max-parallel: 2', join(root, 'go')));
     const { record, log } = await run(root, 'w.yml');
     expect(record.status, log).toBe('failure');
-    expect(Object.fromEntries(record.jobs.map((j) => [j.name, j.status]))).toEqual({ 'm (a)': 'failure', 'm (b)': 'success', 'm (c)': 'success' });
+    expect(Object.fromEntries(record.jobs.map((j) => [j.name, j.status]))).toEqual({
+      'm (a)': 'failure',
+      'm (b)': 'success',
+      'm (c)': 'success',
+    });
   });
 
   it('runs at most max-parallel legs at once', async () => {
@@ -217,9 +229,9 @@ ${mp}
     const two = await run(root, 'two.yml', {}, join(root, 'r2'));
     expect(two.record.status, two.log).toBe('success');
     expect(two.record.jobs.map((j) => Number(j.steps[0]!.outputs!.seen)).every((n) => n <= 2)).toBe(true);
-    expect(two.record.matrices['m']).toMatchObject({ legs: 4, peakParallel: 2, maxParallel: 2 });
+    expect(two.record.matrices.m).toMatchObject({ legs: 4, peakParallel: 2, maxParallel: 2 });
     const all = await run(root, 'all.yml', {}, join(root, 'r4'));
-    expect(all.record.matrices['m']).toMatchObject({ legs: 4, peakParallel: 4, maxParallel: null });
+    expect(all.record.matrices.m).toMatchObject({ legs: 4, peakParallel: 4, maxParallel: null });
   });
 });
 
@@ -278,6 +290,9 @@ jobs:
     });
     const { record, log } = await run(root, 'w.yml');
     expect(record.status, log).toBe('success');
-    expect(Object.fromEntries(record.jobs.map((j) => [j.name, j.status]))).toEqual({ 'm (stable, false)': 'success', 'm (nightly, true)': 'failure' });
+    expect(Object.fromEntries(record.jobs.map((j) => [j.name, j.status]))).toEqual({
+      'm (stable, false)': 'success',
+      'm (nightly, true)': 'failure',
+    });
   });
 });

@@ -109,7 +109,12 @@ ${look('m')}
     mkdirSync(join(machine, 'dc'));
     writeFileSync(join(machine, 'dc', 'config.json'), auths);
     writeFileSync(join(machine, 'auth.json'), auths);
-    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: join(machine, 'home'), DOCKER_CONFIG: join(machine, 'dc'), REGISTRY_AUTH_FILE: join(machine, 'auth.json') };
+    const env = {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: join(machine, 'home'),
+      DOCKER_CONFIG: join(machine, 'dc'),
+      REGISTRY_AUTH_FILE: join(machine, 'auth.json'),
+    };
     const { record, log, job } = await run(root, '.github/workflows/m.yml', { env });
     expect(record.status, log).toBe('success');
     expect(job('m')!.steps.find((s) => s.id === 'm')!.outputs).toMatchObject({ home: 'none', docker: 'none', buildah: 'none' });

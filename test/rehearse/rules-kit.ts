@@ -5,7 +5,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { rehearse, type RehearseOptions } from '../../packages/rehearse/src/engine.mjs';
+import { rehearse, type RehearseOptions } from '../../packages/rehearse/src/engine.js';
 
 const roots: string[] = [];
 export function cleanup(): void {

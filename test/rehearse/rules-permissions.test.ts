@@ -11,10 +11,16 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTokenBook, githubInterceptor, normalizePermissions, registryGate, restInterceptor } from '../../packages/rehearse/src/rules.mjs';
+import {
+  createTokenBook,
+  githubInterceptor,
+  normalizePermissions,
+  registryGate,
+  restInterceptor,
+} from '../../packages/rehearse/src/rules.js';
 import { startGitHubServices, type GitHubServices } from '../harness/github.js';
 import { hasRegistry, startRegistry, type Registry } from '../harness/registry.js';
-import { startRegistryGate } from '../../packages/rehearse/src/registry-gate.mjs';
+import { startRegistryGate } from '../../packages/rehearse/src/registry-gate.js';
 import { cleanup, repo, run } from './rules-kit.js';
 
 afterAll(cleanup);
@@ -61,7 +67,10 @@ jobs:
     const denied: { job: string; method: string; path: string; missing: string }[] = [];
     services.intercept = restInterceptor(book, denied);
     const before = services.comments.length;
-    const { record, log, job } = await run(root, '.github/workflows/p.yml', { env: { ...services.env, PATH: process.env.PATH ?? '/usr/bin:/bin' }, tokenBook: book });
+    const { record, log, job } = await run(root, '.github/workflows/p.yml', {
+      env: { ...services.env, PATH: process.env.PATH ?? '/usr/bin:/bin' },
+      tokenBook: book,
+    });
     services.intercept = undefined;
     expect(record.status, log).toBe('success');
     const out = (j: string) => job(j)!.steps[0]!.outputs!;
@@ -71,11 +80,20 @@ jobs:
     expect(out('writer').sarif).not.toBe('403');
     // Exactly one comment got through: the writer's.
     expect(services.comments.length - before).toBe(1);
-    expect(denied.map((d) => `${d.job} ${d.path.split('/').slice(4).join('/')}`).sort()).toEqual(['defaults code-scanning/sarifs', 'defaults issues/7/comments', 'reader code-scanning/sarifs', 'reader issues/7/comments']);
+    expect(denied.map((d) => `${d.job} ${d.path.split('/').slice(4).join('/')}`).sort()).toEqual([
+      'defaults code-scanning/sarifs',
+      'defaults issues/7/comments',
+      'reader code-scanning/sarifs',
+      'reader issues/7/comments',
+    ]);
     // Three jobs, three tokens, none of them in the record or the log.
     const entries = [...book.entries()];
     expect(new Set(entries.map(([t]) => t)).size).toBe(3);
-    expect(entries.find(([, v]) => v.job === 'writer')![1].permissions).toMatchObject({ 'pull-requests': 'write', 'security-events': 'write', contents: 'none' });
+    expect(entries.find(([, v]) => v.job === 'writer')![1].permissions).toMatchObject({
+      'pull-requests': 'write',
+      'security-events': 'write',
+      contents: 'none',
+    });
     const written = readFileSync(record.recordFile, 'utf8');
     for (const [t] of entries) {
       expect(log).not.toContain(t);
@@ -103,7 +121,11 @@ describe('the registry check of a job token (GHCR-like)', () => {
 
   it('reads permissions blocks as GitHub does', () => {
     expect(normalizePermissions(undefined)).toMatchObject({ contents: 'read', packages: 'read', 'id-token': 'none', issues: 'none' });
-    expect(normalizePermissions(undefined, { defaults: 'permissive' })).toMatchObject({ contents: 'write', packages: 'write', 'id-token': 'none' });
+    expect(normalizePermissions(undefined, { defaults: 'permissive' })).toMatchObject({
+      contents: 'write',
+      packages: 'write',
+      'id-token': 'none',
+    });
     expect(normalizePermissions('read-all')).toMatchObject({ contents: 'read', 'id-token': 'none' });
     expect(normalizePermissions('write-all')).toMatchObject({ contents: 'write', 'id-token': 'write' });
     expect(() => normalizePermissions({ 'id-token': 'read' })).toThrow(/write or none/);
@@ -114,7 +136,8 @@ describe('the registry check of a job token (GHCR-like)', () => {
 describe('reusable workflows', () => {
   it('refuses, before any job starts, a nested job that asks for more than the calling job grants', async () => {
     const root = repo({
-      '.github/workflows/called.yml': 'on: workflow_call\njobs:\n  push:\n    runs-on: ubuntu-24.04\n    permissions: { packages: write, contents: read }\n    steps:\n      - run: "true"\n',
+      '.github/workflows/called.yml':
+        'on: workflow_call\njobs:\n  push:\n    runs-on: ubuntu-24.04\n    permissions: { packages: write, contents: read }\n    steps:\n      - run: "true"\n',
       '.github/workflows/caller.yml': `on: push
 permissions: {}
 jobs:
@@ -130,22 +153,28 @@ jobs:
     uses: ./.github/workflows/called.yml
 `,
     });
-    await expect(run(root, '.github/workflows/caller.yml')).rejects.toThrow("the nested job 'push' asks for packages: write, but the calling job 'short' allows only packages: read");
+    await expect(run(root, '.github/workflows/caller.yml')).rejects.toThrow(
+      "the nested job 'push' asks for packages: write, but the calling job 'short' allows only packages: read",
+    );
     expect(existsSync(join(root, '.run', 'jobs'))).toBe(false);
   });
 
   it('refuses a calling job with keys GitHub does not support there (continue-on-error, env, runs-on …)', async () => {
     const root = repo({
       '.github/workflows/called.yml': 'on: workflow_call\njobs:\n  inner:\n    runs-on: ubuntu-24.04\n    steps:\n      - run: "true"\n',
-      '.github/workflows/caller.yml': 'on: push\npermissions: {}\njobs:\n  call:\n    continue-on-error: true\n    env: { A: b }\n    uses: ./.github/workflows/called.yml\n',
+      '.github/workflows/caller.yml':
+        'on: push\npermissions: {}\njobs:\n  call:\n    continue-on-error: true\n    env: { A: b }\n    uses: ./.github/workflows/called.yml\n',
     });
-    await expect(run(root, '.github/workflows/caller.yml')).rejects.toThrow("job 'call' calls a reusable workflow and also sets continue-on-error, env, which GitHub does not support there");
+    await expect(run(root, '.github/workflows/caller.yml')).rejects.toThrow(
+      "job 'call' calls a reusable workflow and also sets continue-on-error, env, which GitHub does not support there",
+    );
   });
 
-  it('gives a nested job without a permissions block the calling job\'s permissions', async () => {
+  it("gives a nested job without a permissions block the calling job's permissions", async () => {
     const root = repo({
       '.github/workflows/called.yml': 'on: workflow_call\njobs:\n  inner:\n    runs-on: ubuntu-24.04\n    steps:\n      - run: "true"\n',
-      '.github/workflows/caller.yml': 'on: push\npermissions: {}\njobs:\n  call:\n    permissions: { packages: write }\n    uses: ./.github/workflows/called.yml\n',
+      '.github/workflows/caller.yml':
+        'on: push\npermissions: {}\njobs:\n  call:\n    permissions: { packages: write }\n    uses: ./.github/workflows/called.yml\n',
     });
     const book = createTokenBook();
     const { record, log } = await run(root, '.github/workflows/caller.yml', { tokenBook: book });
@@ -154,25 +183,27 @@ jobs:
   });
 });
 
-describe.runIf(hasRegistry && existsSync('/usr/bin/buildah') && existsSync('/usr/bin/skopeo'))('packages permission at the registry (GHCR-like gate before a real htpasswd registry)', () => {
-  let registry: Registry;
-  let gate: Awaited<ReturnType<typeof startRegistryGate>>;
-  const book = createTokenBook();
-  const dir = mkdtempSync(join(tmpdir(), 'hallmark-rules-gate-'));
-  beforeAll(async () => {
-    const bcrypt = (await import('bcryptjs')).default;
-    writeFileSync(join(dir, 'htpasswd'), `upstream-bot:${bcrypt.hashSync('upstream-pw-91', 5)}\n`);
-    registry = await startRegistry({ htpasswd: join(dir, 'htpasswd') });
-    gate = await startRegistryGate({ upstream: registry.url, auth: { username: 'upstream-bot', password: 'upstream-pw-91' }, book });
-  });
-  afterAll(async () => {
-    await gate?.close();
-    await registry?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+describe.runIf(hasRegistry && existsSync('/usr/bin/buildah') && existsSync('/usr/bin/skopeo'))(
+  'packages permission at the registry (GHCR-like gate before a real htpasswd registry)',
+  () => {
+    let registry: Registry;
+    let gate: Awaited<ReturnType<typeof startRegistryGate>>;
+    const book = createTokenBook();
+    const dir = mkdtempSync(join(tmpdir(), 'hallmark-rules-gate-'));
+    beforeAll(async () => {
+      const bcrypt = (await import('bcryptjs')).default;
+      writeFileSync(join(dir, 'htpasswd'), `upstream-bot:${bcrypt.hashSync('upstream-pw-91', 5)}\n`);
+      registry = await startRegistry({ htpasswd: join(dir, 'htpasswd') });
+      gate = await startRegistryGate({ upstream: registry.url, auth: { username: 'upstream-bot', password: 'upstream-pw-91' }, book });
+    });
+    afterAll(async () => {
+      await gate?.close();
+      await registry?.stop();
+      rmSync(dir, { recursive: true, force: true });
+    });
 
-  // Each job logs in with its own job token, then tries to pull and to push.
-  const job = (perm: string, pushes: boolean) => `    runs-on: ubuntu-24.04
+    // Each job logs in with its own job token, then tries to pull and to push.
+    const job = (perm: string, pushes: boolean) => `    runs-on: ubuntu-24.04
     permissions: ${perm}
     steps:
       - id: r
@@ -185,9 +216,9 @@ describe.runIf(hasRegistry && existsSync('/usr/bin/buildah') && existsSync('/usr
           skopeo inspect --tls-verify=false "docker://$GATE/shop/app:1" >/dev/null 2>&1 && echo "pull=ok" >> "$GITHUB_OUTPUT" || echo "pull=refused" >> "$GITHUB_OUTPUT"
 `;
 
-  it('pushes with packages: write, pulls but cannot push with packages: read, and gets nothing with none', async () => {
-    const root = repo({
-      'w.yml': `on: push
+    it('pushes with packages: write, pulls but cannot push with packages: read, and gets nothing with none', async () => {
+      const root = repo({
+        'w.yml': `on: push
 permissions: {}
 env:
   GATE: ${gate.host}
@@ -201,22 +232,25 @@ ${job('{ packages: read }', false)}
     needs: writer
 ${job('{ contents: read }', false)}
 `,
+      });
+      const { record, log } = await run(root, 'w.yml', { env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, tokenBook: book });
+      expect(record.status, log).toBe('success');
+      const out = (j: string) => record.jobs.find((x) => x.name === j)!.steps[0]!.outputs;
+      expect(out('writer')).toEqual({ login: 'ok', push: 'ok', pull: 'ok' });
+      expect(out('reader')).toEqual({ login: 'ok', push: 'refused', pull: 'ok' });
+      expect(out('nobody')).toEqual({ login: 'ok', push: 'refused', pull: 'refused' });
+      // What the real registry holds: the writer's tag, never the reader's copy.
+      const basic = `Basic ${Buffer.from('upstream-bot:upstream-pw-91').toString('base64')}`;
+      const tags = (await (await fetch(`${registry.url}/v2/shop/app/tags/list`, { headers: { authorization: basic } })).json()) as {
+        tags: string[];
+      };
+      expect(tags.tags).toEqual(['1']);
+      // The gate refused the reader's manifest push (and every request of the job without packages).
+      expect(gate.seen).toContainEqual({ job: 'reader', method: 'PUT', path: '/v2/shop/app/manifests/copy', status: 403 });
+      expect(gate.seen.filter((x) => x.job === 'nobody' && x.path !== '/v2/').every((x) => x.status === 403)).toBe(true);
     });
-    const { record, log } = await run(root, 'w.yml', { env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, tokenBook: book });
-    expect(record.status, log).toBe('success');
-    const out = (j: string) => record.jobs.find((x) => x.name === j)!.steps[0]!.outputs;
-    expect(out('writer')).toEqual({ login: 'ok', push: 'ok', pull: 'ok' });
-    expect(out('reader')).toEqual({ login: 'ok', push: 'refused', pull: 'ok' });
-    expect(out('nobody')).toEqual({ login: 'ok', push: 'refused', pull: 'refused' });
-    // What the real registry holds: the writer's tag, never the reader's copy.
-    const basic = `Basic ${Buffer.from('upstream-bot:upstream-pw-91').toString('base64')}`;
-    const tags = (await (await fetch(`${registry.url}/v2/shop/app/tags/list`, { headers: { authorization: basic } })).json()) as { tags: string[] };
-    expect(tags.tags).toEqual(['1']);
-    // The gate refused the reader's manifest push (and every request of the job without packages).
-    expect(gate.seen).toContainEqual({ job: 'reader', method: 'PUT', path: '/v2/shop/app/manifests/copy', status: 403 });
-    expect(gate.seen.filter((x) => x.job === 'nobody' && x.path !== '/v2/').every((x) => x.status === 403)).toBe(true);
-  });
-});
+  },
+);
 
 describe('actions that need a permission their job does not grant', () => {
   it('upload-sarif fails without security-events: write, as on GitHub, and passes with it', async () => {
@@ -228,7 +262,9 @@ describe('actions that need a permission their job does not grant', () => {
       - uses: github/codeql-action/upload-sarif@51f77329afa6477de8c49fc9c7046c15b9a4e79d # v3.29.5
         with: { sarif_file: r.sarif }
 `;
-    const root = repo({ 'w.yml': `on: push\npermissions: {}\njobs:\n  granted:\n${job('{ security-events: write }')}  denied:\n${job('{ contents: read }')}` });
+    const root = repo({
+      'w.yml': `on: push\npermissions: {}\njobs:\n  granted:\n${job('{ security-events: write }')}  denied:\n${job('{ contents: read }')}`,
+    });
     const { record, job: j } = await run(root, 'w.yml');
     expect(record.status).toBe('failure');
     expect(j('granted')!.status).toBe('success');
@@ -275,12 +311,26 @@ jobs:
     });
     const book = createTokenBook();
     services.intercept = githubInterceptor(book);
-    const { record, log, job } = await run(root, '.github/workflows/top.yml', { env: { ...services.env, PATH: process.env.PATH ?? '/usr/bin:/bin' }, tokenBook: book, approve: true, ref: 'refs/heads/main' });
+    const { record, log, job } = await run(root, '.github/workflows/top.yml', {
+      env: { ...services.env, PATH: process.env.PATH ?? '/usr/bin:/bin' },
+      tokenBook: book,
+      approve: true,
+      ref: 'refs/heads/main',
+    });
     services.intercept = undefined;
     expect(record.status, log).toBe('success');
-    expect(job('direct')!.steps[0]!.outputs).toEqual({ jwf: 'hallmark-dev/hallmark/.github/workflows/top.yml@refs/heads/main', sub: 'repo:hallmark-dev/hallmark:environment:production', aud: 'sigstore' });
-    expect(job('by-sha / inner')!.steps[0]!.outputs).toMatchObject({ jwf: `hallmark-dev/hallmark/.github/workflows/called.yml@${sha}`, sub: 'repo:hallmark-dev/hallmark:ref:refs/heads/main' });
-    expect(job('by-tag / inner')!.steps[0]!.outputs).toMatchObject({ jwf: 'hallmark-dev/hallmark/.github/workflows/called.yml@refs/tags/v1' });
+    expect(job('direct')!.steps[0]!.outputs).toEqual({
+      jwf: 'hallmark-dev/hallmark/.github/workflows/top.yml@refs/heads/main',
+      sub: 'repo:hallmark-dev/hallmark:environment:production',
+      aud: 'sigstore',
+    });
+    expect(job('by-sha / inner')!.steps[0]!.outputs).toMatchObject({
+      jwf: `hallmark-dev/hallmark/.github/workflows/called.yml@${sha}`,
+      sub: 'repo:hallmark-dev/hallmark:ref:refs/heads/main',
+    });
+    expect(job('by-tag / inner')!.steps[0]!.outputs).toMatchObject({
+      jwf: 'hallmark-dev/hallmark/.github/workflows/called.yml@refs/tags/v1',
+    });
     // Three jobs, three request tokens; none of them is the service's shared one.
     const reqTokens = [...book.values()].map((e) => e.oidc?.requestToken).filter(Boolean);
     expect(new Set(reqTokens).size).toBe(3);

@@ -48,14 +48,21 @@ jobs:
     });
     const ok = await run(root, 'w.yml', {}, join(root, 'r1'));
     expect(ok.record.status, ok.log).toBe('success');
-    const order = readFileSync(join(root, 'r1', 'jobs', 'order'), 'utf8').trim().split('\n');
+    const order = readFileSync(join(root, 'r1', 'jobs', 'order'), 'utf8')
+      .trim()
+      .split('\n');
     const tmp = (n: string, input: string) => new RegExp(`^post ${n} /.+/temp/${n}\\.cfg ${input}$`);
     expect(order.slice(0, 3)).toEqual(['main one', 'main only-on-failure', 'main two']);
     expect(order[3]).toMatch(tmp('two', 'no'));
     expect(order[4]).toMatch(tmp('one', '-'));
     expect(order).toHaveLength(5);
     expect(ok.job('j')!.steps.find((s) => s.id === 'mid')!.outputs).toEqual({ files: '3' });
-    expect(ok.job('j')!.steps.filter((s) => s.post).map((s) => [s.name, s.status])).toEqual([
+    expect(
+      ok
+        .job('j')!
+        .steps.filter((s) => s.post)
+        .map((s) => [s.name, s.status]),
+    ).toEqual([
       ['Post Run ./actions/two', 'success'],
       ['Post Run ./actions/only-on-failure', 'skipped'],
       ['Post Run ./actions/one', 'success'],

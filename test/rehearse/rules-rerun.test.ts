@@ -54,7 +54,7 @@ jobs:
 `;
 
 describe('re-run of failed jobs', () => {
-  it('re-runs only the failed job as attempt 2 of the same run, with attempt 1\'s artifact and outputs', async () => {
+  it("re-runs only the failed job as attempt 2 of the same run, with attempt 1's artifact and outputs", async () => {
     const root = repo({});
     const shared = join(root, 'shared');
     const { writeFileSync } = await import('node:fs');
@@ -90,11 +90,19 @@ describe('re-run of failed jobs', () => {
   });
 
   it('--run-attempt sets github.run_attempt; the CLI refuses a bad one and a re-run of a successful run', async () => {
-    const root = repo({ 'a.yml': 'on: push\npermissions: {}\njobs:\n  j:\n    runs-on: ubuntu-24.04\n    steps:\n      - id: s\n        run: echo "a=$GITHUB_RUN_ATTEMPT/${{ github.run_attempt }}" >> "$GITHUB_OUTPUT"\n' });
+    const root = repo({
+      'a.yml':
+        'on: push\npermissions: {}\njobs:\n  j:\n    runs-on: ubuntu-24.04\n    steps:\n      - id: s\n        run: echo "a=$GITHUB_RUN_ATTEMPT/${{ github.run_attempt }}" >> "$GITHUB_OUTPUT"\n',
+    });
     const { record, job } = await run(root, 'a.yml', { runAttempt: 3, record: join(root, 'ok.json') });
     expect(record.status).toBe('success');
     expect(job('j')!.steps[0]!.outputs).toEqual({ a: '3/3' });
-    const cli = (...args: string[]) => spawnSync(process.execPath, [join(ROOT, 'packages/rehearse/src/cli.mjs'), 'a.yml', '--run-dir', join(root, 'c'), ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, INIT_CWD: root } });
+    const cli = (...args: string[]) =>
+      spawnSync(process.execPath, [join(ROOT, 'dist/rehearse/cli.js'), 'a.yml', '--run-dir', join(root, 'c'), ...args], {
+        cwd: root,
+        encoding: 'utf8',
+        env: { ...process.env, INIT_CWD: root },
+      });
     const bad = cli('--run-attempt', '0');
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain("--run-attempt expects a whole number from 1, got '0'");

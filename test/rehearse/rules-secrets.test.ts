@@ -8,8 +8,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { RehearsalError } from '../../packages/rehearse/src/engine.mjs';
-import { secretNameProblem } from '../../packages/rehearse/src/rules.mjs';
+import { RehearsalError } from '../../packages/rehearse/src/engine.js';
+import { secretNameProblem } from '../../packages/rehearse/src/rules.js';
 import { ROOT } from '../harness/runner.js';
 import { cleanup, repo, run } from './rules-kit.js';
 
@@ -31,7 +31,7 @@ jobs:
 `;
 
 describe('secret names', () => {
-  it('knows GitHub\'s naming rule', () => {
+  it("knows GitHub's naming rule", () => {
     expect(secretNameProblem('COSIGN_PUBLIC_KEY')).toBeUndefined();
     expect(secretNameProblem('_x9')).toBeUndefined();
     expect(secretNameProblem('cosign-public-key')).toMatch(/letters, digits and _/);
@@ -41,25 +41,53 @@ describe('secret names', () => {
   });
 
   it('refuses a hyphenated --secret before any job starts', async () => {
-    const root = repo({ '.github/workflows/w.yml': 'on: push\npermissions: {}\njobs:\n  j:\n    runs-on: ubuntu-24.04\n    steps:\n      - run: touch "$RUNNER_TEMP/../../ran"\n' });
-    await expect(run(root, '.github/workflows/w.yml', { secrets: { 'slack-webhook-url': 'https://hooks.example/x' } })).rejects.toThrow(/'slack-webhook-url' may hold only letters, digits and _/);
+    const root = repo({
+      '.github/workflows/w.yml':
+        'on: push\npermissions: {}\njobs:\n  j:\n    runs-on: ubuntu-24.04\n    steps:\n      - run: touch "$RUNNER_TEMP/../../ran"\n',
+    });
+    await expect(run(root, '.github/workflows/w.yml', { secrets: { 'slack-webhook-url': 'https://hooks.example/x' } })).rejects.toThrow(
+      /'slack-webhook-url' may hold only letters, digits and _/,
+    );
     expect(existsSync(join(root, '.run', 'jobs'))).toBe(false);
-    await expect(run(root, '.github/workflows/w.yml', { secrets: { Token: 'a', TOKEN: 'b' } })).rejects.toThrow(/'Token' and 'TOKEN' are one secret/);
+    await expect(run(root, '.github/workflows/w.yml', { secrets: { Token: 'a', TOKEN: 'b' } })).rejects.toThrow(
+      /'Token' and 'TOKEN' are one secret/,
+    );
   });
 
   it.each([
-    ['a secrets.<name> reference', called('COSIGN_PUBLIC_KEY', 'cosign-public-key'), /'cosign-public-key' in jobs\.inner\.steps\[0\]\.env\.V may hold only/],
-    ['a workflow_call.secrets declaration', called('cosign-public-key', 'COSIGN_PUBLIC_KEY'), /'cosign-public-key' in on\.workflow_call\.secrets may hold only/],
-    ["a secrets['<name>'] reference", called('K', "['2FA_SEED']"), /'2FA_SEED' in jobs\.inner\.steps\[0\]\.env\.V must not start with a digit/],
-    ['a GITHUB_ prefix', called('GITHUB_APP_KEY', 'GITHUB_APP_KEY'), /'GITHUB_APP_KEY' in on\.workflow_call\.secrets must not start with GITHUB_/],
+    [
+      'a secrets.<name> reference',
+      called('COSIGN_PUBLIC_KEY', 'cosign-public-key'),
+      /'cosign-public-key' in jobs\.inner\.steps\[0\]\.env\.V may hold only/,
+    ],
+    [
+      'a workflow_call.secrets declaration',
+      called('cosign-public-key', 'COSIGN_PUBLIC_KEY'),
+      /'cosign-public-key' in on\.workflow_call\.secrets may hold only/,
+    ],
+    [
+      "a secrets['<name>'] reference",
+      called('K', "['2FA_SEED']"),
+      /'2FA_SEED' in jobs\.inner\.steps\[0\]\.env\.V must not start with a digit/,
+    ],
+    [
+      'a GITHUB_ prefix',
+      called('GITHUB_APP_KEY', 'GITHUB_APP_KEY'),
+      /'GITHUB_APP_KEY' in on\.workflow_call\.secrets must not start with GITHUB_/,
+    ],
   ])('refuses %s in a called workflow, with exit 2 from the CLI, before any job starts', async (_what, calledYml, message) => {
     const root = repo({
       '.github/workflows/called.yml': calledYml.replace("secrets.['2FA_SEED']", "secrets['2FA_SEED']"),
-      '.github/workflows/caller.yml': 'on: push\npermissions: {}\njobs:\n  call:\n    uses: ./.github/workflows/called.yml\n    secrets: inherit\n',
+      '.github/workflows/caller.yml':
+        'on: push\npermissions: {}\njobs:\n  call:\n    uses: ./.github/workflows/called.yml\n    secrets: inherit\n',
     });
     await expect(run(root, '.github/workflows/caller.yml')).rejects.toThrow(message);
     expect(existsSync(join(root, '.run', 'jobs'))).toBe(false);
-    const cli = spawnSync(process.execPath, [join(ROOT, 'packages/rehearse/src/cli.mjs'), '.github/workflows/caller.yml', '--run-dir', join(root, '.cli')], { cwd: root, encoding: 'utf8', env: { ...process.env, INIT_CWD: root } });
+    const cli = spawnSync(
+      process.execPath,
+      [join(ROOT, 'dist/rehearse/cli.js'), '.github/workflows/caller.yml', '--run-dir', join(root, '.cli')],
+      { cwd: root, encoding: 'utf8', env: { ...process.env, INIT_CWD: root } },
+    );
     expect(cli.status).toBe(2);
     expect(cli.stderr).toMatch(message);
     expect(existsSync(join(root, '.cli', 'jobs'))).toBe(false);
@@ -68,12 +96,13 @@ describe('secret names', () => {
   it('refuses a hyphenated name in the secrets a job passes to a called workflow', async () => {
     const root = repo({
       '.github/workflows/called.yml': called('K', 'K'),
-      '.github/workflows/caller.yml': 'on: push\npermissions: {}\njobs:\n  call:\n    uses: ./.github/workflows/called.yml\n    secrets:\n      K: x\n      my-key: y\n',
+      '.github/workflows/caller.yml':
+        'on: push\npermissions: {}\njobs:\n  call:\n    uses: ./.github/workflows/called.yml\n    secrets:\n      K: x\n      my-key: y\n',
     });
     await expect(run(root, '.github/workflows/caller.yml')).rejects.toThrow(/'my-key' in jobs\.call\.secrets may hold only/);
   });
 
-  it('passes valid names through secrets: inherit and an explicit mapping, case-insensitively; secrets.GITHUB_TOKEN is GitHub\'s own', async () => {
+  it("passes valid names through secrets: inherit and an explicit mapping, case-insensitively; secrets.GITHUB_TOKEN is GitHub's own", async () => {
     const root = repo({
       '.github/workflows/called.yml': called('COSIGN_PUBLIC_KEY', 'cosign_public_key'),
       '.github/workflows/caller.yml': `on: push
@@ -95,15 +124,20 @@ jobs:
         run: echo "len=\${#T}" >> "$GITHUB_OUTPUT"
 `,
     });
-    const { record, log, job } = await run(root, '.github/workflows/caller.yml', { secrets: { COSIGN_PUBLIC_KEY: 'pub-key-1234567', OTHER_KEY: 'other-12' } });
+    const { record, log, job } = await run(root, '.github/workflows/caller.yml', {
+      secrets: { COSIGN_PUBLIC_KEY: 'pub-key-1234567', OTHER_KEY: 'other-12' },
+    });
     expect(record.status, log).toBe('success');
     expect(job('inherit / inner')!.steps[0]!.outputs).toEqual({ len: '15' });
     expect(job('mapped / inner')!.steps[0]!.outputs).toEqual({ len: '8' });
     expect(Number(job('token')!.steps[0]!.outputs!.len)).toBeGreaterThan(20);
   });
 
-  it('is a RehearsalError (the CLI\'s exit 2)', async () => {
-    const root = repo({ '.github/workflows/w.yml': 'on: push\npermissions: {}\njobs:\n  j:\n    runs-on: ubuntu-24.04\n    steps:\n      - run: echo "${{ secrets.a-b }}"\n' });
+  it("is a RehearsalError (the CLI's exit 2)", async () => {
+    const root = repo({
+      '.github/workflows/w.yml':
+        'on: push\npermissions: {}\njobs:\n  j:\n    runs-on: ubuntu-24.04\n    steps:\n      - run: echo "${{ secrets.a-b }}"\n',
+    });
     await expect(run(root, '.github/workflows/w.yml')).rejects.toBeInstanceOf(RehearsalError);
   });
 });
@@ -147,7 +181,12 @@ jobs:
 
 describe('contexts GitHub refuses in if:', () => {
   it.each([
-    ['secrets in a step if:', "      - if: secrets.SLACK_WEBHOOK_URL != ''\n        run: 'true'\n", '', /jobs\.j\.steps\[0\]\.if uses the 'secrets' context/],
+    [
+      'secrets in a step if:',
+      "      - if: secrets.SLACK_WEBHOOK_URL != ''\n        run: 'true'\n",
+      '',
+      /jobs\.j\.steps\[0\]\.if uses the 'secrets' context/,
+    ],
     ['env in a job if:', "      - run: 'true'\n", "    if: ${{ env.DEPLOY == 'yes' }}\n", /jobs\.j\.if uses the 'env' context/],
   ])('refuses %s before any job starts', async (_what, steps, jobIf, message) => {
     const root = repo({ 'w.yml': `on: push\npermissions: {}\njobs:\n  j:\n    runs-on: ubuntu-24.04\n${jobIf}    steps:\n${steps}` });

@@ -7,13 +7,13 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { plan, TOOL_NAMES, TOOLS } from '../../actions/setup-tools/src/catalog.js';
-import { vendorLayout } from '../../packages/rehearse/src/tool-mirror.mjs';
+import { vendorLayout } from '../../packages/rehearse/src/tool-mirror.js';
 import { cleanup, repo, run } from './rules-kit.js';
 
 afterAll(cleanup);
 
 describe('the rehearsal mirror', () => {
-  it.each(TOOL_NAMES)('serves %s where setup-tools\' catalog looks for it', (tool) => {
+  it.each(TOOL_NAMES)("serves %s where setup-tools' catalog looks for it", (tool) => {
     const v = TOOLS[tool].defaultVersion;
     const p = plan(tool, v, { os: 'linux', arch: process.arch === 'arm64' ? 'arm64' : 'x64' }, 'http://mirror');
     const l = vendorLayout(tool, v)!;

@@ -1,6 +1,6 @@
 /**
  * The rehearsal's SIMULATED equivalents of actions/setup-node and actions/attest-build-provenance
- * (packages/rehearse/src/release-equivalents.mjs), against the loopback GitHub services
+ * (packages/rehearse/src/equivalents/release.ts), against the loopback GitHub services
  * (test/harness/github.ts + ./github-release.ts): what they refuse and what they send.
  */
 import { createHash } from 'node:crypto';
@@ -8,8 +8,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { rehearse, type TokenBook } from '../../packages/rehearse/src/engine.mjs';
-import { githubInterceptor } from '../../packages/rehearse/src/rules.mjs';
+import { rehearse, type TokenBook } from '../../packages/rehearse/src/engine.js';
+import { githubInterceptor } from '../../packages/rehearse/src/rules.js';
 import { startGitHubServices } from '../harness/github.js';
 import { addReleaseRoutes } from './github-release.js';
 
@@ -35,7 +35,15 @@ async function run(name: string, workflow: string) {
   svc.intercept = async (req, res) => gate(req, res) || (releaseRoutes ? releaseRoutes(req, res) : false);
   let log = '';
   try {
-    const record = await rehearse({ workflow: '.github/workflows/w.yml', root, event: 'push', env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...svc.env }, tokenBook, runDir: join(dir, `${name}-run`), out: { write: (t: string) => (log += t) } });
+    const record = await rehearse({
+      workflow: '.github/workflows/w.yml',
+      root,
+      event: 'push',
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...svc.env },
+      tokenBook,
+      runDir: join(dir, `${name}-run`),
+      out: { write: (t: string) => (log += t) },
+    });
     return { record, routes, log };
   } finally {
     await svc.close();

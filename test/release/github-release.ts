@@ -37,7 +37,12 @@ export interface ReleaseRoutes {
   calls: ReleaseCall[];
 }
 
-export function addReleaseRoutes(svc: GitHubServices, owner: string, repo: string, initialTags: Record<string, string> = {}): ReleaseRoutes {
+export function addReleaseRoutes(
+  svc: GitHubServices,
+  owner: string,
+  repo: string,
+  initialTags: Record<string, string> = {},
+): ReleaseRoutes {
   const state: ReleaseRoutes = { releases: [], tags: new Map(Object.entries(initialTags)), attestations: [], calls: [] };
   let nextId = 5000;
   let seq = 0;
@@ -59,7 +64,8 @@ export function addReleaseRoutes(svc: GitHubServices, owner: string, repo: strin
     let p = u.pathname;
     const upload = p.startsWith('/uploads/');
     if (upload) p = p.slice('/uploads'.length);
-    if (!p.startsWith(`${prefix}/releases`) && !p.startsWith(`${prefix}/git/`) && p !== `${prefix}/attestations`) return previous ? previous(req, res) : false;
+    if (!p.startsWith(`${prefix}/releases`) && !p.startsWith(`${prefix}/git/`) && p !== `${prefix}/attestations`)
+      return previous ? previous(req, res) : false;
     const m0 = /^(?:token|bearer) (.+)$/i.exec(String(req.headers.authorization ?? ''));
     if (!m0) {
       json(res, 401, { message: 'Requires authentication' });
@@ -72,9 +78,18 @@ export function addReleaseRoutes(svc: GitHubServices, owner: string, repo: strin
     let m: RegExpExecArray | null;
     if (rest === '/releases' && req.method === 'POST') {
       const b = body();
-      if (state.releases.some((r) => r.tag_name === b.tag_name)) json(res, 422, { message: 'Validation Failed', errors: [{ resource: 'Release', code: 'already_exists', field: 'tag_name' }] });
+      if (state.releases.some((r) => r.tag_name === b.tag_name))
+        json(res, 422, { message: 'Validation Failed', errors: [{ resource: 'Release', code: 'already_exists', field: 'tag_name' }] });
       else {
-        const r: Release = { id: ++nextId, tag_name: String(b.tag_name), name: String(b.name ?? ''), body: String(b.body ?? ''), draft: b.draft === true, prerelease: b.prerelease === true, assets: [] };
+        const r: Release = {
+          id: ++nextId,
+          tag_name: String(b.tag_name),
+          name: String(b.name ?? ''),
+          body: String(b.body ?? ''),
+          draft: b.draft === true,
+          prerelease: b.prerelease === true,
+          assets: [],
+        };
         state.releases.push(r);
         call('create-release', b);
         json(res, 201, view(r));
@@ -108,7 +123,8 @@ export function addReleaseRoutes(svc: GitHubServices, owner: string, repo: strin
         const name = u.searchParams.get('name') ?? '';
         if (!name) json(res, 422, { message: 'name is required' });
         else if (!r.draft) json(res, 422, { message: 'Cannot upload assets to an immutable release.' });
-        else if (r.assets.some((a) => a.name === name)) json(res, 422, { message: 'Validation Failed', errors: [{ resource: 'ReleaseAsset', code: 'already_exists', field: 'name' }] });
+        else if (r.assets.some((a) => a.name === name))
+          json(res, 422, { message: 'Validation Failed', errors: [{ resource: 'ReleaseAsset', code: 'already_exists', field: 'name' }] });
         else {
           const a = { id: ++nextId, name, bytes: req.body };
           r.assets.push(a);
@@ -137,7 +153,11 @@ export function addReleaseRoutes(svc: GitHubServices, owner: string, repo: strin
     }
     if ((m = /^\/git\/matching-refs\/tags\/(.*)$/.exec(rest)) && req.method === 'GET') {
       const pre = decodeURIComponent(m[1] as string);
-      json(res, 200, [...state.tags].filter(([t]) => t.startsWith(pre)).map(([t, sha]) => ({ ref: `refs/tags/${t}`, object: { sha, type: 'commit' } })));
+      json(
+        res,
+        200,
+        [...state.tags].filter(([t]) => t.startsWith(pre)).map(([t, sha]) => ({ ref: `refs/tags/${t}`, object: { sha, type: 'commit' } })),
+      );
       return true;
     }
     if ((m = /^\/git\/refs\/tags\/(.+)$/.exec(rest)) && req.method === 'PATCH') {

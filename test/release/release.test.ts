@@ -11,11 +11,21 @@ import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSyn
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { rehearse, type RehearseOptions, type TokenBook } from '../../packages/rehearse/src/engine.mjs';
+import { rehearse, type RehearseOptions, type TokenBook } from '../../packages/rehearse/src/engine.js';
 import { changelogSection, ownerRepoOf, rewriteRefs, rollChangelog } from '../../scripts/release.mjs';
-import { githubInterceptor } from '../../packages/rehearse/src/rules.mjs';
+import { githubInterceptor } from '../../packages/rehearse/src/rules.js';
 import { startGitHubServices, type GitHubServices } from '../harness/github.js';
-import { checkLocalRefs, checkNoExprInRun, checkPermissions, checkPinned, expectedOwnRef, loadWorkflow, ownerRepoAt, ROOT, workflowFiles } from '../workflows/checks.js';
+import {
+  checkLocalRefs,
+  checkNoExprInRun,
+  checkPermissions,
+  checkPinned,
+  expectedOwnRef,
+  loadWorkflow,
+  ownerRepoAt,
+  ROOT,
+  workflowFiles,
+} from '../workflows/checks.js';
 import { addReleaseRoutes, type ReleaseRoutes } from './github-release.js';
 import { git, scratchClone, sh, type Scratch } from './scratch.js';
 
@@ -56,20 +66,34 @@ function sectionOf(changelog: string, version: string): string {
   const start = lines.findIndex((l) => l.startsWith(`## [${version}]`));
   if (start < 0) return '';
   const end = lines.findIndex((l, i) => i > start && (l.startsWith('## [') || /^\[[^\]]+\]: /.test(l)));
-  return lines.slice(start + 1, end < 0 ? undefined : end).join('\n').trim();
+  return lines
+    .slice(start + 1, end < 0 ? undefined : end)
+    .join('\n')
+    .trim();
 }
 
 const staticFindings = (root: string, ownRef: string) =>
   workflowFiles(root).flatMap((f) => {
     const wf = loadWorkflow(f, root);
-    return [...checkPinned(wf, { ownRef, ownerRepo: ownerRepoAt(root) }), ...checkNoExprInRun(wf), ...checkPermissions(wf, root), ...checkLocalRefs(wf, root)];
+    return [
+      ...checkPinned(wf, { ownRef, ownerRepo: ownerRepoAt(root) }),
+      ...checkNoExprInRun(wf),
+      ...checkPermissions(wf, root),
+      ...checkLocalRefs(wf, root),
+    ];
   });
 
 // ------------------------------------------------------------------ units
 
 describe('release.mjs pieces', () => {
   it('reads owner/name from every npm form of package.json `repository`', () => {
-    for (const r of ['git+https://github.com/acme/forked-hallmark.git', 'https://github.com/acme/forked-hallmark', 'github:acme/forked-hallmark', 'acme/forked-hallmark', 'git@github.com:acme/forked-hallmark.git'])
+    for (const r of [
+      'git+https://github.com/acme/forked-hallmark.git',
+      'https://github.com/acme/forked-hallmark',
+      'github:acme/forked-hallmark',
+      'acme/forked-hallmark',
+      'git@github.com:acme/forked-hallmark.git',
+    ])
       expect(ownerRepoOf({ repository: { url: r } })).toBe('acme/forked-hallmark');
     expect(ownerRepoOf({ repository: 'acme/forked-hallmark' })).toBe('acme/forked-hallmark');
     expect(() => ownerRepoOf({})).toThrow(/repository/);
@@ -137,7 +161,9 @@ describe('npm run release -- 1.0.0 in a scratch clone', () => {
     expect(git(s.repo, 'status', '--porcelain')).toBe('');
   });
 
-  it('release commit: every internal reference names v1.0.0; versions, changelog, dist/ and catalog are the release', { timeout: 300_000 }, () => {
+  it('release commit: every internal reference names v1.0.0; versions, changelog, dist/ and catalog are the release', {
+    timeout: 300_000,
+  }, () => {
     const original = usesRefs(s.repo, ownerRepo); // HEAD: @main again
     git(s.repo, 'checkout', '-q', 'v1.0.0');
     try {
@@ -147,7 +173,8 @@ describe('npm run release -- 1.0.0 in a scratch clone', () => {
       expect(refs.filter((r) => r.ref !== 'v1.0.0')).toEqual([]);
       expect(original.filter((r) => r.ref !== 'main')).toEqual([]);
       // Comments that show a call (the workflow headers) name the release too.
-      for (const f of workflowFiles(s.repo)) expect(readFileSync(join(s.repo, f), 'utf8')).not.toMatch(new RegExp(`${ownerRepo}/[^\\s]+@main\\b`));
+      for (const f of workflowFiles(s.repo))
+        expect(readFileSync(join(s.repo, f), 'utf8')).not.toMatch(new RegExp(`${ownerRepo}/[^\\s]+@main\\b`));
       const pkg = JSON.parse(readFileSync(join(s.repo, 'package.json'), 'utf8'));
       expect(pkg.version).toBe('1.0.0');
       const lock = JSON.parse(readFileSync(join(s.repo, 'package-lock.json'), 'utf8'));
@@ -188,7 +215,9 @@ describe('npm run release -- 1.0.0 in a scratch clone', () => {
       lines[victim.line - 1] = lines[victim.line - 1]!.replace('@v1.0.0', '@v1');
       writeFileSync(path, lines.join('\n'));
       const pinned = workflowFiles(s.repo).flatMap((f) => checkPinned(loadWorkflow(f, s.repo), { ownRef: expectedOwnRef(s.repo) }));
-      expect(pinned).toEqual([`${victim.file}:${victim.line}: '${victim.target}@v1' is not this release's own ref: a release commit names only @v1.0.0`]);
+      expect(pinned).toEqual([
+        `${victim.file}:${victim.line}: '${victim.target}@v1' is not this release's own ref: a release commit names only @v1.0.0`,
+      ]);
       const bad = sh(process.execPath, ['scripts/release.mjs', 'verify', 'v1.0.0'], s.repo);
       expect(bad.code).toBe(1);
       expect(bad.stderr).toContain(`${victim.file}:${victim.line}: '${victim.target}@v1' must name @v1.0.0`);
@@ -249,9 +278,11 @@ describe('npm run release -- 1.0.0 in a scratch clone', () => {
 
     const permsOf = (book: TokenBook, token: string) => book.get(token)?.permissions as Record<string, string> | undefined;
 
-    it('goes green: draft with the changelog section, SHA256SUMS, an attestation per bundle file, publish, then v1 moves', { timeout: 600_000 }, async () => {
+    it('goes green: draft with the changelog section, SHA256SUMS, an attestation per bundle file, publish, then v1 moves', {
+      timeout: 600_000,
+    }, async () => {
       git(s.repo, 'checkout', '-q', 'v1.0.0');
-      let r;
+      let r: Awaited<ReturnType<typeof rehearseRelease>> | undefined;
       try {
         r = await rehearseRelease();
       } finally {
@@ -260,7 +291,13 @@ describe('npm run release -- 1.0.0 in a scratch clone', () => {
       const { record, routes, tokenBook, log, denied } = r;
       expect(record.status, log).toBe('success');
       expect(denied).toEqual([]);
-      expect(Object.fromEntries(record.jobs.map((j) => [j.id, j.status]))).toEqual({ check: 'success', release: 'success', provenance: 'success', publish: 'success', 'major-tag': 'success' });
+      expect(Object.fromEntries(record.jobs.map((j) => [j.id, j.status]))).toEqual({
+        check: 'success',
+        release: 'success',
+        provenance: 'success',
+        publish: 'success',
+        'major-tag': 'success',
+      });
 
       git(s.repo, 'checkout', '-q', 'v1.0.0');
       let digests: Record<string, string>;
@@ -279,7 +316,13 @@ describe('npm run release -- 1.0.0 in a scratch clone', () => {
       expect([rel.tag_name, rel.name, rel.draft]).toEqual(['v1.0.0', 'hallmark 1.0.0', false]);
       expect(rel.body.startsWith(notes)).toBe(true);
       const sums = rel.assets.find((a) => a.name === 'SHA256SUMS');
-      const listed = Object.fromEntries(sums!.bytes.toString('utf8').trim().split('\n').map((l) => l.split(/ +/).reverse() as [string, string]));
+      const listed = Object.fromEntries(
+        sums!.bytes
+          .toString('utf8')
+          .trim()
+          .split('\n')
+          .map((l) => l.split(/ +/).reverse() as [string, string]),
+      );
       expect(listed).toEqual(digests);
 
       // The attestation: an in-toto statement whose subjects are exactly those files.
@@ -288,9 +331,13 @@ describe('npm run release -- 1.0.0 in a scratch clone', () => {
       expect(env.payloadType).toBe('application/vnd.in-toto+json');
       const statement = JSON.parse(Buffer.from(env.payload, 'base64').toString('utf8'));
       expect(statement.predicateType).toBe('https://slsa.dev/provenance/v1');
-      expect(Object.fromEntries(statement.subject.map((x: { name: string; digest: { sha256: string } }) => [x.name, x.digest.sha256]))).toEqual(digests);
+      expect(
+        Object.fromEntries(statement.subject.map((x: { name: string; digest: { sha256: string } }) => [x.name, x.digest.sha256])),
+      ).toEqual(digests);
       expect(statement.predicate.buildDefinition.resolvedDependencies[0].digest.gitCommit).toBe(releaseSha);
-      expect(statement.predicate.runDetails.builder.id).toBe('https://github.com/hallmark-dev/hallmark/.github/workflows/release.yml@refs/tags/v1.0.0');
+      expect(statement.predicate.runDetails.builder.id).toBe(
+        'https://github.com/hallmark-dev/hallmark/.github/workflows/release.yml@refs/tags/v1.0.0',
+      );
 
       // Order: draft → asset → attestation → publish → major tag; and who called.
       const ops = routes.calls.map((c) => c.op);
@@ -306,9 +353,11 @@ describe('npm run release -- 1.0.0 in a scratch clone', () => {
       expect(permsOf(tokenBook, call('attestation').token)?.contents).not.toBe('write');
     });
 
-    it('fails at check, before any release, attestation or tag call, when dist/ does not match the source', { timeout: 600_000 }, async () => {
+    it('fails at check, before any release, attestation or tag call, when dist/ does not match the source', {
+      timeout: 600_000,
+    }, async () => {
       git(s.repo, 'checkout', '-q', 'v1.0.0');
-      let r;
+      let r: Awaited<ReturnType<typeof rehearseRelease>> | undefined;
       try {
         appendFileSync(join(s.repo, 'dist', 'slack-notify', 'index.js'), '\n// not built from the source\n');
         r = await rehearseRelease();
@@ -347,9 +396,15 @@ describe('npm run release -- 1.0.0 in a scratch clone', () => {
       expect(refs.length).toBe(upstream);
       expect(refs.filter((x) => x.ref !== 'v1.0.0')).toEqual([]);
       expect(usesRefs(s.repo, ownerRepo)).toEqual([]);
-      expect(workflowFiles(s.repo).flatMap((f) => checkPinned(loadWorkflow(f, s.repo), { ownRef: expectedOwnRef(s.repo), ownerRepo: ownerRepoAt(s.repo) }))).toEqual([]);
+      expect(
+        workflowFiles(s.repo).flatMap((f) =>
+          checkPinned(loadWorkflow(f, s.repo), { ownRef: expectedOwnRef(s.repo), ownerRepo: ownerRepoAt(s.repo) }),
+        ),
+      ).toEqual([]);
       expect(readFileSync(join(s.repo, 'action-catalog.md'), 'utf8')).toContain('acme/forked-hallmark/actions/build-sign@v1');
-      expect(readFileSync(join(s.repo, 'CHANGELOG.md'), 'utf8')).toContain('[1.0.0]: https://github.com/acme/forked-hallmark/releases/tag/v1.0.0');
+      expect(readFileSync(join(s.repo, 'CHANGELOG.md'), 'utf8')).toContain(
+        '[1.0.0]: https://github.com/acme/forked-hallmark/releases/tag/v1.0.0',
+      );
       expect(spawnSync(process.execPath, ['scripts/release.mjs', 'verify', 'v1.0.0'], { cwd: s.repo }).status).toBe(0);
     } finally {
       back();
@@ -361,13 +416,26 @@ describe('npm run release -- 1.0.0 in a scratch clone', () => {
 
 describe('scripts/release.mjs github … against the loopback REST service', () => {
   const SHA = 'b'.repeat(40);
-  async function withServices<T>(tags: Record<string, string>, fn: (gh: (...args: string[]) => Promise<ReturnType<typeof sh>>, routes: ReleaseRoutes) => Promise<T>) {
+  async function withServices<T>(
+    tags: Record<string, string>,
+    fn: (gh: (...args: string[]) => Promise<ReturnType<typeof sh>>, routes: ReleaseRoutes) => Promise<T>,
+  ) {
     const svc = await startGitHubServices({ owner: 'hallmark-dev', repo: 'hallmark' });
     const routes = addReleaseRoutes(svc, 'hallmark-dev', 'hallmark', tags);
     // Asynchronous child: the service answers from this very process.
     const gh = (...args: string[]) =>
       new Promise<ReturnType<typeof sh>>((res) => {
-        const child = spawn(process.execPath, ['scripts/release.mjs', 'github', ...args], { cwd: ROOT, env: { ...process.env, GITHUB_TOKEN: 'ghs_test', MAJOR_TAG_TOKEN: 'github_pat_test', GITHUB_REPOSITORY: 'hallmark-dev/hallmark', GITHUB_API_URL: svc.url, GITHUB_ACTIONS: '' } });
+        const child = spawn(process.execPath, ['scripts/release.mjs', 'github', ...args], {
+          cwd: ROOT,
+          env: {
+            ...process.env,
+            GITHUB_TOKEN: 'ghs_test',
+            MAJOR_TAG_TOKEN: 'github_pat_test',
+            GITHUB_REPOSITORY: 'hallmark-dev/hallmark',
+            GITHUB_API_URL: svc.url,
+            GITHUB_ACTIONS: '',
+          },
+        });
         let stdout = '';
         let stderr = '';
         child.stdout.on('data', (b) => (stdout += b));
@@ -390,7 +458,11 @@ describe('scripts/release.mjs github … against the loopback REST service', () 
       expect(routes.calls).toEqual([]);
     });
     const { MAJOR_TAG_TOKEN: _drop, ...noTagToken } = process.env;
-    const missing = spawnSync(process.execPath, ['scripts/release.mjs', 'github', 'move-major', 'v1.0.0', SHA], { cwd: ROOT, encoding: 'utf8', env: { ...noTagToken, GITHUB_TOKEN: 'ghs_test', GITHUB_REPOSITORY: 'hallmark-dev/hallmark', GITHUB_API_URL: 'http://127.0.0.1:9' } });
+    const missing = spawnSync(process.execPath, ['scripts/release.mjs', 'github', 'move-major', 'v1.0.0', SHA], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { ...noTagToken, GITHUB_TOKEN: 'ghs_test', GITHUB_REPOSITORY: 'hallmark-dev/hallmark', GITHUB_API_URL: 'http://127.0.0.1:9' },
+    });
     expect(missing.status).toBe(1);
     expect(missing.stderr).toMatch(/MAJOR_TAG_TOKEN is not set .*Workflows write/);
     await withServices({ 'v2.0.0': SHA }, async (gh, routes) => {

@@ -19,7 +19,13 @@ export const GIT_ENV = {
 };
 
 export function sh(cmd: string, args: string[], cwd: string, env: Record<string, string> = {}) {
-  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', env: { ...process.env, ...GIT_ENV, ...env }, maxBuffer: 64 << 20, timeout: 300_000 });
+  const r = spawnSync(cmd, args, {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, ...GIT_ENV, ...env },
+    maxBuffer: 64 << 20,
+    timeout: 300_000,
+  });
   return { code: r.status ?? 1, stdout: r.stdout ?? '', stderr: r.stderr ?? '', out: `${r.stdout ?? ''}${r.stderr ?? ''}` };
 }
 
@@ -40,7 +46,9 @@ export function scratchClone(): Scratch {
   const repo = join(dir, 'hallmark');
   git(dir, 'clone', '-q', '--no-hardlinks', ROOT, repo);
   // The working tree on top: tracked and untracked-but-not-ignored files, deletions too.
-  const listed = sh('git', ['-C', ROOT, 'ls-files', '-z', '--cached', '--others', '--exclude-standard'], ROOT).stdout.split('\0').filter(Boolean);
+  const listed = sh('git', ['-C', ROOT, 'ls-files', '-z', '--cached', '--others', '--exclude-standard'], ROOT)
+    .stdout.split('\0')
+    .filter(Boolean);
   for (const f of listed) {
     const src = join(ROOT, f);
     if (!existsSync(src)) {

@@ -4,7 +4,7 @@
  * docker-registry, so real syft has packages to find and the digest is the registry's own; helpers
  * to read the registry back. What syft must find is computed here from what we wrote (one package
  * per apk record, one per package.json, and the busybox binary, whose version the binary itself
- * prints), never from our own SBOM reader.
+ * prints), never from our own SBOM reader. Reading the registry back: test/harness/registry.ts.
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -12,9 +12,9 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
-import { runnerHome, type RunnerHome } from '../harness/runner.js';
+import { BUSYBOX } from '../harness/build-lab.js';
+import { MANIFEST_ACCEPT } from '../harness/registry.js';
 
-export const BUSYBOX = ['/bin/busybox', '/usr/bin/busybox'].find((p) => existsSync(p));
 export const hasBuildah = existsSync('/usr/bin/buildah') && BUSYBOX !== undefined;
 
 const sha = (b: Buffer | string) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
@@ -36,7 +36,9 @@ export const NPM_PACKAGES = [
   { dir: 'app/node_modules/ms', name: 'ms', version: '2.1.3', license: 'MIT' },
 ];
 /** busybox's own version, as the binary prints it (`BusyBox v1.35.0 (…)`). */
-export const BUSYBOX_VERSION = BUSYBOX ? /BusyBox v(\d+\.\d+\.\d+)/.exec(execFileSync(BUSYBOX, [], { encoding: 'utf8' }).split('\n')[0] ?? '')?.[1] : undefined;
+export const BUSYBOX_VERSION = BUSYBOX
+  ? /BusyBox v(\d+\.\d+\.\d+)/.exec(execFileSync(BUSYBOX, [], { encoding: 'utf8' }).split('\n')[0] ?? '')?.[1]
+  : undefined;
 /** Every package syft must report for the image: apk records, package.json files, the busybox binary. */
 export const EXPECTED_PACKAGES = [
   ...APK_PACKAGES.map((p) => ({ name: p.name, version: p.version })),
@@ -45,7 +47,10 @@ export const EXPECTED_PACKAGES = [
 ];
 
 function apkDb(): string {
-  return APK_PACKAGES.map((p, i) => `C:Q1${Buffer.from(p.name).toString('base64').padEnd(27, 'A').slice(0, 27)}=\nP:${p.name}\nV:${p.version}\nA:x86_64\nS:${1000 + i}\nI:${4096 + i}\nT:${p.name} test package\nU:https://example.org/${p.name}\nL:${p.license}\no:${p.name}\nm:Test <test@example.org>\nt:1700000000\n\n`).join('');
+  return APK_PACKAGES.map(
+    (p, i) =>
+      `C:Q1${Buffer.from(p.name).toString('base64').padEnd(27, 'A').slice(0, 27)}=\nP:${p.name}\nV:${p.version}\nA:x86_64\nS:${1000 + i}\nI:${4096 + i}\nT:${p.name} test package\nU:https://example.org/${p.name}\nL:${p.license}\no:${p.name}\nm:Test <test@example.org>\nt:1700000000\n\n`,
+  ).join('');
 }
 
 export interface PushedImage {
@@ -73,7 +78,10 @@ function buildLab(): { dir: string; ctx: string; env: Record<string, string> } {
   if (!BUSYBOX) throw new Error('busybox-static is not installed');
   const dir = mkdtempSync(join(tmpdir(), 'hallmark-sbom-img-'));
   const storageConf = join(dir, 'storage.conf');
-  writeFileSync(storageConf, `[storage]\ndriver = "vfs"\ngraphroot = "${join(dir, 'storage', 'root')}"\nrunroot = "${join(dir, 'storage', 'run')}"\n`);
+  writeFileSync(
+    storageConf,
+    `[storage]\ndriver = "vfs"\ngraphroot = "${join(dir, 'storage', 'root')}"\nrunroot = "${join(dir, 'storage', 'run')}"\n`,
+  );
   const ctx = join(dir, 'ctx');
   mkdirSync(join(ctx, 'lib', 'apk', 'db'), { recursive: true });
   mkdirSync(join(ctx, 'etc'), { recursive: true });
@@ -84,8 +92,15 @@ function buildLab(): { dir: string; ctx: string; env: Record<string, string> } {
     mkdirSync(join(ctx, p.dir), { recursive: true });
     writeFileSync(join(ctx, p.dir, 'package.json'), JSON.stringify({ name: p.name, version: p.version, license: p.license }));
   }
-  writeFileSync(join(ctx, 'Containerfile'), 'FROM scratch\nCOPY busybox /bin/busybox\nCOPY etc /etc\nCOPY lib /lib\nCOPY app /app\nARG NONCE=none\nLABEL dev.hallmark.test.nonce=$NONCE\nENTRYPOINT ["/bin/busybox"]\n');
-  lab = { dir, ctx, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, CONTAINERS_STORAGE_CONF: storageConf, BUILDAH_ISOLATION: 'chroot' } };
+  writeFileSync(
+    join(ctx, 'Containerfile'),
+    'FROM scratch\nCOPY busybox /bin/busybox\nCOPY etc /etc\nCOPY lib /lib\nCOPY app /app\nARG NONCE=none\nLABEL dev.hallmark.test.nonce=$NONCE\nENTRYPOINT ["/bin/busybox"]\n',
+  );
+  lab = {
+    dir,
+    ctx,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, CONTAINERS_STORAGE_CONF: storageConf, BUILDAH_ISOLATION: 'chroot' },
+  };
   return lab;
 }
 
@@ -94,7 +109,12 @@ function buildLab(): { dir: string; ctx: string; env: Record<string, string> } {
  * buildah to `registry` (plain HTTP; `auth` a Basic header for an htpasswd registry). The digest
  * is the one buildah's --digestfile reports, checked against the registry's bytes.
  */
-export async function pushTestImage(registry: { host: string; url: string }, repo: string, nonce: string, auth?: string): Promise<PushedImage> {
+export async function pushTestImage(
+  registry: { host: string; url: string },
+  repo: string,
+  nonce: string,
+  auth?: string,
+): Promise<PushedImage> {
   const l = buildLab();
   const local = `localhost/hallmark-sbom-${nonce}:latest`;
   const digestFile = join(l.dir, `digest-${nonce}`);
@@ -107,7 +127,9 @@ export async function pushTestImage(registry: { host: string; url: string }, rep
     run(['rmi', local]);
   }
   const digest = readFileSync(digestFile, 'utf8').trim();
-  const m = await fetch(`${registry.url}/v2/${repo}/manifests/${digest}`, { headers: { accept: ACCEPT, ...(auth ? { authorization: auth } : {}) } });
+  const m = await fetch(`${registry.url}/v2/${repo}/manifests/${digest}`, {
+    headers: { accept: MANIFEST_ACCEPT, ...(auth ? { authorization: auth } : {}) },
+  });
   const bytes = Buffer.from(await m.arrayBuffer());
   if (!m.ok || sha(bytes) !== digest) throw new Error(`the registry does not hold ${digest} (${m.status})`);
   const mediaType = (JSON.parse(bytes.toString('utf8')) as { mediaType: string }).mediaType;
@@ -119,7 +141,11 @@ export async function pushTestImage(registry: { host: string; url: string }, rep
  * built twice (two nonces) and listed as linux/amd64 and linux/arm64 by `buildah manifest`, pushed
  * with `manifest push --all`. Returns the index digest and each platform's manifest digest.
  */
-export async function pushTestIndex(registry: { host: string; url: string }, repo: string, nonce: string): Promise<{ ref: string; digest: string; platforms: Record<string, string> }> {
+export async function pushTestIndex(
+  registry: { host: string; url: string },
+  repo: string,
+  nonce: string,
+): Promise<{ ref: string; digest: string; platforms: Record<string, string> }> {
   const l = buildLab();
   const run = (args: string[]) => execFileSync('buildah', args, { env: l.env, stdio: 'pipe', timeout: 120_000 }).toString();
   const list = `localhost/hallmark-sbom-list-${nonce}`;
@@ -131,17 +157,30 @@ export async function pushTestIndex(registry: { host: string; url: string }, rep
       run(['build', '--quiet', '--build-arg', `NONCE=${nonce}-${i.arch}`, '--tag', i.local, l.ctx]);
       run(['manifest', 'add', '--os', 'linux', '--arch', i.arch, list, i.local]);
     }
-    run(['manifest', 'push', '--all', '--tls-verify=false', '--digestfile', digestFile, list, `docker://${registry.host}/${repo}:${nonce}`]);
+    run([
+      'manifest',
+      'push',
+      '--all',
+      '--tls-verify=false',
+      '--digestfile',
+      digestFile,
+      list,
+      `docker://${registry.host}/${repo}:${nonce}`,
+    ]);
   } finally {
     for (const i of images) spawnQuiet(['rmi', i.local], l.env);
     spawnQuiet(['manifest', 'rm', list], l.env);
   }
   const digest = readFileSync(digestFile, 'utf8').trim();
-  const m = await fetch(`${registry.url}/v2/${repo}/manifests/${digest}`, { headers: { accept: ACCEPT } });
+  const m = await fetch(`${registry.url}/v2/${repo}/manifests/${digest}`, { headers: { accept: MANIFEST_ACCEPT } });
   const bytes = Buffer.from(await m.arrayBuffer());
   if (!m.ok || sha(bytes) !== digest) throw new Error(`the registry does not hold ${digest} (${m.status})`);
   const idx = JSON.parse(bytes.toString('utf8')) as { manifests: { digest: string; platform: { architecture: string } }[] };
-  return { ref: `${registry.host}/${repo}@${digest}`, digest, platforms: Object.fromEntries(idx.manifests.map((x) => [x.platform.architecture, x.digest])) };
+  return {
+    ref: `${registry.host}/${repo}@${digest}`,
+    digest,
+    platforms: Object.fromEntries(idx.manifests.map((x) => [x.platform.architecture, x.digest])),
+  };
 }
 
 function spawnQuiet(args: string[], env: Record<string, string>): void {
@@ -150,41 +189,6 @@ function spawnQuiet(args: string[], env: Record<string, string>): void {
   } catch {
     /* best effort */
   }
-}
-
-const ACCEPT = 'application/vnd.oci.image.manifest.v1+json,application/vnd.oci.image.index.v1+json,application/vnd.docker.distribution.manifest.v2+json,application/vnd.docker.distribution.manifest.list.v2+json';
-
-export async function getManifest(registryUrl: string, repo: string, ref: string, auth?: string): Promise<{ status: number; digest?: string; json?: Record<string, any> }> {
-  const r = await fetch(`${registryUrl}/v2/${repo}/manifests/${ref}`, { headers: { accept: ACCEPT, ...(auth ? { authorization: auth } : {}) } });
-  if (!r.ok) return { status: r.status };
-  const bytes = Buffer.from(await r.arrayBuffer());
-  return { status: r.status, digest: sha(bytes), json: JSON.parse(bytes.toString('utf8')) as Record<string, any> };
-}
-
-export async function getBlob(registryUrl: string, repo: string, digest: string, auth?: string): Promise<Buffer> {
-  const r = await fetch(`${registryUrl}/v2/${repo}/blobs/${digest}`, { headers: auth ? { authorization: auth } : {} });
-  if (!r.ok) throw new Error(`blob ${digest}: ${r.status}`);
-  const b = Buffer.from(await r.arrayBuffer());
-  if (sha(b) !== digest) throw new Error(`blob ${digest} does not hash to its digest`);
-  return b;
-}
-
-const tracked: string[] = [];
-
-export function trackedHome(): RunnerHome {
-  const h = runnerHome('hallmark-runner-sbom-');
-  tracked.push(h.root);
-  return h;
-}
-
-export function trackedDir(prefix: string): string {
-  const d = mkdtempSync(join(tmpdir(), prefix));
-  tracked.push(d);
-  return d;
-}
-
-export function cleanupTracked(): void {
-  for (const d of tracked.splice(0)) rmSync(d, { recursive: true, force: true });
 }
 
 /** The files inside a zip (what @actions/artifact uploaded), read from its central directory. */

@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasRegistry, startRegistry, type Registry } from '../harness/registry.js';
 import { toolPath } from '../harness/tools.js';
-import { checkInputs } from '../../actions/sbom-attach/src/config.js';
+import { checkInputs } from '../../actions/sbom-attach/src/inputs.js';
 import { generateAndAttach, type Deps } from '../../actions/sbom-attach/src/flow.js';
 import { checkSubject, parseSbom } from '../../actions/sbom-attach/src/sbom.js';
 import { EXPECTED_PACKAGES, hasBuildah, pushTestImage, pushTestIndex, type PushedImage } from './setup.js';
@@ -35,7 +35,11 @@ let a: PushedImage;
 let b: PushedImage;
 
 function syft(args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(toolPath('syft'), args, { env: { PATH: '/usr/bin:/bin', HOME: work, SYFT_CHECK_FOR_APP_UPDATE: 'false', SYFT_REGISTRY_INSECURE_USE_HTTP: 'true', NO_COLOR: '1' }, encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(toolPath('syft'), args, {
+    env: { PATH: '/usr/bin:/bin', HOME: work, SYFT_CHECK_FOR_APP_UPDATE: 'false', SYFT_REGISTRY_INSECURE_USE_HTTP: 'true', NO_COLOR: '1' },
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -60,8 +64,21 @@ describeReal('our SBOM reader over real syft output', () => {
     expect(r.code, r.stderr).toBe(0);
     const spdx = parseSbom(readFileSync(spdxFile, 'utf8'));
     const cdx = parseSbom(readFileSync(cdxFile, 'utf8'));
-    expect(spdx).toMatchObject({ kind: 'spdx', spec: 'SPDX-2.3', packages: EXPECTED_PACKAGES.length, subjects: [a.digest], measured: [a.digest], rootName: `${registry.host}/${a.repo}` });
-    expect(cdx).toMatchObject({ kind: 'cyclonedx', packages: EXPECTED_PACKAGES.length, subjects: [a.digest], measured: [], rootName: `${registry.host}/${a.repo}` });
+    expect(spdx).toMatchObject({
+      kind: 'spdx',
+      spec: 'SPDX-2.3',
+      packages: EXPECTED_PACKAGES.length,
+      subjects: [a.digest],
+      measured: [a.digest],
+      rootName: `${registry.host}/${a.repo}`,
+    });
+    expect(cdx).toMatchObject({
+      kind: 'cyclonedx',
+      packages: EXPECTED_PACKAGES.length,
+      subjects: [a.digest],
+      measured: [],
+      rootName: `${registry.host}/${a.repo}`,
+    });
     // syft built with `go install` (as the test peers are) has no version: `Tool: syft-[not provided]`.
     expect(spdx.generator?.name).toBe('syft');
     expect(cdx.generator?.name).toBe('syft');
@@ -109,7 +126,27 @@ describeReal('our SBOM reader over real syft output', () => {
   it('the flow: real syft describing another image than the one asked is bad-sbom, nothing uploaded or attached', async () => {
     // Fault injection at the exec boundary: the action asks for image b, syft is pointed at image a.
     const cfg = checkInputs(
-      { image: b.ref, path: '', formats: ['spdx-json', 'cyclonedx-json'], generator: 'syft', service: '', artifactName: '', upload: true, retentionDays: 30, attach: 'referrer', signBlob: false, cosignKeyGiven: false, oidcAvailable: false, registryUsername: '', registryPasswordGiven: false, registryInsecure: true, outputDir: '', tlog: true, signingConfig: '', trustedRoot: '' },
+      {
+        image: b.ref,
+        path: '',
+        formats: ['spdx-json', 'cyclonedx-json'],
+        generator: 'syft',
+        service: '',
+        artifactName: '',
+        upload: true,
+        retentionDays: 30,
+        attach: 'referrer',
+        signBlob: false,
+        cosignKeyGiven: false,
+        oidcAvailable: false,
+        registryUsername: '',
+        registryPasswordGiven: false,
+        registryInsecure: true,
+        outputDir: '',
+        tlog: true,
+        signingConfig: '',
+        trustedRoot: '',
+      },
       { sha: '4f1c6b9e0a2d3c5b7e8f9a0b1c2d3e4f5a6b7c8d', repository: 'octo-org/shop' },
     );
     let uploads = 0;
@@ -117,7 +154,11 @@ describeReal('our SBOM reader over real syft output', () => {
     const deps: Deps = {
       exec: async (tool, args, o) => {
         const swapped = args.map((x) => (x === `registry:${b.ref}` ? `registry:${a.ref}` : x));
-        const r = spawnSync(toolPath(tool as 'syft'), swapped, { env: { PATH: '/usr/bin:/bin', HOME: work, ...(o.env as Record<string, string>) }, encoding: 'utf8', timeout: 120_000 });
+        const r = spawnSync(toolPath(tool as 'syft'), swapped, {
+          env: { PATH: '/usr/bin:/bin', HOME: work, ...(o.env as Record<string, string>) },
+          encoding: 'utf8',
+          timeout: 120_000,
+        });
         return { exitCode: r.status ?? 1, stdout: r.stdout, stderr: r.stderr, timedOut: false };
       },
       upload: async () => {
@@ -134,13 +175,15 @@ describeReal('our SBOM reader over real syft output', () => {
       printUntrusted: () => {},
       oneLine: (t) => t.replace(/\s+/g, ' '),
       displayCommand: (t, a2) => [t, ...a2].join(' '),
-      scrubEnv: {},
       lookupEnv: () => undefined,
       tempDir: work,
       outputDir: mkdtempSync(join(work, 'out-')),
     };
     const r = await generateAndAttach(cfg, { cosignKey: '', cosignPassword: '', registryPassword: '' }, deps);
-    expect(r.failure).toEqual({ reason: 'bad-sbom', message: `the spdx-json SBOM does not describe the image: it describes ${a.digest}, not ${b.digest}` });
+    expect(r.failure).toEqual({
+      reason: 'bad-sbom',
+      message: `the spdx-json SBOM does not describe the image: it describes ${a.digest}, not ${b.digest}`,
+    });
     expect(uploads).toBe(0);
     expect(requests).toBe(0);
     expect(r.attached).toBe('none');

@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpError } from '@hallmark/kit';
-import { download } from '../../actions/setup-tools/src/download.js';
+import { download } from '../../actions/setup-tools/src/runner.js';
 import { startServer, type TestServer } from '../harness/server.js';
 
-const body = Buffer.from('x'.repeat(200_000) + 'end');
+const body = Buffer.from(`${'x'.repeat(200_000)}end`);
 const hex = createHash('sha256').update(body).digest('hex');
 let server: TestServer;
 let dir: string;

@@ -17,7 +17,15 @@ import { dirname, join } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { startServer, type RecordedRequest, type TestServer } from '../harness/server.js';
 
-export const DEFAULTS = { cosign: '3.1.2', syft: '1.51.0', trivy: '0.74.0', terraform: '1.15.9', kubectl: '1.36.3', helm: '4.2.4', kyverno: '1.19.0' } as const;
+export const DEFAULTS = {
+  cosign: '3.1.2',
+  syft: '1.51.0',
+  trivy: '0.74.0',
+  terraform: '1.15.9',
+  kubectl: '1.36.3',
+  helm: '4.2.4',
+  kyverno: '1.19.0',
+} as const;
 export type Tool = keyof typeof DEFAULTS;
 export const ALL = Object.keys(DEFAULTS) as Tool[];
 
@@ -57,7 +65,7 @@ function pack(work: string, kind: 'tar.gz' | 'zip', files: Record<string, string
   return buf;
 }
 
-const goreleaserLines = (entries: [string, string][]) => entries.map(([h, n]) => `${h}  ${n}`).join('\n') + '\n';
+const goreleaserLines = (entries: [string, string][]) => `${entries.map(([h, n]) => `${h}  ${n}`).join('\n')}\n`;
 const fakeHash = (name: string) => sha256(`other build: ${name}`);
 
 /**
@@ -79,22 +87,45 @@ export function buildRelease(work: string, tool: Tool, version: string, files: M
   switch (tool) {
     case 'cosign': {
       const asset = `cosign-linux-${GOARCH}`;
-      return list('cosign_checksums.txt', asset, Buffer.from(body), ['cosign-darwin-amd64', 'cosign-darwin-arm64', 'cosign-windows-amd64.exe', `cosign-linux-${GOARCH === 'amd64' ? 'arm64' : 'amd64'}`, 'cosign_3.1.2_x86_64.rpm']);
+      return list('cosign_checksums.txt', asset, Buffer.from(body), [
+        'cosign-darwin-amd64',
+        'cosign-darwin-arm64',
+        'cosign-windows-amd64.exe',
+        `cosign-linux-${GOARCH === 'amd64' ? 'arm64' : 'amd64'}`,
+        'cosign_3.1.2_x86_64.rpm',
+      ]);
     }
     case 'syft': {
       const asset = `syft_${version}_linux_${GOARCH}.tar.gz`;
       const buf = pack(work, 'tar.gz', { syft: body, 'README.md': readme, LICENSE: 'Apache-2.0\n' }, ['syft']);
-      return list(`syft_${version}_checksums.txt`, asset, buf, [`syft_${version}_darwin_amd64.tar.gz`, `syft_${version}_windows_amd64.zip`, `syft_${version}_linux_amd64.deb`]);
+      return list(`syft_${version}_checksums.txt`, asset, buf, [
+        `syft_${version}_darwin_amd64.tar.gz`,
+        `syft_${version}_windows_amd64.zip`,
+        `syft_${version}_linux_amd64.deb`,
+      ]);
     }
     case 'trivy': {
       const asset = `trivy_${version}_Linux-${GOARCH === 'amd64' ? '64bit' : 'ARM64'}.tar.gz`;
-      const buf = pack(work, 'tar.gz', { trivy: body, 'README.md': readme, LICENSE: 'Apache-2.0\n', 'contrib/html.tpl': '<html></html>\n' }, ['trivy']);
-      return list(`trivy_${version}_checksums.txt`, asset, buf, [`trivy_${version}_macOS-64bit.tar.gz`, `trivy_${version}_windows-64bit.zip`, `trivy_${version}_Linux-64bit.deb`]);
+      const buf = pack(
+        work,
+        'tar.gz',
+        { trivy: body, 'README.md': readme, LICENSE: 'Apache-2.0\n', 'contrib/html.tpl': '<html></html>\n' },
+        ['trivy'],
+      );
+      return list(`trivy_${version}_checksums.txt`, asset, buf, [
+        `trivy_${version}_macOS-64bit.tar.gz`,
+        `trivy_${version}_windows-64bit.zip`,
+        `trivy_${version}_Linux-64bit.deb`,
+      ]);
     }
     case 'terraform': {
       const asset = `terraform_${version}_linux_${GOARCH}.zip`;
       const buf = pack(work, 'zip', { terraform: body, 'LICENSE.txt': 'BUSL-1.1\n' }, ['terraform']);
-      return list(`terraform_${version}_SHA256SUMS`, asset, buf, [`terraform_${version}_darwin_arm64.zip`, `terraform_${version}_windows_amd64.zip`, `terraform_${version}_linux_${GOARCH === 'amd64' ? 'arm64' : 'amd64'}.zip`]);
+      return list(`terraform_${version}_SHA256SUMS`, asset, buf, [
+        `terraform_${version}_darwin_arm64.zip`,
+        `terraform_${version}_windows_amd64.zip`,
+        `terraform_${version}_linux_${GOARCH === 'amd64' ? 'arm64' : 'amd64'}.zip`,
+      ]);
     }
     case 'kubectl': {
       const asset = `bin/linux/${GOARCH}/kubectl`;
@@ -105,7 +136,9 @@ export function buildRelease(work: string, tool: Tool, version: string, files: M
     case 'helm': {
       const asset = `helm-v${version}-linux-${GOARCH}.tar.gz`;
       const dir = `linux-${GOARCH}`;
-      const buf = pack(work, 'tar.gz', { [`${dir}/helm`]: body, [`${dir}/LICENSE`]: 'Apache-2.0\n', [`${dir}/README.md`]: readme }, [`${dir}/helm`]);
+      const buf = pack(work, 'tar.gz', { [`${dir}/helm`]: body, [`${dir}/LICENSE`]: 'Apache-2.0\n', [`${dir}/README.md`]: readme }, [
+        `${dir}/helm`,
+      ]);
       put(asset, buf);
       put(`${asset}.sha256`, `${sha256(buf)}\n`);
       return { tool, version, asset, checksum: `${asset}.sha256`, banner };
@@ -113,7 +146,11 @@ export function buildRelease(work: string, tool: Tool, version: string, files: M
     case 'kyverno': {
       const asset = `kyverno-cli_v${version}_linux_${GOARCH === 'amd64' ? 'x86_64' : 'arm64'}.tar.gz`;
       const buf = pack(work, 'tar.gz', { kyverno: body, LICENSE: 'Apache-2.0\n' }, ['kyverno']);
-      return list('checksums.txt', asset, buf, [`kyverno-cli_v${version}_darwin_x86_64.tar.gz`, `kyverno-cli_v${version}_windows_x86_64.zip`, `kyverno-${version}.tar.gz`]);
+      return list('checksums.txt', asset, buf, [
+        `kyverno-cli_v${version}_darwin_x86_64.tar.gz`,
+        `kyverno-cli_v${version}_windows_x86_64.zip`,
+        `kyverno-${version}.tar.gz`,
+      ]);
     }
   }
 }

@@ -24,30 +24,65 @@ const withoutFulcio = { ...(PUBLIC_GOOD_TRUSTED_ROOT as object), certificateAuth
 
 describe('a real public-good Sigstore bundle, offline', () => {
   it('verifies against the pinned trusted root and the signer', () => {
-    expect(verifySigstoreBundle(text, ARTIFACT, SIGNER, PUBLIC_GOOD_TRUSTED_ROOT)).toEqual({ ok: true, signer: 'brian@dehamer.com (issuer https://github.com/login/oauth)' });
+    expect(verifySigstoreBundle(text, ARTIFACT, SIGNER, PUBLIC_GOOD_TRUSTED_ROOT)).toEqual({
+      ok: true,
+      signer: 'brian@dehamer.com (issuer https://github.com/login/oauth)',
+    });
   });
   it('is refused for another expected signer, another issuer, other bytes, or a root without its CA', () => {
-    expect(verifySigstoreBundle(text, ARTIFACT, { ...SIGNER, san: 'brian@dehamer.co' }, PUBLIC_GOOD_TRUSTED_ROOT)).toMatchObject({ ok: false, problem: expect.stringMatching(/not by the expected signer/) });
+    expect(verifySigstoreBundle(text, ARTIFACT, { ...SIGNER, san: 'brian@dehamer.co' }, PUBLIC_GOOD_TRUSTED_ROOT)).toMatchObject({
+      ok: false,
+      problem: expect.stringMatching(/not by the expected signer/),
+    });
     // Exact match: a regular-expression reading of the SAN would accept this one.
-    expect(verifySigstoreBundle(text, ARTIFACT, { ...SIGNER, san: 'brian@dehamer.com'.slice(0, 10) }, PUBLIC_GOOD_TRUSTED_ROOT).ok).toBe(false);
-    expect(verifySigstoreBundle(text, ARTIFACT, { ...SIGNER, issuer: 'https://token.actions.githubusercontent.com' }, PUBLIC_GOOD_TRUSTED_ROOT).ok).toBe(false);
-    expect(verifySigstoreBundle(text, Buffer.from('hello, world?'), SIGNER, PUBLIC_GOOD_TRUSTED_ROOT)).toMatchObject({ ok: false, problem: expect.stringMatching(/does not verify/) });
-    expect(verifySigstoreBundle(text, ARTIFACT, SIGNER, withoutFulcio)).toMatchObject({ ok: false, problem: expect.stringMatching(/does not verify/) });
-    expect(verifySigstoreBundle('{"mediaType":"x"}', ARTIFACT, SIGNER, PUBLIC_GOOD_TRUSTED_ROOT)).toMatchObject({ ok: false, problem: expect.stringMatching(/not a valid Sigstore bundle/) });
+    expect(verifySigstoreBundle(text, ARTIFACT, { ...SIGNER, san: 'brian@dehamer.com'.slice(0, 10) }, PUBLIC_GOOD_TRUSTED_ROOT).ok).toBe(
+      false,
+    );
+    expect(
+      verifySigstoreBundle(text, ARTIFACT, { ...SIGNER, issuer: 'https://token.actions.githubusercontent.com' }, PUBLIC_GOOD_TRUSTED_ROOT)
+        .ok,
+    ).toBe(false);
+    expect(verifySigstoreBundle(text, Buffer.from('hello, world?'), SIGNER, PUBLIC_GOOD_TRUSTED_ROOT)).toMatchObject({
+      ok: false,
+      problem: expect.stringMatching(/does not verify/),
+    });
+    expect(verifySigstoreBundle(text, ARTIFACT, SIGNER, withoutFulcio)).toMatchObject({
+      ok: false,
+      problem: expect.stringMatching(/does not verify/),
+    });
+    expect(verifySigstoreBundle('{"mediaType":"x"}', ARTIFACT, SIGNER, PUBLIC_GOOD_TRUSTED_ROOT)).toMatchObject({
+      ok: false,
+      problem: expect.stringMatching(/not a valid Sigstore bundle/),
+    });
   });
 });
 
 describe('a real Fulcio certificate and signature as a keyless pair, offline', () => {
   const sig = `${bundle.messageSignature.signature}\n`;
   it('verifies with the PEM as is, and base64 of the PEM (as syft publishes it)', () => {
-    expect(verifyKeylessPair(ARTIFACT, sig, pem, SIGNER, PUBLIC_GOOD_TRUSTED_ROOT)).toEqual({ ok: true, signer: 'brian@dehamer.com (issuer https://github.com/login/oauth)' });
+    expect(verifyKeylessPair(ARTIFACT, sig, pem, SIGNER, PUBLIC_GOOD_TRUSTED_ROOT)).toEqual({
+      ok: true,
+      signer: 'brian@dehamer.com (issuer https://github.com/login/oauth)',
+    });
     expect(verifyKeylessPair(ARTIFACT, sig, Buffer.from(pem).toString('base64'), SIGNER, PUBLIC_GOOD_TRUSTED_ROOT).ok).toBe(true);
   });
   it('is refused for other bytes, another signer, a root without its CA, or garbage', () => {
-    expect(verifyKeylessPair(Buffer.from('hello, world?'), sig, pem, SIGNER, PUBLIC_GOOD_TRUSTED_ROOT)).toEqual({ ok: false, problem: 'signature does not match the signed file' });
-    expect(verifyKeylessPair(ARTIFACT, sig, pem, { ...SIGNER, san: 'someone@else.example' }, PUBLIC_GOOD_TRUSTED_ROOT)).toMatchObject({ ok: false, problem: expect.stringMatching(/not by the expected signer/) });
-    expect(verifyKeylessPair(ARTIFACT, sig, pem, SIGNER, withoutFulcio)).toMatchObject({ ok: false, problem: expect.stringMatching(/does not chain to a trusted Fulcio CA/) });
+    expect(verifyKeylessPair(Buffer.from('hello, world?'), sig, pem, SIGNER, PUBLIC_GOOD_TRUSTED_ROOT)).toEqual({
+      ok: false,
+      problem: 'signature does not match the signed file',
+    });
+    expect(verifyKeylessPair(ARTIFACT, sig, pem, { ...SIGNER, san: 'someone@else.example' }, PUBLIC_GOOD_TRUSTED_ROOT)).toMatchObject({
+      ok: false,
+      problem: expect.stringMatching(/not by the expected signer/),
+    });
+    expect(verifyKeylessPair(ARTIFACT, sig, pem, SIGNER, withoutFulcio)).toMatchObject({
+      ok: false,
+      problem: expect.stringMatching(/does not chain to a trusted Fulcio CA/),
+    });
     expect(verifyKeylessPair(ARTIFACT, sig, 'not a certificate', SIGNER, PUBLIC_GOOD_TRUSTED_ROOT).ok).toBe(false);
-    expect(verifyKeylessPair(ARTIFACT, '<html>404</html>', pem, SIGNER, PUBLIC_GOOD_TRUSTED_ROOT)).toEqual({ ok: false, problem: 'signature is not base64' });
+    expect(verifyKeylessPair(ARTIFACT, '<html>404</html>', pem, SIGNER, PUBLIC_GOOD_TRUSTED_ROOT)).toEqual({
+      ok: false,
+      problem: 'signature is not base64',
+    });
   });
 });

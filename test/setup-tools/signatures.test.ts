@@ -20,7 +20,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { UserError } from '@hallmark/kit';
 import { plan, platformOf, type ToolName } from '../../actions/setup-tools/src/catalog.js';
 import { install, type Installed } from '../../actions/setup-tools/src/flow.js';
-import { runnerIo } from '../../actions/setup-tools/src/io.js';
+import { runnerIo } from '../../actions/setup-tools/src/runner.js';
 import type { Trust } from '../../actions/setup-tools/src/trust/index.js';
 import { buildRelease, GOARCH, listTree, sha256, startMirror, type Mirror, type Tool } from './mirror.js';
 import { pgpKey, startTestSigstore, type Identity, type PgpKey, type TestSigstore } from './signing.js';
@@ -38,9 +38,23 @@ const ID = {
   kubectl: { san: 'krel-staging@k8s-releng-prod.iam.gserviceaccount.com', issuer: GOOGLE },
 } satisfies Record<string, Identity>;
 /** Somebody else's release workflow (a fork), signing with the same CA. */
-const FORK = (i: Identity): Identity => ({ san: i.san.replace(/github\.com\/[^/]+\//, 'github.com/evil-fork/').replace('keyless@projectsigstore', 'keyless@attacker-project').replace('krel-staging@', 'krel-attacker@'), issuer: i.issuer });
+const FORK = (i: Identity): Identity => ({
+  san: i.san
+    .replace(/github\.com\/[^/]+\//, 'github.com/evil-fork/')
+    .replace('keyless@projectsigstore', 'keyless@attacker-project')
+    .replace('krel-staging@', 'krel-attacker@'),
+  issuer: i.issuer,
+});
 
-const VERSIONS = { cosign: '3.1.2', trivy: '0.74.0', kyverno: '1.19.0', syft: '1.51.0', kubectl: '1.36.3', terraform: '1.15.9', helm: '4.2.4' } as const;
+const VERSIONS = {
+  cosign: '3.1.2',
+  trivy: '0.74.0',
+  kyverno: '1.19.0',
+  syft: '1.51.0',
+  kubectl: '1.36.3',
+  terraform: '1.15.9',
+  helm: '4.2.4',
+} as const;
 
 let lab: string;
 let mirror: Mirror;
@@ -57,7 +71,10 @@ beforeAll(async () => {
   mirror = await startMirror([...Object.entries(VERSIONS).map(([t, v]) => [t, v] as [Tool, string]), ['trivy', '0.26.1']]);
   ss = await startTestSigstore(lab);
   [hashicorp, helm, mallory] = await Promise.all([pgpKey('HashiCorp Test'), pgpKey('Helm Test Release Manager'), pgpKey('Mallory')]);
-  trust = { sigstoreTrustedRoot: async () => ss.trustedRoot, pgpKeys: async (k) => [k === 'hashicorp' ? hashicorp.armoredPublic : helm.armoredPublic] };
+  trust = {
+    sigstoreTrustedRoot: async () => ss.trustedRoot,
+    pgpKeys: async (k) => [k === 'hashicorp' ? hashicorp.armoredPublic : helm.armoredPublic],
+  };
 }, 60_000);
 afterAll(async () => {
   await mirror?.close();
@@ -114,7 +131,15 @@ async function signRelease(t: Tool, opts: { wrong?: boolean } = {}): Promise<voi
 }
 
 function io(log: string[] = [], warnings: string[] = []) {
-  return runnerIo({ temp: process.env.RUNNER_TEMP!, toolCache: cacheRoot, timeoutMs: 10_000, attempts: 1, retryDelayMs: 10, log: (m) => log.push(m), warn: (m) => warnings.push(m) });
+  return runnerIo({
+    temp: process.env.RUNNER_TEMP!,
+    toolCache: cacheRoot,
+    timeoutMs: 10_000,
+    attempts: 1,
+    retryDelayMs: 10,
+    log: (m) => log.push(m),
+    warn: (m) => warnings.push(m),
+  });
 }
 
 async function run(t: ToolName, opts: { verify?: 'signature' | 'checksum'; version?: string } = {}) {
@@ -145,10 +170,26 @@ function tamper(t: Tool): void {
 }
 
 const SCHEMES: { name: string; tool: Tool; signer: RegExp }[] = [
-  { name: 'Sigstore bundle on the checksum file (trivy)', tool: 'trivy', signer: /reusable-release\.yaml@refs\/tags\/v0\.74\.0 \(issuer https:\/\/token\.actions/ },
-  { name: 'Sigstore bundle on the checksum file (kyverno)', tool: 'kyverno', signer: /kyverno\/kyverno\/\.github\/workflows\/release\.yaml@refs\/tags\/v1\.19\.0/ },
-  { name: 'Sigstore bundle on the asset (cosign)', tool: 'cosign', signer: /keyless@projectsigstore\.iam\.gserviceaccount\.com \(issuer https:\/\/accounts\.google\.com\)/ },
-  { name: 'keyless .sig/.pem pair on the checksum file (syft)', tool: 'syft', signer: /anchore\/syft\/\.github\/workflows\/release\.yaml@refs\/heads\/main/ },
+  {
+    name: 'Sigstore bundle on the checksum file (trivy)',
+    tool: 'trivy',
+    signer: /reusable-release\.yaml@refs\/tags\/v0\.74\.0 \(issuer https:\/\/token\.actions/,
+  },
+  {
+    name: 'Sigstore bundle on the checksum file (kyverno)',
+    tool: 'kyverno',
+    signer: /kyverno\/kyverno\/\.github\/workflows\/release\.yaml@refs\/tags\/v1\.19\.0/,
+  },
+  {
+    name: 'Sigstore bundle on the asset (cosign)',
+    tool: 'cosign',
+    signer: /keyless@projectsigstore\.iam\.gserviceaccount\.com \(issuer https:\/\/accounts\.google\.com\)/,
+  },
+  {
+    name: 'keyless .sig/.pem pair on the checksum file (syft)',
+    tool: 'syft',
+    signer: /anchore\/syft\/\.github\/workflows\/release\.yaml@refs\/heads\/main/,
+  },
   { name: 'keyless .sig/.cert pair on the binary (kubectl)', tool: 'kubectl', signer: /krel-staging@k8s-releng-prod/ },
   { name: 'binary PGP signature on SHA256SUMS (terraform)', tool: 'terraform', signer: /HashiCorp Test/ },
   { name: 'armored PGP .asc on the archive (helm)', tool: 'helm', signer: /Helm Test Release Manager/ },
@@ -227,7 +268,9 @@ describe('signature policy', () => {
     const x = await run('trivy', { version: '0.26.1' });
     expect(x.ok ? '' : x.e.message).toBe('');
     expect(x.warnings).toHaveLength(1);
-    expect(x.warnings[0]).toMatch(/trivy 0\.26\.1: the vendor publishes no signature for this version; verified against the checksum file trivy_0\.26\.1_checksums\.txt only/);
+    expect(x.warnings[0]).toMatch(
+      /trivy 0\.26\.1: the vendor publishes no signature for this version; verified against the checksum file trivy_0\.26\.1_checksums\.txt only/,
+    );
     expect((x as { r: Installed }).r.verified).toEqual({ by: 'checksum', why: 'trivy publishes no signature for 0.26.1' });
   });
 
@@ -235,7 +278,12 @@ describe('signature policy', () => {
     const mark = mirror.mark();
     const x = await run('terraform', { verify: 'checksum' });
     expect(x.ok).toBe(true);
-    expect(mirror.since(mark).map((q) => q.path).sort()).toEqual([`${dir('terraform')}/${rel('terraform').asset}`, `${dir('terraform')}/${rel('terraform').checksum}`].sort());
+    expect(
+      mirror
+        .since(mark)
+        .map((q) => q.path)
+        .sort(),
+    ).toEqual([`${dir('terraform')}/${rel('terraform').asset}`, `${dir('terraform')}/${rel('terraform').checksum}`].sort());
   });
 
   it('a Sigstore bundle from a CA the trusted root does not hold is refused (the pinned public-good root)', async () => {

@@ -2,7 +2,7 @@
  * Vendor signatures made in the test, in each vendor's real format, for setup-tools' signature
  * checks:
  * - Sigstore bundles (`.sigstore.json`, v0.3, message signature + Rekor entry) made by sigstore-js
- *   against the loopback Fulcio/Rekor of test/build-sign/sigstore.ts (@sigstore/mock), which
+ *   against the loopback Fulcio/Rekor of test/harness/sigstore.ts (@sigstore/mock), which
  *   issues certificates for whatever identity the test's OIDC token names: so the test can sign
  *   as "aquasecurity/trivy's release workflow" or as anybody else. Only the trusted root differs
  *   from the real one (it trusts the mock's CA, CT log and Rekor keys).
@@ -15,7 +15,7 @@ import { createSign, generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as openpgp from 'openpgp';
-import { startSigstore, type LoopbackSigstore } from '../build-sign/sigstore.js';
+import { startSigstore, type LoopbackSigstore } from '../harness/sigstore.js';
 
 const require = createRequire(import.meta.url);
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -30,7 +30,14 @@ const b64url = (s: string) => Buffer.from(s).toString('base64url');
 
 /** An unsigned OIDC token (the mock never checks signatures) whose `fulcio_subject` becomes the SAN. */
 function token(id: Identity): string {
-  const claims = { iss: id.issuer, sub: id.san, aud: 'sigstore', fulcio_subject: id.san, iat: Math.floor(Date.now() / 1000), exp: Math.floor(Date.now() / 1000) + 600 };
+  const claims = {
+    iss: id.issuer,
+    sub: id.san,
+    aud: 'sigstore',
+    fulcio_subject: id.san,
+    iat: Math.floor(Date.now() / 1000),
+    exp: Math.floor(Date.now() / 1000) + 600,
+  };
   return `${b64url(JSON.stringify({ alg: 'none', typ: 'JWT' }))}.${b64url(JSON.stringify(claims))}.sig`;
 }
 
@@ -55,11 +62,15 @@ export async function startTestSigstore(dir: string): Promise<TestSigstore> {
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({
           credentials: { oidcIdentityToken: token(id) },
-          publicKeyRequest: { publicKey: { algorithm: 'ECDSA', content: publicKey.export({ type: 'spki', format: 'pem' }).toString() }, proofOfPossession: '' },
+          publicKeyRequest: {
+            publicKey: { algorithm: 'ECDSA', content: publicKey.export({ type: 'spki', format: 'pem' }).toString() },
+            proofOfPossession: '',
+          },
         }),
       });
       if (!res.ok) throw new Error(`loopback Fulcio: HTTP ${res.status}: ${await res.text()}`);
-      const leaf = ((await res.json()) as { signedCertificateEmbeddedSct: { chain: { certificates: string[] } } }).signedCertificateEmbeddedSct.chain.certificates[0] as string;
+      const leaf = ((await res.json()) as { signedCertificateEmbeddedSct: { chain: { certificates: string[] } } })
+        .signedCertificateEmbeddedSct.chain.certificates[0] as string;
       const sig = createSign('sha256').update(data).sign(privateKey);
       return { sig: `${sig.toString('base64')}\n`, pem: `${Buffer.from(leaf).toString('base64')}\n` };
     },
@@ -75,7 +86,12 @@ export interface PgpKey {
 }
 
 export async function pgpKey(name: string): Promise<PgpKey> {
-  const { privateKey, publicKey } = await openpgp.generateKey({ type: 'ecc', curve: 'curve25519Legacy', userIDs: [{ name, email: `${name.toLowerCase().replace(/\W+/g, '.')}@example.test` }], format: 'armored' });
+  const { privateKey, publicKey } = await openpgp.generateKey({
+    type: 'ecc',
+    curve: 'curve25519Legacy',
+    userIDs: [{ name, email: `${name.toLowerCase().replace(/\W+/g, '.')}@example.test` }],
+    format: 'armored',
+  });
   const priv = await openpgp.readPrivateKey({ armoredKey: privateKey });
   return {
     armoredPublic: publicKey,

@@ -10,14 +10,20 @@ import { realTools, toolPath } from '../harness/tools.js';
 // @ts-expect-error -- a plain .mjs script without types; its exports are checked by value below
 import { catalogVersions, toolSpecs } from '../../scripts/tools.mjs';
 
-const run = (bin: string, args: string[]) => execFileSync(bin, args, { encoding: 'utf8', env: { ...process.env, HOME: '/nonexistent', CHECKPOINT_DISABLE: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+const run = (bin: string, args: string[]) =>
+  execFileSync(bin, args, {
+    encoding: 'utf8',
+    env: { ...process.env, HOME: '/nonexistent', CHECKPOINT_DISABLE: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 
 describe('npm run tools', () => {
-  it('reads every default version from setup-tools\' catalog', () => {
+  it("reads every default version from setup-tools' catalog", () => {
     const v = catalogVersions() as Record<string, string>;
     for (const [name, def] of Object.entries(TOOLS)) expect(v[name], name).toBe(def.defaultVersion);
     const specs = toolSpecs() as { name: string; version: string }[];
-    for (const n of ['cosign', 'syft', 'trivy', 'helm', 'kyverno'] as const) expect(specs.find((s) => s.name === n)?.version, n).toBe(TOOLS[n].defaultVersion);
+    for (const n of ['cosign', 'syft', 'trivy', 'helm', 'kyverno'] as const)
+      expect(specs.find((s) => s.name === n)?.version, n).toBe(TOOLS[n].defaultVersion);
   });
 
   it('refuses a catalog without a tool it needs', () => {
@@ -27,7 +33,9 @@ describe('npm run tools', () => {
   it('each real binary reports the catalog version', () => {
     expect(run(toolPath('cosign'), ['version', '--json'])).toContain(`"gitVersion": "v${TOOLS.cosign.defaultVersion}"`);
     expect(run(toolPath('cosign2'), ['version', '--json'])).toMatch(/"gitVersion": "v2\.6\.\d+"/);
-    expect(run(toolPath('syft'), ['version', '-o', 'json'])).toMatch(new RegExp(`"version":\\s*"${TOOLS.syft.defaultVersion.replace(/\./g, '\\.')}"`));
+    expect(run(toolPath('syft'), ['version', '-o', 'json'])).toMatch(
+      new RegExp(`"version":\\s*"${TOOLS.syft.defaultVersion.replace(/\./g, '\\.')}"`),
+    );
     expect(run(toolPath('trivy'), ['--version'])).toMatch(new RegExp(`Version: ${TOOLS.trivy.defaultVersion.replace(/\./g, '\\.')}`));
     expect(run(toolPath('helm'), ['version', '--template', '{{.Version}}']).trim()).toBe(`v${TOOLS.helm.defaultVersion}`);
     expect(run(toolPath('helm3'), ['version', '--template', '{{.Version}}']).trim()).toMatch(/^v3\.\d+\.\d+$/);

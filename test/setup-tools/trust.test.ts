@@ -20,10 +20,23 @@ const sigOf = (t: Parameters<typeof plan>[0], v: string, mirror?: string) => pla
 
 describe('catalog: the vendors signers (facts from TOOL-RELEASES.md)', () => {
   it('cosign: keyless@projectsigstore (accounts.google.com); bundles per asset from 3.0.1, the -keyless pair before', () => {
-    expect(sigOf('cosign', '3.1.2')).toMatchObject({ scheme: 'sigstore-bundle', covers: 'asset', bundlePath: 'cosign-linux-amd64.sigstore.json', signer: { san: 'keyless@projectsigstore.iam.gserviceaccount.com', issuer: GOOGLE } });
+    expect(sigOf('cosign', '3.1.2')).toMatchObject({
+      scheme: 'sigstore-bundle',
+      covers: 'asset',
+      bundlePath: 'cosign-linux-amd64.sigstore.json',
+      signer: { san: 'keyless@projectsigstore.iam.gserviceaccount.com', issuer: GOOGLE },
+    });
     expect(sigOf('cosign', '3.0.1')?.scheme).toBe('sigstore-bundle');
-    expect(sigOf('cosign', '3.0.0')).toMatchObject({ scheme: 'keyless-pair', sigPath: 'cosign-linux-amd64-keyless.sig', certPath: 'cosign-linux-amd64-keyless.pem' });
-    expect(sigOf('cosign', '2.6.4')).toMatchObject({ scheme: 'keyless-pair', covers: 'asset', signer: { san: 'keyless@projectsigstore.iam.gserviceaccount.com', issuer: GOOGLE } });
+    expect(sigOf('cosign', '3.0.0')).toMatchObject({
+      scheme: 'keyless-pair',
+      sigPath: 'cosign-linux-amd64-keyless.sig',
+      certPath: 'cosign-linux-amd64-keyless.pem',
+    });
+    expect(sigOf('cosign', '2.6.4')).toMatchObject({
+      scheme: 'keyless-pair',
+      covers: 'asset',
+      signer: { san: 'keyless@projectsigstore.iam.gserviceaccount.com', issuer: GOOGLE },
+    });
     expect(sigOf('cosign', '2.6.4')?.base).toBe('https://github.com/sigstore/cosign/releases/download/v2.6.4');
   });
 
@@ -51,28 +64,60 @@ describe('catalog: the vendors signers (facts from TOOL-RELEASES.md)', () => {
   });
 
   it('kyverno: bundles in 1.16.4, 1.17.2 and 1.18.0+, the .sig/.pem pair in ≤1.16.3, ≤1.17.1 and 1.15.x; release.yaml at the tag', () => {
-    const signer = (v: string) => ({ san: `https://github.com/kyverno/kyverno/.github/workflows/release.yaml@refs/tags/v${v}`, issuer: GHA });
-    expect(sigOf('kyverno', '1.19.0')).toMatchObject({ scheme: 'sigstore-bundle', covers: 'checksum', bundlePath: 'checksums.txt.sigstore.json', signer: signer('1.19.0') });
+    const signer = (v: string) => ({
+      san: `https://github.com/kyverno/kyverno/.github/workflows/release.yaml@refs/tags/v${v}`,
+      issuer: GHA,
+    });
+    expect(sigOf('kyverno', '1.19.0')).toMatchObject({
+      scheme: 'sigstore-bundle',
+      covers: 'checksum',
+      bundlePath: 'checksums.txt.sigstore.json',
+      signer: signer('1.19.0'),
+    });
     for (const v of ['1.16.4', '1.17.2', '1.18.0', '1.18.2']) expect(sigOf('kyverno', v)?.scheme, v).toBe('sigstore-bundle');
-    for (const v of ['1.15.3', '1.16.3', '1.17.1']) expect(sigOf('kyverno', v), v).toMatchObject({ scheme: 'keyless-pair', sigPath: 'checksums.txt.sig', certPath: 'checksums.txt.pem', signer: signer(v) });
+    for (const v of ['1.15.3', '1.16.3', '1.17.1'])
+      expect(sigOf('kyverno', v), v).toMatchObject({
+        scheme: 'keyless-pair',
+        sigPath: 'checksums.txt.sig',
+        certPath: 'checksums.txt.pem',
+        signer: signer(v),
+      });
   });
 
   it('terraform: the binary PGP signature on SHA256SUMS named after key 72D7468F, by HashiCorp', () => {
     const s = sigOf('terraform', '1.15.9');
-    expect(s).toMatchObject({ scheme: 'pgp', covers: 'checksum', sigPath: 'terraform_1.15.9_SHA256SUMS.72D7468F.sig', armored: false, signer: { keyring: 'hashicorp' } });
+    expect(s).toMatchObject({
+      scheme: 'pgp',
+      covers: 'checksum',
+      sigPath: 'terraform_1.15.9_SHA256SUMS.72D7468F.sig',
+      armored: false,
+      signer: { keyring: 'hashicorp' },
+    });
     expect(s?.base).toBe('https://releases.hashicorp.com/terraform/1.15.9');
     expect(s?.signer.kind === 'pgp' && s.signer.description).toContain('C874 011F 0AB4 0511 0D02 1055 3436 5D94 72D7 468F');
   });
 
   it('helm: the armored .asc of the archive, from the GitHub release (not get.helm.sh); from a mirror, in the mirror layout', () => {
-    expect(sigOf('helm', '4.2.4')).toMatchObject({ scheme: 'pgp', covers: 'asset', sigPath: 'helm-v4.2.4-linux-amd64.tar.gz.asc', armored: true, signer: { keyring: 'helm' } });
+    expect(sigOf('helm', '4.2.4')).toMatchObject({
+      scheme: 'pgp',
+      covers: 'asset',
+      sigPath: 'helm-v4.2.4-linux-amd64.tar.gz.asc',
+      armored: true,
+      signer: { keyring: 'helm' },
+    });
     expect(sigOf('helm', '4.2.4')?.base).toBe('https://github.com/helm/helm/releases/download/v4.2.4');
     expect(sigOf('helm', '4.2.4', 'https://m.example/tools/')?.base).toBe('https://m.example/tools/helm/4.2.4');
   });
 
   it('kubectl: kubectl.sig + kubectl.cert next to the binary, by krel-staging (accounts.google.com)', () => {
     const s = sigOf('kubectl', '1.36.3');
-    expect(s).toMatchObject({ scheme: 'keyless-pair', covers: 'asset', sigPath: 'bin/linux/amd64/kubectl.sig', certPath: 'bin/linux/amd64/kubectl.cert', signer: { san: 'krel-staging@k8s-releng-prod.iam.gserviceaccount.com', issuer: GOOGLE } });
+    expect(s).toMatchObject({
+      scheme: 'keyless-pair',
+      covers: 'asset',
+      sigPath: 'bin/linux/amd64/kubectl.sig',
+      certPath: 'bin/linux/amd64/kubectl.cert',
+      signer: { san: 'krel-staging@k8s-releng-prod.iam.gserviceaccount.com', issuer: GOOGLE },
+    });
     expect(s?.base).toBe('https://dl.k8s.io/release/v1.36.3');
   });
 });
@@ -85,16 +130,17 @@ describe('pinned keys', () => {
     expect(k.getFingerprint().toUpperCase()).toBe('C874011F0AB405110D02105534365D9472D7468F');
     expect(k.getKeyID().toHex().toUpperCase()).toBe('34365D9472D7468F');
     expect(k.users.map((u) => u.userID?.email)).toContain('security@hashicorp.com');
-    expect((await k.getExpirationTime() as Date).toISOString().slice(0, 10)).toBe('2030-03-01');
+    expect(((await k.getExpirationTime()) as Date).toISOString().slice(0, 10)).toBe('2030-03-01');
     expect(k.isPrivate()).toBe(false);
   });
 
   it("Helm's KEYS (helm/helm v4.2.4): the release managers' public keys", async () => {
     const got: Record<string, string> = {};
-    for (const a of HELM_KEYS) for (const k of await openpgp.readKeys({ armoredKeys: a })) {
-      expect(k.isPrivate()).toBe(false);
-      got[k.getFingerprint().toUpperCase()] = k.users[0]?.userID?.name ?? '';
-    }
+    for (const a of HELM_KEYS)
+      for (const k of await openpgp.readKeys({ armoredKeys: a })) {
+        expect(k.isPrivate()).toBe(false);
+        got[k.getFingerprint().toUpperCase()] = k.users[0]?.userID?.name ?? '';
+      }
     expect(got).toEqual({
       '672C657BE06B4B30969C4A57461449C25E36B98E': 'Matthew Farina',
       F1261BDE929012C8FF2E501D6EA5D7598529A53E: 'Martin Hickey',
@@ -111,7 +157,9 @@ describe('pinned keys', () => {
 
   it('the Sigstore trusted root is the public-good one of the TUF seed @sigstore/tuf ships', async () => {
     const seeds = JSON.parse(readFileSync('node_modules/@sigstore/tuf/seeds.json', 'utf8'));
-    const seeded = JSON.parse(Buffer.from(seeds['https://tuf-repo-cdn.sigstore.dev'].targets['trusted_root.json'], 'base64').toString('utf8'));
+    const seeded = JSON.parse(
+      Buffer.from(seeds['https://tuf-repo-cdn.sigstore.dev'].targets['trusted_root.json'], 'base64').toString('utf8'),
+    );
     expect(PUBLIC_GOOD_TRUSTED_ROOT).toEqual(seeded);
     const root = PUBLIC_GOOD_TRUSTED_ROOT as { certificateAuthorities: { uri: string }[]; tlogs: { baseUrl: string }[]; ctlogs: unknown[] };
     expect(root.certificateAuthorities.map((c) => c.uri)).toContain('https://fulcio.sigstore.dev');
@@ -120,7 +168,9 @@ describe('pinned keys', () => {
     // And sigstore-js accepts it as trust material.
     const { TrustedRoot } = await import('@sigstore/protobuf-specs');
     const { toTrustMaterial } = await import('@sigstore/verify');
-    expect(toTrustMaterial(TrustedRoot.fromJSON(PUBLIC_GOOD_TRUSTED_ROOT)).certificateAuthorities.length).toBe(root.certificateAuthorities.length);
+    expect(toTrustMaterial(TrustedRoot.fromJSON(PUBLIC_GOOD_TRUSTED_ROOT)).certificateAuthorities.length).toBe(
+      root.certificateAuthorities.length,
+    );
   });
 });
 

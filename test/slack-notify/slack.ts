@@ -39,7 +39,13 @@ export function webhookErrors(): WebhookErrorFixture[] {
     { status: 404, body: 'channel_not_found', source: WEBHOOK_ERRORS_DOC },
     { status: 410, body: 'channel_is_archived', source: WEBHOOK_ERRORS_DOC },
     { status: 500, body: 'rollup_error', source: WEBHOOK_ERRORS_DOC },
-    { status: 429, headers: { 'Retry-After': '<integer seconds>' }, body: null, note: 'the body is not documented', source: 'https://api.slack.com/docs/rate-limits' },
+    {
+      status: 429,
+      headers: { 'Retry-After': '<integer seconds>' },
+      body: null,
+      note: 'the body is not documented',
+      source: 'https://api.slack.com/docs/rate-limits',
+    },
   ];
 }
 
@@ -49,9 +55,7 @@ export function webhookError(body: string): WebhookErrorFixture {
   return f;
 }
 
-export type Fault =
-  | { status: number; body?: string; retryAfter?: string; json?: unknown }
-  | { hang: true };
+export type Fault = { status: number; body?: string; retryAfter?: string; json?: unknown } | { hang: true };
 
 export interface StoredMessage {
   channel: string;
@@ -91,7 +95,8 @@ function textProblem(t: unknown, where: string, max: number, only?: 'plain_text'
   if (typeof o.text !== 'string' || o.text.length === 0) out.push(`${where}.text must be a non-empty string`);
   else if (o.text.length > max) out.push(`${where}.text must be at most ${max} characters`);
   if ('emoji' in o && o.type !== 'plain_text') out.push(`${where}.emoji is only allowed on plain_text`);
-  for (const k of Object.keys(o)) if (!['type', 'text', 'emoji', 'verbatim'].includes(k)) out.push(`${where}.${k} is not a text object field`);
+  for (const k of Object.keys(o))
+    if (!['type', 'text', 'emoji', 'verbatim'].includes(k)) out.push(`${where}.${k} is not a text object field`);
   return out;
 }
 
@@ -106,14 +111,18 @@ function blockProblems(b: unknown, where: string): string[] {
       if (o.text === undefined && o.fields === undefined) out.push(`${where} needs text or fields`);
       if (o.text !== undefined) out.push(...textProblem(o.text, `${where}.text`, 3000));
       if (o.fields !== undefined) {
-        if (!Array.isArray(o.fields) || o.fields.length === 0 || o.fields.length > 10) out.push(`${where}.fields must be 1 to 10 text objects`);
+        if (!Array.isArray(o.fields) || o.fields.length === 0 || o.fields.length > 10)
+          out.push(`${where}.fields must be 1 to 10 text objects`);
         else o.fields.forEach((f, i) => out.push(...textProblem(f, `${where}.fields[${i}]`, 2000)));
       }
       return out;
     }
     case 'context': {
-      if (!Array.isArray(o.elements) || o.elements.length === 0 || o.elements.length > 10) return [`${where}.elements must be 1 to 10 elements`];
-      return o.elements.flatMap((e, i) => ((e as { type?: string })?.type === 'image' ? [] : textProblem(e, `${where}.elements[${i}]`, 2000)));
+      if (!Array.isArray(o.elements) || o.elements.length === 0 || o.elements.length > 10)
+        return [`${where}.elements must be 1 to 10 elements`];
+      return o.elements.flatMap((e, i) =>
+        (e as { type?: string })?.type === 'image' ? [] : textProblem(e, `${where}.elements[${i}]`, 2000),
+      );
     }
     case 'divider':
       return [];
@@ -142,7 +151,8 @@ export function messageProblems(m: unknown): string[] {
     else
       o.attachments.forEach((a, i) => {
         const at = a as Record<string, unknown>;
-        if (at.color !== undefined && !/^#?[0-9a-fA-F]{6}$|^(good|warning|danger)$/.test(String(at.color))) out.push(`attachments[${i}].color must be a hex colour`);
+        if (at.color !== undefined && !/^#?[0-9a-fA-F]{6}$|^(good|warning|danger)$/.test(String(at.color)))
+          out.push(`attachments[${i}].color must be a hex colour`);
         if (at.blocks !== undefined) {
           if (!Array.isArray(at.blocks)) out.push(`attachments[${i}].blocks must be a list`);
           else at.blocks.forEach((b, j) => out.push(...blockProblems(b, `attachments[${i}].blocks[${j}]`)));
@@ -166,7 +176,13 @@ export async function startSlack(): Promise<LoopbackSlack> {
   const secret = `canary${randomBytes(12).toString('hex')}`;
   const webhookPath = `/services/T0CANARY1/B0CANARY2/${secret}`;
   const token = `xoxb-1234567890-canary-${randomBytes(12).toString('hex')}`;
-  const channels: Record<string, string> = { '#deploys': 'C0DEPLOYS1', deploys: 'C0DEPLOYS1', C0DEPLOYS1: 'C0DEPLOYS1', '#private-ops': 'G0PRIVATE1', G0PRIVATE1: 'G0PRIVATE1' };
+  const channels: Record<string, string> = {
+    '#deploys': 'C0DEPLOYS1',
+    deploys: 'C0DEPLOYS1',
+    C0DEPLOYS1: 'C0DEPLOYS1',
+    '#private-ops': 'G0PRIVATE1',
+    G0PRIVATE1: 'G0PRIVATE1',
+  };
   const notMember = new Set(['G0PRIVATE1']);
   const webhookMessages: Record<string, unknown>[] = [];
   const apiMessages = new Map<string, StoredMessage>();
@@ -176,7 +192,13 @@ export async function startSlack(): Promise<LoopbackSlack> {
   const answerFault = (f: Fault, res: ServerResponse, api: boolean): boolean => {
     if ('hang' in f) return true; // never answer: the client's deadline must end it
     const headers: Record<string, string> = f.retryAfter !== undefined ? { 'retry-after': f.retryAfter } : {};
-    if (api) apiJson(res, f.status, f.json ?? (f.status === 429 ? { ok: false, error: 'ratelimited' } : { ok: false, error: 'internal_error' }), headers);
+    if (api)
+      apiJson(
+        res,
+        f.status,
+        f.json ?? (f.status === 429 ? { ok: false, error: 'ratelimited' } : { ok: false, error: 'internal_error' }),
+        headers,
+      );
     else plain(res, f.status, f.body ?? '', headers);
     return true;
   };
@@ -188,7 +210,8 @@ export async function startSlack(): Promise<LoopbackSlack> {
       if (f) return void answerFault(f, res, false);
       // Slack answers an unknown or revoked webhook with 404 no_service (named in issue #7; not among the fixtures).
       if (req.path !== webhookPath) return plain(res, 404, 'no_service');
-      if (!String(req.headers['content-type'] ?? '').startsWith('application/json')) return plain(res, 400, webhookError('invalid_payload').body ?? '');
+      if (!String(req.headers['content-type'] ?? '').startsWith('application/json'))
+        return plain(res, 400, webhookError('invalid_payload').body ?? '');
       let body: unknown;
       try {
         body = JSON.parse(req.text);
@@ -213,13 +236,19 @@ export async function startSlack(): Promise<LoopbackSlack> {
       } catch {
         return apiJson(res, 200, { ok: false, error: 'invalid_json' });
       }
-      if (!String(req.headers['content-type'] ?? '').includes('charset=utf-8')) return apiJson(res, 200, { ok: false, error: 'missing_charset' });
+      if (!String(req.headers['content-type'] ?? '').includes('charset=utf-8'))
+        return apiJson(res, 200, { ok: false, error: 'missing_charset' });
       const channel = channels[String(body.channel ?? '')];
       if (!channel) return apiJson(res, 200, { ok: false, error: 'channel_not_found' });
       if (notMember.has(channel)) return apiJson(res, 200, { ok: false, error: 'not_in_channel' });
       const { channel: _c, ts: _t, unfurl_links: _u, unfurl_media: _m, ...message } = body;
       const problems = messageProblems(message);
-      if (problems.length) return apiJson(res, 200, { ok: false, error: 'invalid_blocks', response_metadata: { messages: problems.map((p) => `[ERROR] ${p}`) } });
+      if (problems.length)
+        return apiJson(res, 200, {
+          ok: false,
+          error: 'invalid_blocks',
+          response_metadata: { messages: problems.map((p) => `[ERROR] ${p}`) },
+        });
       if (method === 'chat.postMessage') {
         const ts = `${1764500000 + seq}.${String(++seq).padStart(6, '0')}`;
         apiMessages.set(`${channel}/${ts}`, { channel, ts, body: message, edits: 0 });
@@ -244,7 +273,8 @@ export async function startSlack(): Promise<LoopbackSlack> {
     webhookMessages,
     apiMessages,
     faults,
-    requests: (route) => server.requests.filter((r) => !route || (route === 'webhook' ? r.path.startsWith('/services/') : r.path.startsWith('/api/'))),
+    requests: (route) =>
+      server.requests.filter((r) => !route || (route === 'webhook' ? r.path.startsWith('/services/') : r.path.startsWith('/api/'))),
     close: () => server.close(),
   };
 }

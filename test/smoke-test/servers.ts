@@ -27,7 +27,27 @@ export interface Parts {
 export function selfSigned(): { key: string; cert: string } {
   const dir = mkdtempSync(join(tmpdir(), 'hallmark-smoke-tls-'));
   try {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'], { stdio: 'pipe' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+        '-days',
+        '2',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1,DNS:localhost',
+      ],
+      { stdio: 'pipe' },
+    );
     return { key: readFileSync(join(dir, 'key.pem'), 'utf8'), cert: readFileSync(join(dir, 'cert.pem'), 'utf8') };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -80,7 +100,8 @@ export async function startParts(): Promise<Parts> {
     if (p === '/cross') return send(302, '', { location: `http://localhost:${new URL(self).port}/landing` });
     if (p === '/landing') return send(200, 'landed');
     if (p === '/auth') return req.headers.authorization === `Bearer ${TOKEN}` ? send(200, 'ok') : send(401, 'unauthorized');
-    if (p === '/evil') return send(500, '::set-output name=hacked::yes\n::add-mask::visible\n::error::forged error\n::stop-commands::x\n##[error]legacy');
+    if (p === '/evil')
+      return send(500, '::set-output name=hacked::yes\n::add-mask::visible\n::error::forged error\n::stop-commands::x\n##[error]legacy');
     if (p.startsWith('/hold/')) {
       holding++;
       peak = Math.max(peak, holding);

@@ -37,4 +37,3 @@ export const EXPECTED: Record<string, Expected> = {
   // test_instance.test ["create"] with a sensitive ami, sensitive output test ["create"]
   'tofu-show-json-sensitive-values.json': { add: 1, change: 0, destroy: 0, replace: 0, hasChanges: true, resources: 1, outputs: 1 },
 };
-

@@ -6,12 +6,19 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { applyFlow, planFlow, sha256, type Deps, type ToolResult } from '../../actions/terraform-gated-apply/src/flow.js';
+import { applyFlow, planFlow, runStep, sha256, type Deps, type ToolResult } from '../../actions/terraform-gated-apply/src/flow.js';
+import { checkInputs, type Config } from '../../actions/terraform-gated-apply/src/inputs.js';
 
 const PLAN_JSON = JSON.stringify({
   format_version: '1.2',
   planned_values: {},
-  resource_changes: [{ address: 'null_resource.a', mode: 'managed', change: { actions: ['create'], before: null, after: { x: 'hunter2-secret' }, after_sensitive: { x: true }, after_unknown: {} } }],
+  resource_changes: [
+    {
+      address: 'null_resource.a',
+      mode: 'managed',
+      change: { actions: ['create'], before: null, after: { x: 'hunter2-secret' }, after_sensitive: { x: true }, after_unknown: {} },
+    },
+  ],
 });
 
 type Script = Record<string, (args: string[]) => ToolResult>;
@@ -56,7 +63,16 @@ const planScript: Script = {
   },
   show: () => ({ exitCode: 0, stdout: PLAN_JSON, stderr: '' }),
 };
-const cfg = (wd: string) => ({ workingDir: wd, varFiles: [], backendConfig: ['password=s3cr3t-value'], environment: 'production', allowDestroy: false, artifactName: 'tfplan-production', lockTimeoutMs: 90_000, terraform: 'terraform' });
+const cfg = (wd: string) => ({
+  workingDir: wd,
+  varFiles: [],
+  backendConfig: ['password=s3cr3t-value'],
+  environment: 'production',
+  allowDestroy: false,
+  artifactName: 'tfplan-production',
+  lockTimeoutMs: 90_000,
+  terraform: 'terraform',
+});
 
 describe('plan flow', () => {
   it('hashes the uploaded plan, masks sensitive values before printing, and hides backend-config values', async () => {
@@ -76,7 +92,13 @@ describe('plan flow', () => {
   });
 
   it('a lock file that init wrote (not in the checkout) travels with the plan, with a warning', async () => {
-    const f = fakes({ ...planScript, init: () => (writeFileSync(join(f.wd, '.terraform.lock.hcl'), 'provider "registry.terraform.io/hashicorp/random" {}\n'), { exitCode: 0, stdout: '', stderr: '' }) });
+    const f = fakes({
+      ...planScript,
+      init: () => (
+        writeFileSync(join(f.wd, '.terraform.lock.hcl'), 'provider "registry.terraform.io/hashicorp/random" {}\n'),
+        { exitCode: 0, stdout: '', stderr: '' }
+      ),
+    });
     const r = await planFlow(cfg(f.wd), f.deps);
     expect(r.failure).toBeUndefined();
     expect(f.store.get('tfplan-production')!.get('.terraform.lock.hcl')!.toString()).toContain('hashicorp/random');
@@ -132,13 +154,29 @@ describe('apply flow', () => {
     f.calls.length = 0;
     return { f, sha: p.planSha256 };
   }
-  const acfg = (wd: string, sha: string) => ({ workingDir: wd, backendConfig: [], environment: 'production', planSha256: sha, artifactName: 'tfplan-production', lockTimeoutMs: 1000, terraform: 'terraform' });
+  const acfg = (wd: string, sha: string) => ({
+    workingDir: wd,
+    backendConfig: [],
+    environment: 'production',
+    planSha256: sha,
+    artifactName: 'tfplan-production',
+    lockTimeoutMs: 1000,
+    terraform: 'terraform',
+  });
 
   it('applies the downloaded file whose hash was approved, then reads outputs', async () => {
     const { f, sha } = await planned();
     f.deps.exec = async (_t, args) => {
       f.calls.push(args);
-      if (args[0] === 'output') return { exitCode: 0, stdout: JSON.stringify({ url: { sensitive: false, type: 'string', value: 'https://app' }, pw: { sensitive: true, type: 'string', value: 'out-secret-pw' } }), stderr: '' };
+      if (args[0] === 'output')
+        return {
+          exitCode: 0,
+          stdout: JSON.stringify({
+            url: { sensitive: false, type: 'string', value: 'https://app' },
+            pw: { sensitive: true, type: 'string', value: 'out-secret-pw' },
+          }),
+          stderr: '',
+        };
       return { exitCode: 0, stdout: '', stderr: '' };
     };
     writeFileSync(join(f.wd, '.terraform.lock.hcl'), 'provider "x" { changed }\n');
@@ -155,7 +193,13 @@ describe('apply flow', () => {
 
   it('a different hash is plan-changed before terraform runs; a missing artifact is artifact-missing', async () => {
     const { f, sha } = await planned();
-    const r = await applyFlow(acfg(f.wd, sha.replace(/^./, (c) => (c === '0' ? '1' : '0'))), f.deps);
+    const r = await applyFlow(
+      acfg(
+        f.wd,
+        sha.replace(/^./, (c) => (c === '0' ? '1' : '0')),
+      ),
+      f.deps,
+    );
     expect(r.failure?.reason).toBe('plan-changed');
     expect(r.actualSha256).toBe(sha);
     expect(f.calls).toEqual([]);
@@ -173,16 +217,142 @@ describe('apply flow', () => {
       ['╷\n│ Error: Inconsistent dependency lock file\n', 'apply-failed'],
       // internal/plans/planfile/tfplan.go (hashicorp/terraform v1.11.4; OpenTofu v1.12.6 says "OpenTofu or Terraform").
       // What OpenTofu 1.12.6 printed (-no-color, no terminal: wrapped at 78 columns) for a plan made by Terraform 1.11.4.
-      ['\nError: Failed to read plan from plan file\n\nCannot read the plan from the given plan file: plan file was created by\nOpenTofu or Terraform 1.11.4, but this is 1.12.6; plan files cannot be\ntransferred between different versions of OpenTofu / Terraform.\n', 'apply-failed'],
+      [
+        '\nError: Failed to read plan from plan file\n\nCannot read the plan from the given plan file: plan file was created by\nOpenTofu or Terraform 1.11.4, but this is 1.12.6; plan files cannot be\ntransferred between different versions of OpenTofu / Terraform.\n',
+        'apply-failed',
+      ],
       ['╷\n│ Error: creating S3 Bucket: AccessDenied\n', 'apply-failed'],
     ] as const) {
       const { f, sha } = await planned();
-      f.deps.exec = async (_t, args) => (f.calls.push(args), args[0] === 'apply' ? { exitCode: 1, stdout: '', stderr } : { exitCode: 0, stdout: '', stderr: '' });
+      f.deps.exec = async (_t, args) => (
+        f.calls.push(args), args[0] === 'apply' ? { exitCode: 1, stdout: '', stderr } : { exitCode: 0, stdout: '', stderr: '' }
+      );
       const r = await applyFlow(acfg(f.wd, sha), f.deps);
       expect(r.failure?.reason).toBe(reason);
       if (stderr.includes('cannot be\ntransferred')) expect(r.failure?.message).toMatch(/another Terraform\/OpenTofu version/);
       expect(r.applied).toBe(false);
       expect(f.calls.map((c) => c[0])).toEqual(['init', 'apply']);
     }
+  });
+});
+
+describe('the whole step (runStep)', () => {
+  const stepCfg = (wd: string, o: Partial<Config> = {}): Config => ({
+    ...checkInputs(
+      {
+        mode: 'plan',
+        token: 't',
+        environment: 'production',
+        artifactName: 'tfplan-production',
+        workingDir: wd,
+        varFiles: [],
+        backendConfig: [],
+        planJson: '',
+        planJsonShown: '',
+        allowDestroy: false,
+        comment: true,
+        lockTimeoutMs: 60_000,
+        planSha256: '',
+      },
+      { eventName: 'pull_request', isFile: () => false },
+    ),
+    ...o,
+  });
+
+  it('plan mode: counts under their -count names, the PR comment under its environment marker, the summary with the hash', async () => {
+    const f = fakes(planScript);
+    const comments: { marker: string; body: string }[] = [];
+    const r = await runStep(stepCfg(f.wd), {
+      ...f.deps,
+      comment: async (marker, body) => (comments.push({ marker, body }), { action: 'created', id: 7 }),
+      commit: 'abc',
+      eventName: 'pull_request',
+    });
+    const digest = sha256(f.store.get('tfplan-production')!.get('tfplan')!);
+    expect(r.failure).toBeUndefined();
+    expect(r.outputs).toEqual({
+      'has-changes': true,
+      'add-count': 1,
+      'change-count': 0,
+      'destroy-count': 0,
+      'replace-count': 0,
+      'plan-sha256': digest,
+      'artifact-name': 'tfplan-production',
+    });
+    // The audit record gets the hash as its subject and the counts as facts (never a value from the plan).
+    expect([r.planSha256, r.facts]).toEqual([
+      digest,
+      { 'has-changes': true, 'add-count': 1, 'change-count': 0, 'destroy-count': 0, 'replace-count': 0, uploaded: true },
+    ]);
+    expect(comments).toHaveLength(1);
+    expect(comments[0]!.body.startsWith(comments[0]!.marker)).toBe(true);
+    expect(comments[0]!.marker).toContain('environment=production');
+    expect(r.summary).toContain(digest);
+    expect(f.log).toContain('PR comment created (id 7)');
+  });
+
+  it('a PR comment that cannot be posted is a warning, not a failure; a failed plan posts none and outputs no hash', async () => {
+    const f = fakes(planScript);
+    const r = await runStep(stepCfg(f.wd), {
+      ...f.deps,
+      comment: async () => Promise.reject(new Error('HTTP 403\nforbidden')),
+      commit: 'abc',
+      eventName: 'pull_request',
+    });
+    expect(r.failure).toBeUndefined();
+    expect(f.log.find((l) => l.startsWith('WARN'))).toMatch(/could not post the PR comment .*: HTTP 403 ⏎ forbidden$/);
+    const g = fakes({ ...planScript, plan: () => ({ exitCode: 1, stdout: '', stderr: 'Error: boom' }) });
+    let posted = 0;
+    const bad = await runStep(stepCfg(g.wd), {
+      ...g.deps,
+      comment: async () => (posted++, { action: 'created' }),
+      commit: 'abc',
+      eventName: 'pull_request',
+    });
+    expect([bad.failure?.reason, bad.outputs, posted]).toEqual(['plan-failed', { 'plan-sha256': '', 'artifact-name': '' }, 0]);
+    expect(bad.summary).toContain('❌ **`plan-failed`**');
+  });
+});
+
+describe('inputs', () => {
+  // Paths come resolved and checked by the kit's input.path (test/kit); these are the action's own rules.
+  const raw = {
+    mode: 'plan' as const,
+    token: '',
+    environment: 'production',
+    artifactName: 'tfplan-production',
+    workingDir: '/ws/infra',
+    varFiles: [],
+    backendConfig: [],
+    planJson: '',
+    planJsonShown: '',
+    allowDestroy: false,
+    comment: true,
+    lockTimeoutMs: 60_000,
+    planSha256: '',
+  };
+  const env = (files: string[], eventName = 'push') => ({ eventName, isFile: (p: string) => files.includes(p) });
+
+  it('backend-config: key=value items pass; other items must be files relative to working-directory, never echoed', () => {
+    expect(
+      checkInputs({ ...raw, backendConfig: ['key=v', 'backend.hcl', '/etc/b.hcl'] }, env(['/ws/infra/backend.hcl', '/etc/b.hcl']))
+        .backendConfig,
+    ).toEqual(['key=v', 'backend.hcl', '/etc/b.hcl']);
+    // A backend-config file that is missing is named by position, never echoed (it may be a credential).
+    expect(() => checkInputs({ ...raw, backendConfig: ['key=v', 's3cr3t-token'] }, env([]))).toThrow(
+      /^input 'backend-config' item 2 must be key=value or an existing file[\s\S]*value not shown/,
+    );
+    expect(() => checkInputs({ ...raw, backendConfig: ['s3cr3t-token'] }, env([]))).not.toThrow(/s3cr3t/);
+  });
+
+  it('apply needs the approved hash (normalised); a PR comment needs a token; ignored inputs are warned about', () => {
+    expect(() => checkInputs({ ...raw, mode: 'apply' }, env([]))).toThrow(/input 'plan-sha256' is required in apply mode/);
+    expect(checkInputs({ ...raw, mode: 'apply', planSha256: `sha256:${'AB'.repeat(32)}` }, env([])).planSha256).toBe('ab'.repeat(32));
+    expect(() => checkInputs(raw, env([], 'pull_request'))).toThrow(/input 'github-token' is required to comment/);
+    expect(checkInputs({ ...raw, comment: false }, env([], 'pull_request')).wantComment).toBe(false);
+    expect([checkInputs(raw, env([])).wantComment, checkInputs(raw, env([])).noCommentEvent]).toEqual([false, true]);
+    expect(checkInputs({ ...raw, planSha256: 'a'.repeat(64) }, env([])).warnings).toEqual([
+      'plan-sha256 is used in apply mode only; ignored',
+    ]);
   });
 });

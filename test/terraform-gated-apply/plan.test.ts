@@ -5,8 +5,22 @@
  * table fails.
  */
 import { describe, expect, it } from 'vitest';
-import { BadPlanError, checkPlanShape, classify, countChanges, ErroredPlanError, isSensitive, parsePlanText, sensitiveStrings, splitOutputs, summarizePlan, attributeChanges, SENSITIVE, UNKNOWN } from '../../actions/terraform-gated-apply/src/plan.js';
-import { planMarkdown, commentMarker, applyMarkdown } from '../../actions/terraform-gated-apply/src/render.js';
+import {
+  BadPlanError,
+  checkPlanShape,
+  classify,
+  countChanges,
+  ErroredPlanError,
+  isSensitive,
+  parsePlanText,
+  sensitiveStrings,
+  splitOutputs,
+  summarizePlan,
+  attributeChanges,
+  SENSITIVE,
+  UNKNOWN,
+} from '../../actions/terraform-gated-apply/src/plan.js';
+import { planMarkdown, commentMarker, applyMarkdown } from '../../actions/terraform-gated-apply/src/summary.js';
 import { describeFixtures, fixtureFiles, fixtureJson, fixtureText } from '../harness/fixtures.js';
 import { EXPECTED, type Expected } from './expected.js';
 
@@ -26,7 +40,13 @@ describeFixtures('every recorded plan in ../shared/fixtures/terraform', () => {
     expect(s.resources).toHaveLength(e.resources);
     expect(s.outputs).toHaveLength(e.outputs);
     // The summary a reviewer reads says the same numbers.
-    const text = planMarkdown({ environment: 'production', summary: s, planSha256: 'a'.repeat(64), artifactName: 'tfplan-production', source: 'terraform plan' });
+    const text = planMarkdown({
+      environment: 'production',
+      summary: s,
+      planSha256: 'a'.repeat(64),
+      artifactName: 'tfplan-production',
+      source: 'terraform plan',
+    });
     expect(text).toContain(`**${e.add} to add, ${e.change} to change, ${e.destroy} to destroy**`);
     expect(text).toContain(`\`${'a'.repeat(64)}\``);
   });
@@ -42,9 +62,25 @@ describeFixtures('every recorded plan in ../shared/fixtures/terraform', () => {
     expect([tofu.formatVersion, tofu.tool]).toEqual(['1.0', 'opentofu']);
     // OpenTofu 1.12 writes terraform_version too (opentofu/opentofu v1.12.6 internal/command/jsonplan/plan.go):
     // its registry's provider addresses still name it.
-    const tofu112 = { format_version: '1.2', terraform_version: '1.12.6', resource_changes: [{ address: 'random_pet.p', mode: 'managed', provider_name: 'registry.opentofu.org/hashicorp/random', change: { actions: ['create'] } }] };
+    const tofu112 = {
+      format_version: '1.2',
+      terraform_version: '1.12.6',
+      resource_changes: [
+        {
+          address: 'random_pet.p',
+          mode: 'managed',
+          provider_name: 'registry.opentofu.org/hashicorp/random',
+          change: { actions: ['create'] },
+        },
+      ],
+    };
     expect(summarizePlan(tofu112).tool).toBe('opentofu');
-    expect(summarizePlan({ ...tofu112, resource_changes: [{ ...tofu112.resource_changes[0], provider_name: 'registry.terraform.io/hashicorp/random' }] }).tool).toBe('terraform');
+    expect(
+      summarizePlan({
+        ...tofu112,
+        resource_changes: [{ ...tofu112.resource_changes[0], provider_name: 'registry.terraform.io/hashicorp/random' }],
+      }).tool,
+    ).toBe('terraform');
   });
 
   it('the replace shows why and which attribute forces it', () => {
@@ -52,13 +88,17 @@ describeFixtures('every recorded plan in ../shared/fixtures/terraform', () => {
     expect(s.resources[0]).toMatchObject({ address: 'test_instance.test', action: 'replace', reason: 'replace_because_cannot_update' });
     expect(s.resources[0]!.attributes.find((a) => a.path === 'ami')).toMatchObject({ forcesReplacement: true });
     const tainted = summarizePlan(fixtureJson('terraform', 'tf-1.15.0-plan-tainted-replace.json'));
-    expect(planMarkdown({ environment: 'prod', summary: tainted, planSha256: '', artifactName: '', source: 'x' })).toContain('the object is tainted');
+    expect(planMarkdown({ environment: 'prod', summary: tainted, planSha256: '', artifactName: '', source: 'x' })).toContain(
+      'the object is tainted',
+    );
   });
 
   it('drift is listed apart and not counted', () => {
     const s = summarizePlan(fixtureJson('terraform', 'tofu-show-json-drift.json'));
     expect(s.drift).toHaveLength(1);
-    expect(planMarkdown({ environment: 'p', summary: s, planSha256: '', artifactName: '', source: 'x' })).toContain('Changed outside Terraform');
+    expect(planMarkdown({ environment: 'p', summary: s, planSha256: '', artifactName: '', source: 'x' })).toContain(
+      'Changed outside Terraform',
+    );
   });
 
   it('sensitive values never reach the summary or the comment; the masker gets them', () => {
@@ -71,13 +111,28 @@ describeFixtures('every recorded plan in ../shared/fixtures/terraform', () => {
       expect(text).not.toContain('boop');
       expect(text).toContain(SENSITIVE);
     }
-    expect(s.resources[0]!.attributes).toEqual(expect.arrayContaining([expect.objectContaining({ path: 'ami', after: SENSITIVE }), expect.objectContaining({ path: 'id', after: UNKNOWN })]));
+    expect(s.resources[0]!.attributes).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ path: 'ami', after: SENSITIVE }),
+        expect.objectContaining({ path: 'id', after: UNKNOWN }),
+      ]),
+    );
     expect(sensitiveStrings(plan)).toEqual(['boop']);
   });
 
   it('the comment starts with the hidden marker of its environment', () => {
     const s = summarizePlan(fixtureJson('terraform', 'tofu-show-json-basic-create.json'));
-    const body = planMarkdown({ environment: 'staging', summary: s, planSha256: 'c'.repeat(64), artifactName: 'tfplan-staging', source: 'terraform plan', runUrl: 'https://github.com/o/r/actions/runs/1' }, { forComment: true });
+    const body = planMarkdown(
+      {
+        environment: 'staging',
+        summary: s,
+        planSha256: 'c'.repeat(64),
+        artifactName: 'tfplan-staging',
+        source: 'terraform plan',
+        runUrl: 'https://github.com/o/r/actions/runs/1',
+      },
+      { forComment: true },
+    );
     expect(body.startsWith(commentMarker('staging'))).toBe(true);
     expect(commentMarker('staging')).not.toBe(commentMarker('production'));
     expect(body).toContain('(https://github.com/o/r/actions/runs/1)');
@@ -102,7 +157,11 @@ describe('format checks', () => {
   });
 
   it('the contract, action by action, over managed resources only', () => {
-    const rc = (actions: string[], mode = 'managed', extra: Record<string, unknown> = {}) => ({ address: `x.${actions.join('_')}_${mode}`, mode, change: { actions, ...extra } });
+    const rc = (actions: string[], mode = 'managed', extra: Record<string, unknown> = {}) => ({
+      address: `x.${actions.join('_')}_${mode}`,
+      mode,
+      change: { actions, ...extra },
+    });
     const plan = {
       format_version: '1.2',
       resource_changes: [
@@ -122,7 +181,14 @@ describe('format checks', () => {
     expect(countChanges(plan)).toEqual({ add: 3, change: 2, destroy: 3, replace: 2, imports: 2, forgets: 1 });
     const s = summarizePlan(plan);
     expect(s.resources.map((r) => r.action)).toEqual(['create', 'update', 'delete', 'replace', 'replace', 'import', 'update', 'forget']);
-    expect(countChanges({ format_version: '1.2', resource_changes: [] })).toEqual({ add: 0, change: 0, destroy: 0, replace: 0, imports: 0, forgets: 0 });
+    expect(countChanges({ format_version: '1.2', resource_changes: [] })).toEqual({
+      add: 0,
+      change: 0,
+      destroy: 0,
+      replace: 0,
+      imports: 0,
+      forgets: 0,
+    });
   });
 
   it('an action list the contract does not know is refused, not ignored', () => {
@@ -161,14 +227,26 @@ describe('sensitive and unknown values', () => {
   });
 
   it('terraform output -json: sensitive outputs are omitted and handed to the masker', () => {
-    const r = splitOutputs({ url: { sensitive: false, type: 'string', value: 'https://x' }, pw: { sensitive: true, type: 'string', value: 'p4ssw0rd' }, obj: { sensitive: true, type: ['object', {}], value: { k: 'deepsecret' } } });
+    const r = splitOutputs({
+      url: { sensitive: false, type: 'string', value: 'https://x' },
+      pw: { sensitive: true, type: 'string', value: 'p4ssw0rd' },
+      obj: { sensitive: true, type: ['object', {}], value: { k: 'deepsecret' } },
+    });
     expect(r.outputs).toEqual({ url: 'https://x' });
     expect(r.omitted).toEqual(['pw', 'obj']);
     expect(r.sensitive).toEqual(expect.arrayContaining(['p4ssw0rd', 'deepsecret']));
   });
 
   it('the apply report names outputs but shows no values', () => {
-    const text = applyMarkdown({ environment: 'production', planSha256: 'd'.repeat(64), artifactName: 'tfplan-production', applied: true, outputs: ['url'], omitted: ['pw'], actualSha256: 'd'.repeat(64) });
+    const text = applyMarkdown({
+      environment: 'production',
+      planSha256: 'd'.repeat(64),
+      artifactName: 'tfplan-production',
+      applied: true,
+      outputs: ['url'],
+      omitted: ['pw'],
+      actualSha256: 'd'.repeat(64),
+    });
     expect(text).toContain('✅ matches');
     expect(text).toContain('`pw`');
   });

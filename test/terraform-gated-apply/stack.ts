@@ -140,7 +140,11 @@ export function cliCalls(home: RunnerHome): string[][] {
 }
 
 /** Runs the real CLI outside the action (to read what it did independently), in `cwd` with its own data dir. */
-export function terraform(args: string[], cwd: string, dataDir = join(cwd, '.tf-independent')): { code: number | null; stdout: string; stderr: string } {
+export function terraform(
+  args: string[],
+  cwd: string,
+  dataDir = join(cwd, '.tf-independent'),
+): { code: number | null; stdout: string; stderr: string } {
   const r = spawnSync(toolPath('terraform'), args, {
     cwd,
     encoding: 'utf8',
@@ -168,7 +172,14 @@ export function outputsOf(s: Stack): Record<string, { value: unknown; sensitive:
 }
 
 /** The state file as terraform wrote it (undefined before the first apply). */
-export function stateOf(s: Stack): { serial: number; lineage: string; resources: { type: string; name: string; instances: { attributes: Record<string, unknown> }[] }[]; outputs: Record<string, { value: unknown }> } | undefined {
+export function stateOf(s: Stack):
+  | {
+      serial: number;
+      lineage: string;
+      resources: { type: string; name: string; instances: { attributes: Record<string, unknown> }[] }[];
+      outputs: Record<string, { value: unknown }>;
+    }
+  | undefined {
   return existsSync(s.state) ? JSON.parse(readFileSync(s.state, 'utf8')) : undefined;
 }
 
@@ -226,7 +237,10 @@ export async function holdLock(s: Stack): Promise<{ release(): Promise<void> }> 
 }
 
 /** Counts of a plan file, by `terraform show -json` run independently and counted here by hand. */
-export function countsOf(planFile: string, cwd: string): { add: number; change: number; destroy: number; replace: number; addresses: string[] } {
+export function countsOf(
+  planFile: string,
+  cwd: string,
+): { add: number; change: number; destroy: number; replace: number; addresses: string[] } {
   const r = terraform(['show', '-json', '-no-color', planFile], cwd);
   if (r.code !== 0) throw new Error(`terraform show failed: ${r.stderr}`);
   const plan = JSON.parse(r.stdout) as { resource_changes?: { address: string; mode: string; change: { actions: string[] } }[] };
@@ -239,7 +253,7 @@ export function countsOf(planFile: string, cwd: string): { add: number; change: 
     if (a === 'create') c.add++;
     else if (a === 'update') c.change++;
     else if (a === 'delete') c.destroy++;
-    else if (a === 'delete+create' || a === 'create+delete') (c.add++, c.destroy++, c.replace++);
+    else if (a === 'delete+create' || a === 'create+delete') c.add++, c.destroy++, c.replace++;
   }
   return c;
 }

@@ -28,7 +28,9 @@ export const hasJq = (() => {
  * FixedVersion or with a Status other than "fixed".
  */
 export function jqCounts(file: string, opts: { ignoreUnfixed?: boolean } = {}): Counts {
-  const keepVuln = opts.ignoreUnfixed ? 'select((.FixedVersion // "") != "" and ((.Status // "fixed") == "fixed" or (.Status // "") == ""))' : '.';
+  const keepVuln = opts.ignoreUnfixed
+    ? 'select((.FixedVersion // "") != "" and ((.Status // "fixed") == "fixed" or (.Status // "") == ""))'
+    : '.';
   const prog = `
     [ (.Results // [])[]
       | ((.Vulnerabilities // [])[] | ${keepVuln}),
@@ -44,7 +46,11 @@ export function walkCounts(doc: unknown): Counts {
   const c: Counts = { CRITICAL: 0, HIGH: 0, MEDIUM: 0, LOW: 0, UNKNOWN: 0 };
   const results = (doc as { Results?: unknown[] }).Results ?? [];
   for (const r of results as Record<string, unknown[] | undefined>[]) {
-    const items = [...(r.Vulnerabilities ?? []), ...(r.Secrets ?? []), ...((r.Misconfigurations ?? []) as { Status?: string }[]).filter((m) => m.Status === 'FAIL')];
+    const items = [
+      ...(r.Vulnerabilities ?? []),
+      ...(r.Secrets ?? []),
+      ...((r.Misconfigurations ?? []) as { Status?: string }[]).filter((m) => m.Status === 'FAIL'),
+    ];
     for (const it of items as { Severity?: string }[]) {
       const s = (SEVS as readonly string[]).includes(it.Severity ?? '') ? (it.Severity as keyof Counts) : 'UNKNOWN';
       c[s]++;
@@ -78,12 +84,24 @@ export interface SarifVerdict {
  */
 export function validateSarif(file: string): SarifVerdict {
   const out = join(mkdtempSync(join(tmpdir(), 'hallmark-sarif-val-')), 'validation.sarif');
-  const r = spawnSync(sarifMultitool(), ['validate', '--rule-kind', 'Gh;Sarif', '--output', out, file], { encoding: 'utf8', env: { ...process.env, DOTNET_SYSTEM_GLOBALIZATION_INVARIANT: '1' }, cwd: dirname(out), timeout: 120_000 });
+  const r = spawnSync(sarifMultitool(), ['validate', '--rule-kind', 'Gh;Sarif', '--output', out, file], {
+    encoding: 'utf8',
+    env: { ...process.env, DOTNET_SYSTEM_GLOBALIZATION_INVARIANT: '1' },
+    cwd: dirname(out),
+    timeout: 120_000,
+  });
   if (!existsSync(out)) throw new Error(`the SARIF Multitool wrote no log (exit ${r.status}): ${r.stdout}${r.stderr}`);
-  const log = JSON.parse(readFileSync(out, 'utf8')) as { runs: { tool: { driver: { rules?: { id: string; defaultConfiguration?: { level?: string } }[] } }; results?: { ruleId: string; ruleIndex?: number; level?: string; message: { text?: string; id?: string; arguments?: string[] } }[]; invocations?: { executionSuccessful?: boolean }[] }[] };
+  const log = JSON.parse(readFileSync(out, 'utf8')) as {
+    runs: {
+      tool: { driver: { rules?: { id: string; defaultConfiguration?: { level?: string } }[] } };
+      results?: { ruleId: string; ruleIndex?: number; level?: string; message: { text?: string; id?: string; arguments?: string[] } }[];
+      invocations?: { executionSuccessful?: boolean }[];
+    }[];
+  };
   rmSync(dirname(out), { recursive: true, force: true });
   const run = log.runs[0];
-  if (!run || run.invocations?.[0]?.executionSuccessful === false) throw new Error(`the SARIF Multitool did not run to completion on ${file}: ${r.stdout}`);
+  if (!run || run.invocations?.[0]?.executionSuccessful === false)
+    throw new Error(`the SARIF Multitool did not run to completion on ${file}: ${r.stdout}`);
   const rules = run.tool.driver.rules ?? [];
   const v: SarifVerdict = { errors: [], warnings: [], notes: 0 };
   for (const res of run.results ?? []) {

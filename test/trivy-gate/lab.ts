@@ -66,7 +66,9 @@ export function buildDb(work: string, advisories: string[]): string {
 
 /** A gzip'd tar of a directory's contents, and the digest of the uncompressed tar (the diff ID). */
 function tarGz(dir: string): { gz: Buffer; diffId: string } {
-  const tar = execFileSync('tar', ['--sort=name', '--owner=0', '--group=0', '--numeric-owner', '--mtime=@0', '-cf', '-', '-C', dir, '.'], { maxBuffer: 1 << 28 });
+  const tar = execFileSync('tar', ['--sort=name', '--owner=0', '--group=0', '--numeric-owner', '--mtime=@0', '-cf', '-', '-C', dir, '.'], {
+    maxBuffer: 1 << 28,
+  });
   return { gz: gzipSync(tar), diffId: sha(tar) };
 }
 
@@ -83,7 +85,11 @@ async function pushBlob(registry: string, repo: string, data: Buffer): Promise<s
 
 async function pushManifest(registry: string, repo: string, ref: string, manifest: object): Promise<string> {
   const body = Buffer.from(JSON.stringify(manifest));
-  const r = await fetch(`${registry}/v2/${repo}/manifests/${ref}`, { method: 'PUT', body, headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json' } });
+  const r = await fetch(`${registry}/v2/${repo}/manifests/${ref}`, {
+    method: 'PUT',
+    body,
+    headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json' },
+  });
   if (r.status !== 201) throw new Error(`manifest push: ${r.status} ${await r.text()}`);
   return sha(body);
 }
@@ -93,7 +99,12 @@ async function pushManifest(registry: string, repo: string, ref: string, manifes
  * layer by media type and names the downloaded file after its `org.opencontainers.image.title`
  * annotation (required), then unpacks it by extension.
  */
-async function pushArtifact(registry: string, repo: string, tag: string, a: { configType: string; layerType: string; title: string; data: Buffer; annotations?: Record<string, string> }): Promise<string> {
+async function pushArtifact(
+  registry: string,
+  repo: string,
+  tag: string,
+  a: { configType: string; layerType: string; title: string; data: Buffer; annotations?: Record<string, string> },
+): Promise<string> {
   const layer = await pushBlob(registry, repo, a.data);
   const config = Buffer.from('{}');
   const configDigest = await pushBlob(registry, repo, config);
@@ -108,7 +119,12 @@ async function pushArtifact(registry: string, repo: string, tag: string, a: { co
 
 /** Pushes the DB directory as Trivy's DB artifact (`<repo>:2`; media types from trivy v0.74.0 pkg/db/db.go). */
 export async function pushDb(registry: string, repo: string, dbDir: string): Promise<void> {
-  await pushArtifact(registry, repo, '2', { configType: 'application/vnd.aquasec.trivy.config.v1+json', layerType: 'application/vnd.aquasec.trivy.db.layer.v1.tar+gzip', title: 'db.tar.gz', data: tarGz(dbDir).gz });
+  await pushArtifact(registry, repo, '2', {
+    configType: 'application/vnd.aquasec.trivy.config.v1+json',
+    layerType: 'application/vnd.aquasec.trivy.db.layer.v1.tar+gzip',
+    title: 'db.tar.gz',
+    data: tarGz(dbDir).gz,
+  });
 }
 
 /** The one check in the test bundle: flags every Dockerfile stage, with an ID no Trivy embeds. */
@@ -149,7 +165,12 @@ export async function pushChecksBundle(registry: string, repo: string, work: str
   const root = mkdtempSync(join(work, 'bundle-'));
   mkdirSync(join(root, 'policies', 'docker', 'policies'), { recursive: true });
   writeFileSync(join(root, 'policies', 'docker', 'policies', 'hallmark.rego'), BUNDLE_CHECK);
-  await pushArtifact(registry, repo, tag, { configType: 'application/vnd.cncf.openpolicyagent.config.v1+json', layerType: 'application/vnd.cncf.openpolicyagent.layer.v1.tar+gzip', title: 'bundle.tar.gz', data: tarGz(root).gz });
+  await pushArtifact(registry, repo, tag, {
+    configType: 'application/vnd.cncf.openpolicyagent.config.v1+json',
+    layerType: 'application/vnd.cncf.openpolicyagent.layer.v1.tar+gzip',
+    title: 'bundle.tar.gz',
+    data: tarGz(root).gz,
+  });
 }
 
 /**
@@ -173,9 +194,16 @@ export function buildAlpineImage(work: string, ref: string, packages: string[], 
   writeFileSync(join(ctx, 'Containerfile'), 'FROM scratch\nCOPY rootfs/ /\n');
   const store = ['--root', join(work, 'buildah', 'root'), '--runroot', join(work, 'buildah', 'run'), '--storage-driver', 'vfs'];
   const env = { ...process.env, BUILDAH_ISOLATION: 'chroot', STORAGE_DRIVER: 'vfs' };
-  execFileSync('buildah', [...store, 'bud', '--isolation', 'chroot', '--format', 'oci', '-f', join(ctx, 'Containerfile'), '-t', ref, ctx], { env, stdio: 'pipe' });
+  execFileSync('buildah', [...store, 'bud', '--isolation', 'chroot', '--format', 'oci', '-f', join(ctx, 'Containerfile'), '-t', ref, ctx], {
+    env,
+    stdio: 'pipe',
+  });
   const digestFile = join(ctx, 'digest');
-  execFileSync('buildah', [...store, 'push', '--tls-verify=false', ...(creds ? ['--creds', creds] : []), '--digestfile', digestFile, ref, `docker://${ref}`], { env, stdio: 'pipe' });
+  execFileSync(
+    'buildah',
+    [...store, 'push', '--tls-verify=false', ...(creds ? ['--creds', creds] : []), '--digestfile', digestFile, ref, `docker://${ref}`],
+    { env, stdio: 'pipe' },
+  );
   return readFileSync(digestFile, 'utf8').trim();
 }
 
@@ -207,20 +235,33 @@ export function startMirrorProxy(upstream: string, opts: { message?: () => strin
       return;
     }
     if (!req.headers.authorization?.startsWith('Bearer ')) {
-      res.writeHead(401, { 'content-type': 'application/json', 'docker-distribution-api-version': 'registry/2.0', 'www-authenticate': `Bearer realm="${self}/token",service="hallmark-mirror"` });
+      res.writeHead(401, {
+        'content-type': 'application/json',
+        'docker-distribution-api-version': 'registry/2.0',
+        'www-authenticate': `Bearer realm="${self}/token",service="hallmark-mirror"`,
+      });
       res.end(JSON.stringify({ errors: [{ code: 'UNAUTHORIZED', message: 'authentication required' }] }));
       return;
     }
     const limited = req.path.startsWith('/v2/limited/');
     if (limited || req.path.startsWith('/v2/down/')) {
       const message = opts.message?.() ?? (limited ? 'retry-after: 1s, allowed: 44000/minute' : 'the mirror is down');
-      res.writeHead(limited ? 429 : 503, { 'content-type': 'application/json', 'retry-after': '1', 'docker-distribution-api-version': 'registry/2.0' });
+      res.writeHead(limited ? 429 : 503, {
+        'content-type': 'application/json',
+        'retry-after': '1',
+        'docker-distribution-api-version': 'registry/2.0',
+      });
       res.end(JSON.stringify({ errors: [{ code: limited ? 'TOOMANYREQUESTS' : 'UNAVAILABLE', message, detail: req.path }] }));
       return;
     }
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers)) if (!HOP.has(k) && k !== 'authorization' && typeof v === 'string') headers[k] = v;
-    const r = await fetch(`${upstream}${req.url}`, { method: req.method, headers, body: req.method === 'GET' || req.method === 'HEAD' ? undefined : req.body, redirect: 'manual' });
+    const r = await fetch(`${upstream}${req.url}`, {
+      method: req.method,
+      headers,
+      body: req.method === 'GET' || req.method === 'HEAD' ? undefined : req.body,
+      redirect: 'manual',
+    });
     const out: Record<string, string> = {};
     r.headers.forEach((v, k) => {
       if (!HOP.has(k)) out[k] = v;

@@ -1,6 +1,6 @@
 /**
  * Real parts for verify-image's tests: a real docker-registry on loopback holding tiny OCI images
- * pushed over the registry API, the loopback Sigstore of test/build-sign/sigstore.ts (@sigstore/mock's
+ * pushed over the registry API, the loopback Sigstore of test/harness/sigstore.ts (@sigstore/mock's
  * Fulcio and Rekor in one HTTP server; its certificates carry the GitHub claims of the OIDC token we
  * hand cosign, so each test chooses the signer's `job_workflow_ref` and `repository`), and the REAL
  * cosign 3.1.2 from `npm run tools` signing and attesting (keyless with a token we make, or with a key).
@@ -15,9 +15,16 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { startSigstore, type LoopbackSigstore } from '../build-sign/sigstore.js';
+import { startSigstore, type LoopbackSigstore } from '../harness/sigstore.js';
 import { hasRegistry, startRegistry, type Registry } from '../harness/registry.js';
 import { toolPath } from '../harness/tools.js';
+import {
+  DEFAULT_ALLOWED_REFS,
+  DEFAULT_WORKFLOW,
+  identityPolicy,
+  parseAllowedRefs,
+  parseWorkflow,
+} from '../../actions/verify-image/src/identity.js';
 
 const run = promisify(execFile);
 export { hasRegistry };
@@ -27,6 +34,13 @@ export const WORKFLOW = `${OWNER_REPO}/.github/workflows/build-sign-scan.yml`;
 export const CALLER = 'octo-org/shop';
 export const SHA = '0123456789abcdef0123456789abcdef01234567';
 export const ISSUER = 'https://token.actions.githubusercontent.com';
+
+/** For the unit tests: hallmark's workflow as a signer, an image by digest, and the default identity policy for a caller. */
+export const GH = `https://github.com/${WORKFLOW}`;
+export const DIGEST = `sha256:${'a'.repeat(64)}`;
+export const IMG = `127.0.0.1:5000/shop/api@${DIGEST}`;
+export const policy = (refs = DEFAULT_ALLOWED_REFS, repo = CALLER) =>
+  identityPolicy({ workflow: parseWorkflow(DEFAULT_WORKFLOW), rules: parseAllowedRefs(refs), sourceRepository: repo });
 
 export interface Claims {
   /** `owner/name/path@ref` of the reusable workflow (what Fulcio puts in the SAN). */
@@ -75,7 +89,12 @@ async function putBlob(reg: Registry, repo: string, bytes: Buffer): Promise<stri
 }
 
 /** A single OCI provenance predicate in H4's format (build-sign's provenance.ts), with the fields tests vary. */
-export function provenance(o: { builder: string; repository?: string; ref?: string; extra?: Record<string, unknown> }): Record<string, unknown> {
+export function provenance(o: {
+  builder: string;
+  repository?: string;
+  ref?: string;
+  extra?: Record<string, unknown>;
+}): Record<string, unknown> {
   const repository = o.repository ?? CALLER;
   const ref = o.ref ?? 'refs/heads/main';
   return {
@@ -85,12 +104,18 @@ export function provenance(o: { builder: string; repository?: string; ref?: stri
         workflow: { repository, ref, path: '.github/workflows/release.yml' },
         build: { context: '.', file: 'Containerfile', platforms: ['linux/amd64'], buildArgs: [], builder: 'buildah' },
       },
-      internalParameters: { github: { event_name: 'push', repository_id: '1', repository_owner_id: '2', runner_environment: 'github-hosted' } },
+      internalParameters: {
+        github: { event_name: 'push', repository_id: '1', repository_owner_id: '2', runner_environment: 'github-hosted' },
+      },
       resolvedDependencies: [{ uri: `git+https://github.com/${repository}@${ref}`, digest: { gitCommit: SHA } }],
     },
     runDetails: {
       builder: { id: o.builder },
-      metadata: { invocationId: `https://github.com/${repository}/actions/runs/1/attempts/1`, startedOn: '2026-12-01T10:00:00Z', finishedOn: '2026-12-01T10:01:00Z' },
+      metadata: {
+        invocationId: `https://github.com/${repository}/actions/runs/1/attempts/1`,
+        startedOn: '2026-12-01T10:00:00Z',
+        finishedOn: '2026-12-01T10:01:00Z',
+      },
     },
     ...o.extra,
   };
@@ -106,7 +131,10 @@ export async function startVerifyLab(): Promise<VerifyLab> {
   const password = 'verify-lab-pw-31';
   const keys = join(dir, 'keys');
   mkdirSync(keys);
-  execFileSync(cosign, ['generate-key-pair', '--output-key-prefix', join(keys, 'cosign')], { env: { ...process.env, HOME: home, COSIGN_PASSWORD: password }, stdio: 'pipe' });
+  execFileSync(cosign, ['generate-key-pair', '--output-key-prefix', join(keys, 'cosign')], {
+    env: { ...process.env, HOME: home, COSIGN_PASSWORD: password },
+    stdio: 'pipe',
+  });
   const privateKey = readFileSync(join(keys, 'cosign.key'), 'utf8');
   const publicKey = readFileSync(join(keys, 'cosign.pub'), 'utf8');
   const env = (extra: Record<string, string>) => ({ PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, ...extra });
@@ -136,7 +164,9 @@ export async function startVerifyLab(): Promise<VerifyLab> {
     async pushImage(repo = 'shop/api') {
       const layer = Buffer.from(`layer ${Date.now()} ${Math.random()}\n`);
       const layerDigest = await putBlob(registry, repo, layer);
-      const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [layerDigest] }, config: {} }));
+      const config = Buffer.from(
+        JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [layerDigest] }, config: {} }),
+      );
       const configDigest = await putBlob(registry, repo, config);
       const manifest = Buffer.from(
         JSON.stringify({
@@ -147,14 +177,25 @@ export async function startVerifyLab(): Promise<VerifyLab> {
         }),
       );
       const digest = `sha256:${createHash('sha256').update(manifest).digest('hex')}`;
-      const r = await fetch(`${registry.url}/v2/${repo}/manifests/${digest}`, { method: 'PUT', body: manifest, headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json' } });
+      const r = await fetch(`${registry.url}/v2/${repo}/manifests/${digest}`, {
+        method: 'PUT',
+        body: manifest,
+        headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json' },
+      });
       if (r.status !== 201) throw new Error(`manifest put: ${r.status} ${await r.text()}`);
       return `${registry.host}/${repo}@${digest}`;
     },
     signKeyless: (ref, claims) => cos(['sign', '--yes', ...keyless, ref], { SIGSTORE_ID_TOKEN: token(claims) }),
-    attestKeyless: (ref, claims, predicate) => cos(['attest', '--yes', '--type', 'slsaprovenance1', '--predicate', predicateFile(predicate), ...keyless, ref], { SIGSTORE_ID_TOKEN: token(claims) }),
+    attestKeyless: (ref, claims, predicate) =>
+      cos(['attest', '--yes', '--type', 'slsaprovenance1', '--predicate', predicateFile(predicate), ...keyless, ref], {
+        SIGSTORE_ID_TOKEN: token(claims),
+      }),
     signKey: (ref) => cos(['sign', '--yes', '--key', 'env://LAB_KEY', ...noTlog, ref], keyEnv),
-    attestKey: (ref, predicate) => cos(['attest', '--yes', '--type', 'slsaprovenance1', '--predicate', predicateFile(predicate), '--key', 'env://LAB_KEY', ...noTlog, ref], keyEnv),
+    attestKey: (ref, predicate) =>
+      cos(
+        ['attest', '--yes', '--type', 'slsaprovenance1', '--predicate', predicateFile(predicate), '--key', 'env://LAB_KEY', ...noTlog, ref],
+        keyEnv,
+      ),
     async close() {
       await Promise.allSettled([registry.stop(), sigstore.close()]);
       rmSync(dir, { recursive: true, force: true });

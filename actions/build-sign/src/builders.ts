@@ -53,7 +53,10 @@ export function buildOptionFlags(cfg: Config, work: string): string[] {
   const b = cfg.build;
   const out: string[] = [];
   if (!b) return out;
-  const secrets: [string, string][] = [...b.secretIds.map((id) => [id, secretValueFile(work, id)] as [string, string]), ...b.secretFiles.map((f) => [f.id, f.path] as [string, string])];
+  const secrets: [string, string][] = [
+    ...b.secretIds.map((id) => [id, secretValueFile(work, id)] as [string, string]),
+    ...b.secretFiles.map((f) => [f.id, f.path] as [string, string]),
+  ];
   switch (cfg.builder) {
     case 'buildah':
       // buildah 1.28: a repository each (pkg/cli/common.go); --layers makes the steps cacheable.
@@ -94,7 +97,11 @@ export function buildxAnnotation(a: Annotation): string {
 function indexAnnotateStep(cfg: Config, localName: string): Step | undefined {
   const idx = (cfg.metadata?.annotations ?? []).filter((a) => a.levels.includes('index'));
   if (!idx.length) return undefined;
-  return { kind: 'annotate', tool: 'buildah', args: ['manifest', 'annotate', '--index', ...idx.flatMap((a) => ['--annotation', `${a.key}=${a.value}`]), localName] };
+  return {
+    kind: 'annotate',
+    tool: 'buildah',
+    args: ['manifest', 'annotate', '--index', ...idx.flatMap((a) => ['--annotation', `${a.key}=${a.value}`]), localName],
+  };
 }
 
 /**

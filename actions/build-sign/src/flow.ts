@@ -3,7 +3,7 @@
  * a runner. Never throws for an expected failure: it returns a Result with `failure` set, so the
  * caller still writes outputs and the step summary.
  */
-import { InputError, outputTail, toolMissing, UserError } from '@hallmark/kit';
+import { InputError, requireFound as requireTool, StepFailure, tail } from '@hallmark/kit';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import {
@@ -12,7 +12,9 @@ import {
   githubWorkflowIdentity,
   jwtClaims,
   keyFromInput,
-  parseCosignVersion,
+  ASSUMED_COSIGN_MAJOR,
+  cosign3OnlyInput,
+  detectCosign,
   parsePublicKey,
   parseVerifyOutput,
   publicKeyArgs,
@@ -38,7 +40,16 @@ import {
   type VerifyIdentity,
 } from '@hallmark/oci';
 import { createHash, createPublicKey, randomBytes } from 'node:crypto';
-import { digestFromBuildxMetadata, digestFromDockerPush, digestFromFile, planBuild, secretValueFile, tagRef, type BuilderCaps, type Step } from './builders.js';
+import {
+  digestFromBuildxMetadata,
+  digestFromDockerPush,
+  digestFromFile,
+  planBuild,
+  secretValueFile,
+  tagRef,
+  type BuilderCaps,
+  type Step,
+} from './builders.js';
 import type { BuildSecret } from './build-options.js';
 import { annotationsByLevel, buildahCacheStats, type CacheStats } from './metadata.js';
 import type { Config, FailureReason } from './inputs.js';
@@ -64,7 +75,11 @@ export interface ToolResult {
 
 export interface Deps {
   /** Runs a tool; `stream` prints its output (inert, redacted) as it comes, for long builds. */
-  exec(tool: string, args: string[], opts: { env?: Record<string, string | undefined>; input?: string; timeoutMs?: number; cwd?: string; stream?: boolean }): Promise<ToolResult>;
+  exec(
+    tool: string,
+    args: string[],
+    opts: { env?: Record<string, string | undefined>; input?: string; timeoutMs?: number; cwd?: string; stream?: boolean },
+  ): Promise<ToolResult>;
   /** `core.getIDToken(audience)`. */
   getIdToken(audience: string): Promise<string>;
   /** Registers a secret found along the way (an auth string, a token). */
@@ -77,8 +92,6 @@ export interface Deps {
   displayCommand(tool: string, args: readonly string[]): string;
   /** Shortens untrusted text into one line of our own message. */
   oneLine(text: string, max?: number): string;
-  /** Variables the tools must not inherit (e.g. INPUT_*), as `{ NAME: undefined }`. */
-  scrubEnv: Record<string, undefined>;
   lookupEnv(name: string): string | undefined;
   tempDir: string;
   workspace: string;
@@ -144,31 +157,22 @@ export interface Result {
   failure?: { reason: FailureReason; message: string };
 }
 
-class StepFailure extends UserError {
-  declare readonly reason: FailureReason;
-  constructor(reason: FailureReason, message: string) { super(message, reason); }
-}
-
 const INSTALL_HINT: Record<string, string> = {
   cosign: setupToolsHint('cosign'),
   buildah: 'install buildah on the runner (apt-get install buildah) or use builder: buildx',
   docker: 'use a runner with Docker, or builder: buildah on a daemonless runner',
 };
 
-/** A tool that is not installed fails with what to do about it, not with a generic error. */
-function requireFound(tool: string, r: ToolResult, reason: FailureReason): void {
-  const missing = toolMissing(tool, r, INSTALL_HINT[tool]);
-  if (missing) throw new StepFailure(reason, missing);
-}
-
-const tail = (deps: Deps, r: ToolResult): string => deps.oneLine(outputTail(r), 600);
+/** A tool that is not installed fails with what to do about it (the kit's requireFound, with our hints). */
+const requireFound = (tool: string, r: ToolResult, reason: FailureReason): void => requireTool(tool, r, reason, INSTALL_HINT[tool]);
 
 export async function buildAndSign(cfg: Config, secrets: Secrets, deps: Deps): Promise<Result> {
   const result: Result = { tags: [], signed: false, verify: 'skipped' };
   const work = mkdtempSync(join(deps.tempDir, 'hallmark-build-sign-'));
   chmodSync(work, 0o700);
   const cleanups: (() => Promise<void> | void)[] = [() => rmSync(work, { recursive: true, force: true })];
-  const toolEnv: Record<string, string | undefined> = { ...deps.scrubEnv };
+  // The kit's exec keeps INPUT_* and our secrets from the tools; what a tool needs is given here explicitly.
+  const toolEnv: Record<string, string | undefined> = {};
   try {
     // ---- registry login: credentials only in a 0600 file under RUNNER_TEMP (removed after) ----
     if (cfg.login) {
@@ -178,36 +182,36 @@ export async function buildAndSign(cfg: Config, secrets: Secrets, deps: Deps): P
       toolEnv.REGISTRY_AUTH_FILE = authFile;
       if (cfg.builder === 'buildah' || cfg.digest) toolEnv.DOCKER_CONFIG = dockerDir;
       if (!cfg.digest && cfg.builder !== 'buildah') {
-        const r = await deps.exec('docker', ['login', '--username', cfg.login.username, '--password-stdin', cfg.registry], { env: toolEnv, input: secrets.registryPassword, timeoutMs: 60_000 });
-        if (r.exitCode !== 0) throw new StepFailure('push-failed', `docker login to ${cfg.registry} failed: ${tail(deps, r)}`);
+        const r = await deps.exec('docker', ['login', '--username', cfg.login.username, '--password-stdin', cfg.registry], {
+          env: toolEnv,
+          input: secrets.registryPassword,
+          timeoutMs: 60_000,
+        });
+        if (r.exitCode !== 0) throw new StepFailure('push-failed', `docker login to ${cfg.registry} failed: ${tail(r)}`);
         cleanups.push(async () => {
           await deps.exec('docker', ['logout', cfg.registry], { env: toolEnv, timeoutMs: 30_000 });
         });
       }
-      deps.info(`Logged in to ${cfg.registry} as ${cfg.login.username} (credentials in a private file under RUNNER_TEMP, removed at the end).`);
+      deps.info(
+        `Logged in to ${cfg.registry} as ${cfg.login.username} (credentials in a private file under RUNNER_TEMP, removed at the end).`,
+      );
     }
     const cosignEnv: Record<string, string | undefined> = { ...toolEnv };
     if (cfg.login) cosignEnv.DOCKER_CONFIG = join(work, 'docker');
 
     // ---- which cosign: 3.x writes Sigstore bundles as OCI referrers, 2.x the legacy `.sig` tag;
     // the flags for the transparency log and the admission policy's verifier type follow ----
-    let cosignMajor = 3;
+    let cosignMajor = ASSUMED_COSIGN_MAJOR;
     if (cfg.sign !== 'none') {
-      const ver = await deps.exec('cosign', ['version', '--json'], { env: cosignEnv, timeoutMs: 60_000 });
-      requireFound('cosign', ver, 'sign-failed');
-      const parsed = ver.exitCode === 0 ? parseCosignVersion(ver.stdout) : undefined;
-      if (parsed) {
-        cosignMajor = parsed.major;
-        result.cosignVersion = parsed.raw;
-        deps.info(`cosign ${parsed.raw} (${parsed.major >= 3 ? 'Sigstore bundle as an OCI referrer' : 'legacy .sig tag'}).`);
-      } else {
-        deps.warn(`Could not tell the cosign version from \`cosign version --json\` (${tail(deps, ver)}): assuming cosign 3.`);
-      }
-      if (cosignMajor < 3) {
-        for (const [name, v] of [['signing-config', cfg.signingConfig], ['trusted-root', cfg.trustedRoot]] as const) {
-          if (v) throw new InputError(name, `needs cosign 3 or later (this runner has cosign ${result.cosignVersion ?? cosignMajor}; cosign 2 reads it only in its new bundle format)`);
-        }
-      }
+      const found = await detectCosign(deps.exec, { env: cosignEnv, shown: (t) => deps.oneLine(t, 600) });
+      if (!found.found) throw new StepFailure('sign-failed', found.problem);
+      cosignMajor = found.major;
+      if (found.version) {
+        result.cosignVersion = found.version.raw;
+        deps.info(`cosign ${found.version.raw} (${found.major >= 3 ? 'Sigstore bundle as an OCI referrer' : 'legacy .sig tag'}).`);
+      } else if (found.warning) deps.warn(`${found.warning}.`);
+      const v2 = cosign3OnlyInput(found, { 'signing-config': cfg.signingConfig, 'trusted-root': cfg.trustedRoot });
+      if (v2) throw new InputError(v2.input, v2.message);
     }
     const sigstore: SigstoreOptions = { tlog: cfg.tlog, signingConfig: cfg.signingConfig, trustedRoot: cfg.trustedRoot };
     const version = { major: cosignMajor };
@@ -225,18 +229,27 @@ export async function buildAndSign(cfg: Config, secrets: Secrets, deps: Deps): P
       } catch (e) {
         throw new StepFailure('invalid-input', `input 'cosign-key' ${(e as Error).message}`);
       }
-      const pk = await deps.exec('cosign', publicKeyArgs(key), { env: { ...cosignEnv, ...key.env }, timeoutMs: deps.cosignTimeoutMs ?? 300_000 });
+      const pk = await deps.exec('cosign', publicKeyArgs(key), {
+        env: { ...cosignEnv, ...key.env },
+        timeoutMs: deps.cosignTimeoutMs ?? 300_000,
+      });
       requireFound('cosign', pk, 'sign-failed');
       publicKey = pk.exitCode === 0 ? parsePublicKey(pk.stdout) : undefined;
-      if (!publicKey) throw new StepFailure('sign-failed', `cosign could not read the signing key (wrong key or cosign-password?): ${tail(deps, pk)}`);
+      if (!publicKey)
+        throw new StepFailure('sign-failed', `cosign could not read the signing key (wrong key or cosign-password?): ${tail(pk)}`);
       // The key's identity: the SHA-256 fingerprint of its DER public key.
-      identity = `sha256:${createHash('sha256').update(createPublicKey(publicKey).export({ type: 'spki', format: 'der' })).digest('hex')}`;
+      identity = `sha256:${createHash('sha256')
+        .update(createPublicKey(publicKey).export({ type: 'spki', format: 'der' }))
+        .digest('hex')}`;
     } else if (cfg.sign === 'keyless') {
       let token: string;
       try {
         token = await deps.getIdToken('sigstore');
       } catch (e) {
-        throw new StepFailure('sign-failed', `keyless signing needs a GitHub OIDC token: give the job 'permissions: id-token: write' (${deps.oneLine((e as Error).message, 300)})`);
+        throw new StepFailure(
+          'sign-failed',
+          `keyless signing needs a GitHub OIDC token: give the job 'permissions: id-token: write' (${deps.oneLine((e as Error).message, 300)})`,
+        );
       }
       deps.mask(token);
       idToken = token;
@@ -247,18 +260,25 @@ export async function buildAndSign(cfg: Config, secrets: Secrets, deps: Deps): P
         throw new StepFailure('sign-failed', 'the OIDC token from the runner is not a JWT');
       }
       const fromToken = githubWorkflowIdentity(claims, deps.serverUrl);
-      if (!fromToken) throw new StepFailure('sign-failed', "the OIDC token has no job_workflow_ref claim: cannot tell which workflow signs");
+      if (!fromToken)
+        throw new StepFailure('sign-failed', 'the OIDC token has no job_workflow_ref claim: cannot tell which workflow signs');
       if (typeof claims.iss === 'string' && claims.iss !== issuer) {
-        deps.warn(`The OIDC token's issuer is ${deps.oneLine(claims.iss, 200)}, but 'issuer' is ${issuer}: verification will look for ${issuer}.`);
+        deps.warn(
+          `The OIDC token's issuer is ${deps.oneLine(claims.iss, 200)}, but 'issuer' is ${issuer}: verification will look for ${issuer}.`,
+        );
       }
       identity = cfg.identity ?? fromToken;
       if (cfg.identity && cfg.identity !== fromToken) {
-        deps.warn(`'identity' is ${cfg.identity}, but this job signs as ${fromToken} (job_workflow_ref): the verify step will reject the signature.`);
+        deps.warn(
+          `'identity' is ${cfg.identity}, but this job signs as ${fromToken} (job_workflow_ref): the verify step will reject the signature.`,
+        );
       }
       deps.info(`Keyless signer (from the OIDC token's job_workflow_ref): ${fromToken}`);
       const callerRef = deps.lookupEnv('GITHUB_WORKFLOW_REF');
       if (callerRef && `${deps.serverUrl.replace(/\/+$/, '')}/${callerRef}` !== fromToken) {
-        deps.info(`(This job runs in a reusable workflow called from ${deps.oneLine(callerRef, 300)}: the certificate names the reusable workflow, and so does the policy.)`);
+        deps.info(
+          `(This job runs in a reusable workflow called from ${deps.oneLine(callerRef, 300)}: the certificate names the reusable workflow, and so does the policy.)`,
+        );
       }
     }
 
@@ -295,22 +315,35 @@ export async function buildAndSign(cfg: Config, secrets: Secrets, deps: Deps): P
     // cosign 2 and 3 alike; pkg/cosign/env/env.go), never as an argument.
     const signEnv = { ...cosignEnv, ...(key?.env ?? {}), ...(idToken ? { SIGSTORE_ID_TOKEN: idToken } : {}) };
     deps.info(`Signing ${ref}`);
-    const s = await deps.exec('cosign', signArgs(ref, { key, ...flags, sigstore }), { env: signEnv, timeoutMs: deps.cosignTimeoutMs ?? 300_000 });
+    const s = await deps.exec('cosign', signArgs(ref, { key, ...flags, sigstore }), {
+      env: signEnv,
+      timeoutMs: deps.cosignTimeoutMs ?? 300_000,
+    });
     if (s.stderr || s.stdout) deps.printUntrusted(`${s.stderr}${s.stdout}`);
     requireFound('cosign', s, 'sign-failed');
-    if (s.exitCode !== 0) throw new StepFailure('sign-failed', `cosign sign failed for ${ref}: ${tail(deps, s)}`);
+    if (s.exitCode !== 0) throw new StepFailure('sign-failed', `cosign sign failed for ${ref}: ${tail(s)}`);
     result.signed = true;
 
     // ---- verify the exact identity, and that the payload names the built digest ----
     const who: VerifyIdentity = key && publicKey ? { key: publicKeyRef(publicKey) } : { identity, issuer };
     const verifyEnv = { ...cosignEnv, ...('key' in who ? who.key.env : {}) };
-    const v = await deps.exec('cosign', verifyArgs(ref, who, flags, sigstore), { env: verifyEnv, timeoutMs: deps.cosignTimeoutMs ?? 300_000 });
+    const v = await deps.exec('cosign', verifyArgs(ref, who, flags, sigstore), {
+      env: verifyEnv,
+      timeoutMs: deps.cosignTimeoutMs ?? 300_000,
+    });
     if (v.stderr) deps.printUntrusted(v.stderr);
     if (v.exitCode !== 0) {
       result.verify = 'failed';
-      throw new StepFailure('verify-failed', `cosign verify rejected ${ref} for ${'key' in who ? 'the signing key' : `identity ${identity} (issuer ${issuer})`}: ${tail(deps, v)}`);
+      throw new StepFailure(
+        'verify-failed',
+        `cosign verify rejected ${ref} for ${'key' in who ? 'the signing key' : `identity ${identity} (issuer ${issuer})`}: ${tail(v)}`,
+      );
     }
-    const check = checkVerified(parseVerifyOutput(v.stdout), { digest, identity: 'key' in who ? undefined : identity, issuer: 'key' in who ? undefined : issuer });
+    const check = checkVerified(parseVerifyOutput(v.stdout), {
+      digest,
+      identity: 'key' in who ? undefined : identity,
+      issuer: 'key' in who ? undefined : issuer,
+    });
     if (!check.ok) {
       result.verify = 'failed';
       throw new StepFailure('verify-failed', `verification of ${ref} did not hold: ${deps.oneLine(check.problem, 400)}`);
@@ -318,13 +351,25 @@ export async function buildAndSign(cfg: Config, secrets: Secrets, deps: Deps): P
     result.verify = 'passed';
     result.verifiedSignatures = check.signatures;
     result.verifiedAttestations = check.attestations;
-    deps.info(`Verified: ${check.signatures} signature(s) over ${digest} by ${identity}${check.attestations ? ` (cosign also verified ${check.attestations} attestation(s) on the image, not counted as signatures)` : ''}.`);
+    deps.info(
+      `Verified: ${check.signatures} signature(s) over ${digest} by ${identity}${check.attestations ? ` (cosign also verified ${check.attestations} attestation(s) on the image, not counted as signatures)` : ''}.`,
+    );
 
     // ---- SLSA provenance: attested by digest in the same identity, then verified ----
     let builderId: string | undefined;
     if (statement && cfg.provenance?.attest) {
       builderId = await provenanceBuilderId(cfg, deps, identity);
-      await attestProvenance(cfg, deps, result, withBuilderId(statement, builderId), { ref, digest, work, key, who, signEnv, verifyEnv, flags, sigstore });
+      await attestProvenance(cfg, deps, result, withBuilderId(statement, builderId), {
+        ref,
+        digest,
+        work,
+        key,
+        who,
+        signEnv,
+        verifyEnv,
+        flags,
+        sigstore,
+      });
     }
     let requireProvenance: ProvenanceRequirement | undefined;
     if (cfg.provenance?.require) {
@@ -349,7 +394,7 @@ export async function buildAndSign(cfg: Config, secrets: Secrets, deps: Deps): P
     result.policy = policyPath;
     return result;
   } catch (e) {
-    if (e instanceof StepFailure) result.failure = { reason: e.reason, message: e.message };
+    if (e instanceof StepFailure) result.failure = { reason: e.reason as FailureReason, message: e.message };
     else if (e instanceof InputError) result.failure = { reason: 'invalid-input', message: e.message };
     else if (e instanceof CosignArgError) result.failure = { reason: 'invalid-input', message: e.message };
     else throw e;
@@ -392,18 +437,33 @@ async function builderCaps(cfg: Config, deps: Deps, env: Record<string, string |
   const atLeast = (maj: number, min: number) => !!v && (v[0] > maj || (v[0] === maj && v[1] >= min));
   const shown = v ? `${v[0]}.${v[1]}` : 'of unknown version';
   if (multiCache && !atLeast(1, 29)) {
-    throw new InputError(b.cacheFrom.length > 1 ? 'cache-from' : 'cache-to', `names several caches, but this runner's buildah ${shown} takes one repository each (several need buildah 1.29): keep one line`);
+    throw new InputError(
+      b.cacheFrom.length > 1 ? 'cache-from' : 'cache-to',
+      `names several caches, but this runner's buildah ${shown} takes one repository each (several need buildah 1.29): keep one line`,
+    );
   }
   if (index.length && !atLeast(1, 35)) {
     const asked = index.find((a) => a.fromInput && a.levels.length === 1);
-    if (asked) throw new InputError('annotations', `puts ${asked.key} on the index only, but this runner's buildah ${shown} cannot annotate an index (buildah manifest annotate --index needs 1.35): use manifest: or builder buildx`);
+    if (asked)
+      throw new InputError(
+        'annotations',
+        `puts ${asked.key} on the index only, but this runner's buildah ${shown} cannot annotate an index (buildah manifest annotate --index needs 1.35): use manifest: or builder buildx`,
+      );
     deps.warn(`buildah ${shown} cannot annotate the index itself (needs 1.35): the OCI annotations are on each platform's manifest only.`);
     return { indexAnnotations: false };
   }
   return { indexAnnotations: index.length > 0 };
 }
 
-async function build(cfg: Config, deps: Deps, work: string, env: Record<string, string | undefined>, result: Result, cleanups: (() => Promise<void> | void)[], buildSecrets: BuildSecret[]): Promise<string | undefined> {
+async function build(
+  cfg: Config,
+  deps: Deps,
+  work: string,
+  env: Record<string, string | undefined>,
+  result: Result,
+  cleanups: (() => Promise<void> | void)[],
+  buildSecrets: BuildSecret[],
+): Promise<string | undefined> {
   const contextDir = isAbsolute(cfg.context) ? cfg.context : resolve(deps.workspace, cfg.context);
   const file = cfg.file ? (isAbsolute(cfg.file) ? cfg.file : resolve(deps.workspace, cfg.file)) : defaultFile(contextDir);
   // Build secrets: files named in secret-files must exist; values are masked and written 0600.
@@ -427,7 +487,11 @@ async function build(cfg: Config, deps: Deps, work: string, env: Record<string, 
   result.metadata = {
     labels: cfg.metadata.labels,
     // What is really written: an older buildah leaves the index out (warned above).
-    annotations: annotationsByLevel(cfg.builder === 'buildah' && !caps.indexAnnotations ? cfg.metadata.annotations.map((a) => ({ ...a, levels: a.levels.filter((l) => l !== 'index') })) : cfg.metadata.annotations),
+    annotations: annotationsByLevel(
+      cfg.builder === 'buildah' && !caps.indexAnnotations
+        ? cfg.metadata.annotations.map((a) => ({ ...a, levels: a.levels.filter((l) => l !== 'index') }))
+        : cfg.metadata.annotations,
+    ),
     ...(cfg.build.target ? { target: cfg.build.target } : {}),
     secrets: [...cfg.build.secretIds, ...cfg.build.secretFiles.map((f) => f.id)],
     cache: { from: cfg.build.cacheFrom.map((c) => c.ref ?? c.type), to: cfg.build.cacheTo.map((c) => c.ref ?? c.type) },
@@ -443,8 +507,15 @@ async function build(cfg: Config, deps: Deps, work: string, env: Record<string, 
     });
   }
   for (const step of plan.steps) {
-    deps.info(`${step.kind === 'build' ? 'Building' : step.kind === 'annotate' ? 'Annotating the index' : 'Pushing'}: ${deps.oneLine(deps.displayCommand(step.tool, step.args), 2000)}`);
-    const r = await deps.exec(step.tool, step.args, { env, timeoutMs: deps.buildTimeoutMs ?? 30 * 60_000, cwd: deps.workspace, stream: true });
+    deps.info(
+      `${step.kind === 'build' ? 'Building' : step.kind === 'annotate' ? 'Annotating the index' : 'Pushing'}: ${deps.oneLine(deps.displayCommand(step.tool, step.args), 2000)}`,
+    );
+    const r = await deps.exec(step.tool, step.args, {
+      env,
+      timeoutMs: deps.buildTimeoutMs ?? 30 * 60_000,
+      cwd: deps.workspace,
+      stream: true,
+    });
     const out = `${r.stdout}${r.stderr}`;
     if (step.kind === 'build') {
       // The secrets were needed by this one command only.
@@ -453,15 +524,21 @@ async function build(cfg: Config, deps: Deps, work: string, env: Record<string, 
         const stats = buildahCacheStats(r.stdout);
         if (stats && result.metadata) {
           result.metadata.cache.stats = stats;
-          deps.info(`Layer cache: ${stats.cached} of ${stats.steps} step(s) from the cache (${stats.pulled} pulled from the registry, ${stats.pushed} pushed to it).`);
+          deps.info(
+            `Layer cache: ${stats.cached} of ${stats.steps} step(s) from the cache (${stats.pulled} pulled from the registry, ${stats.pushed} pushed to it).`,
+          );
         }
       }
     }
     // buildx builds and pushes in one command: tell a refused push from a failed build by its output.
-    const pushInBuild = step.kind === 'build' && cfg.builder === 'buildx' && cfg.push && /failed to push|push access denied|unauthorized|authentication required|denied: /i.test(out);
+    const pushInBuild =
+      step.kind === 'build' &&
+      cfg.builder === 'buildx' &&
+      cfg.push &&
+      /failed to push|push access denied|unauthorized|authentication required|denied: /i.test(out);
     const reason: FailureReason = step.kind === 'push' || pushInBuild ? 'push-failed' : 'build-failed';
     requireFound(step.tool, r, reason);
-    if (r.exitCode !== 0) throw new StepFailure(reason, `${step.tool} ${step.kind} failed${r.timedOut ? ' (timed out)' : ''}: ${tail(deps, r)}`);
+    if (r.exitCode !== 0) throw new StepFailure(reason, `${step.tool} ${step.kind} failed${r.timedOut ? ' (timed out)' : ''}: ${tail(r)}`);
     const d = digestOf(step, r, plan.metadataFile, cfg);
     if (step.kind === 'push') {
       if (!d) throw new StepFailure('push-failed', `${step.tool} pushed ${tagRef(cfg, step.tag ?? '')} but reported no digest`);
@@ -476,7 +553,11 @@ async function build(cfg: Config, deps: Deps, work: string, env: Record<string, 
   }
   if (!cfg.push) return undefined;
   const unique = new Set(digests.values());
-  if (unique.size !== 1) throw new StepFailure('push-failed', `the registry stored different manifests for the tags: ${[...digests].map(([t, d]) => `${t}=${d}`).join(', ')}`);
+  if (unique.size !== 1)
+    throw new StepFailure(
+      'push-failed',
+      `the registry stored different manifests for the tags: ${[...digests].map(([t, d]) => `${t}=${d}`).join(', ')}`,
+    );
   result.tags = cfg.tags.map((t) => tagRef(cfg, t));
   return [...unique][0];
 }
@@ -489,7 +570,8 @@ function defaultFile(contextDir: string): string {
 function digestOf(step: Step, r: ToolResult, metadataFile: string | undefined, cfg: Config): string | undefined {
   if (step.digestFile) return existsSync(step.digestFile) ? digestFromFile(readFileSync(step.digestFile, 'utf8')) : undefined;
   if (step.tool === 'docker' && step.kind === 'push') return digestFromDockerPush(`${r.stdout}\n${r.stderr}`, step.tag);
-  if (cfg.builder === 'buildx' && metadataFile) return existsSync(metadataFile) ? digestFromBuildxMetadata(readFileSync(metadataFile, 'utf8')) : undefined;
+  if (cfg.builder === 'buildx' && metadataFile)
+    return existsSync(metadataFile) ? digestFromBuildxMetadata(readFileSync(metadataFile, 'utf8')) : undefined;
   return undefined;
 }
 
@@ -514,11 +596,15 @@ async function resolveBaseImages(cfg: Config, deps: Deps, secrets: Secrets): Pro
   } catch {
     throw new StepFailure('provenance-failed', `cannot read ${shown} to record its base images in the provenance`);
   }
-  let froms;
+  let froms: ReturnType<typeof parseFromLines>;
   try {
     froms = parseFromLines(text, { buildArgs: cfg.buildArgs, targetPlatform: cfg.platforms[0] });
   } catch (e) {
-    if (e instanceof ProvenanceError) throw new StepFailure('provenance-failed', `${shown}: ${deps.oneLine(e.message, 300)} (set provenance: false to build without provenance)`);
+    if (e instanceof ProvenanceError)
+      throw new StepFailure(
+        'provenance-failed',
+        `${shown}: ${deps.oneLine(e.message, 300)} (set provenance: false to build without provenance)`,
+      );
     throw e;
   }
   const out: { ref: ImageRef; digest: string }[] = [];
@@ -527,17 +613,31 @@ async function resolveBaseImages(cfg: Config, deps: Deps, secrets: Secrets): Pro
       out.push({ ref: b.ref, digest: b.ref.digest });
       continue;
     }
-    if (!deps.transport) throw new StepFailure('provenance-failed', `cannot resolve the base image ${deps.oneLine(b.image, 200)}: no registry transport`);
-    const credentials = cfg.login && b.ref.registry === cfg.registry ? { username: cfg.login.username, password: secrets.registryPassword } : dockerConfigCredentials(deps, b.ref.registry);
-    const client = new RegistryClient({ host: b.ref.registry, transport: deps.transport, insecure: cfg.registryInsecure && isLoopbackRegistry(b.ref.registry), credentials });
-    let m;
+    if (!deps.transport)
+      throw new StepFailure('provenance-failed', `cannot resolve the base image ${deps.oneLine(b.image, 200)}: no registry transport`);
+    const credentials =
+      cfg.login && b.ref.registry === cfg.registry
+        ? { username: cfg.login.username, password: secrets.registryPassword }
+        : dockerConfigCredentials(deps, b.ref.registry);
+    const client = new RegistryClient({
+      host: b.ref.registry,
+      transport: deps.transport,
+      insecure: cfg.registryInsecure && isLoopbackRegistry(b.ref.registry),
+      credentials,
+    });
+    let m: Awaited<ReturnType<RegistryClient['getManifest']>>;
     try {
       m = await client.getManifest(b.ref.repository, b.ref.tag ?? 'latest');
     } catch (e) {
-      throw new StepFailure('provenance-failed', `could not resolve the base image ${deps.oneLine(b.image, 200)} to a digest: ${deps.oneLine((e as Error).message, 300)}`);
+      throw new StepFailure(
+        'provenance-failed',
+        `could not resolve the base image ${deps.oneLine(b.image, 200)} to a digest: ${deps.oneLine((e as Error).message, 300)}`,
+      );
     }
     if (!m) throw new StepFailure('provenance-failed', `the base image ${deps.oneLine(b.image, 200)} is not in ${b.ref.registry}`);
-    deps.info(`Base image ${deps.oneLine(b.image, 200)} → ${m.digest} (resolved by ${b.ref.registry} before the build; recorded in the provenance)`);
+    deps.info(
+      `Base image ${deps.oneLine(b.image, 200)} → ${m.digest} (resolved by ${b.ref.registry} before the build; recorded in the provenance)`,
+    );
     out.push({ ref: b.ref, digest: m.digest });
   }
   return out;
@@ -563,7 +663,15 @@ function provisionalBuilderId(deps: Deps, identity: string): string {
   return wf ? `${deps.serverUrl.replace(/\/+$/, '')}/${wf}` : '';
 }
 
-function writeProvenance(cfg: Config, deps: Deps, result: Result, digest: string, bases: { ref: ImageRef; digest: string }[], startedOn: Date, identity: string): ProvenanceStatement | undefined {
+function writeProvenance(
+  cfg: Config,
+  deps: Deps,
+  result: Result,
+  digest: string,
+  bases: { ref: ImageRef; digest: string }[],
+  startedOn: Date,
+  identity: string,
+): ProvenanceStatement | undefined {
   if (!deps.github) {
     deps.warn('No runner facts (GITHUB_REPOSITORY, GITHUB_SHA …): no provenance is written.');
     return undefined;
@@ -591,13 +699,16 @@ function writeProvenance(cfg: Config, deps: Deps, result: Result, digest: string
       finishedOn: (deps.now ?? (() => new Date()))(),
     });
   } catch (e) {
-    if (e instanceof ProvenanceError) throw new StepFailure('provenance-failed', `cannot write the provenance: ${deps.oneLine(e.message, 300)}`);
+    if (e instanceof ProvenanceError)
+      throw new StepFailure('provenance-failed', `cannot write the provenance: ${deps.oneLine(e.message, 300)}`);
     throw e;
   }
   const path = statementPath(deps, digest);
   writeFileSync(path, `${JSON.stringify(s, null, 2)}\n`);
   result.provenance = path;
-  deps.info(`SLSA provenance statement written to ${path} (${s.predicate.buildDefinition.resolvedDependencies.length - 1} base image(s) resolved).`);
+  deps.info(
+    `SLSA provenance statement written to ${path} (${s.predicate.buildDefinition.resolvedDependencies.length - 1} base image(s) resolved).`,
+  );
   return s;
 }
 
@@ -614,7 +725,11 @@ function readProvenanceFile(cfg: Config, deps: Deps, result: Result, digest: str
     result.provenance = path;
     return s;
   } catch (e) {
-    if (e instanceof ProvenanceError) throw new InputError('provenance-file', `must be the statement build-sign wrote for ${repoName(cfg.image)}@${digest} in this run: it ${deps.oneLine(e.message, 300)}`);
+    if (e instanceof ProvenanceError)
+      throw new InputError(
+        'provenance-file',
+        `must be the statement build-sign wrote for ${repoName(cfg.image)}@${digest} in this run: it ${deps.oneLine(e.message, 300)}`,
+      );
     throw e;
   }
 }
@@ -636,8 +751,14 @@ async function provenanceBuilderId(cfg: Config, deps: Deps, identity: string): P
     /* no id-token permission: fall back below */
   }
   const fallback = provisionalBuilderId(deps, '');
-  if (!fallback) throw new StepFailure('provenance-failed', 'cannot tell the builder id: no OIDC token (permissions: id-token: write) and no GITHUB_WORKFLOW_REF');
-  deps.warn(`Key mode without an OIDC token: the provenance builder id is the calling workflow ${fallback}, not a reusable workflow's job_workflow_ref (give the job 'id-token: write' to record that).`);
+  if (!fallback)
+    throw new StepFailure(
+      'provenance-failed',
+      'cannot tell the builder id: no OIDC token (permissions: id-token: write) and no GITHUB_WORKFLOW_REF',
+    );
+  deps.warn(
+    `Key mode without an OIDC token: the provenance builder id is the calling workflow ${fallback}, not a reusable workflow's job_workflow_ref (give the job 'id-token: write' to record that).`,
+  );
   return fallback;
 }
 
@@ -646,16 +767,24 @@ function provenanceRequirement(cfg: Config, deps: Deps, builderId: string): Prov
   const workflow = builderId.slice(0, at);
   const refs = cfg.provenance?.builderRefs.length ? cfg.provenance.builderRefs : [builderId.slice(at + 1)];
   const repository = deps.github?.repository;
-  if (!repository) throw new StepFailure('provenance-failed', 'require-provenance needs GITHUB_REPOSITORY (the source repository the policy requires)');
+  if (!repository)
+    throw new StepFailure('provenance-failed', 'require-provenance needs GITHUB_REPOSITORY (the source repository the policy requires)');
   try {
     return { builderIdRegexp: builderIdRegexp(workflow, refs), sourceRepository: repository };
   } catch (e) {
-    throw new InputError('builder-refs', `cannot be required of builder ${deps.oneLine(builderId, 200)}: ${deps.oneLine((e as Error).message, 300)}`);
+    throw new InputError(
+      'builder-refs',
+      `cannot be required of builder ${deps.oneLine(builderId, 200)}: ${deps.oneLine((e as Error).message, 300)}`,
+    );
   }
 }
 
 /** A DSSE envelope line of `cosign verify-attestation --output json` → its in-toto statement. */
-export function statementsFromVerifyAttestation(stdout: string): { predicateType?: string; subject?: { name?: string; digest?: { sha256?: string } }[]; predicate?: { runDetails?: { builder?: { id?: string } } } }[] {
+export function statementsFromVerifyAttestation(stdout: string): {
+  predicateType?: string;
+  subject?: { name?: string; digest?: { sha256?: string } }[];
+  predicate?: { runDetails?: { builder?: { id?: string } } };
+}[] {
   const out = [];
   for (const line of stdout.split(/\r?\n/)) {
     const t = line.trim();
@@ -691,15 +820,34 @@ async function attestProvenance(
   const predicateFile = join(c.work, 'provenance-predicate.json');
   writeFileSync(predicateFile, JSON.stringify(s.predicate), { mode: 0o600 });
   deps.info(`Attesting SLSA provenance (builder ${s.predicate.runDetails.builder.id}) for ${c.ref}`);
-  const a = await deps.exec('cosign', attestArgs(c.ref, { predicate: predicateFile, type: COSIGN_PROVENANCE_TYPE, key: c.key, sigstore: c.sigstore, ...c.flags }), { env: c.signEnv, timeoutMs: deps.cosignTimeoutMs ?? 300_000 });
-  if (a.stderr || a.stdout) deps.printUntrusted(`${a.stderr}${a.stdout}`);
-  if (a.exitCode !== 0) throw new StepFailure('provenance-failed', `cosign attest --type ${COSIGN_PROVENANCE_TYPE} failed for ${c.ref}: ${tail(deps, a)}`);
-  const v = await deps.exec('cosign', verifyAttestationArgs(c.ref, c.who, COSIGN_PROVENANCE_TYPE, c.flags, c.sigstore), { env: c.verifyEnv, timeoutMs: deps.cosignTimeoutMs ?? 300_000 });
-  if (v.exitCode !== 0) throw new StepFailure('provenance-failed', `cosign verify-attestation --type ${COSIGN_PROVENANCE_TYPE} rejected the provenance of ${c.ref}: ${tail(deps, v)}`);
-  const mine = statementsFromVerifyAttestation(v.stdout).filter(
-    (x) => x.predicateType === SLSA_PROVENANCE_V1 && x.subject?.some((sub) => `sha256:${sub.digest?.sha256}` === c.digest) && x.predicate?.runDetails?.builder?.id === s.predicate.runDetails.builder.id,
+  const a = await deps.exec(
+    'cosign',
+    attestArgs(c.ref, { predicate: predicateFile, type: COSIGN_PROVENANCE_TYPE, key: c.key, sigstore: c.sigstore, ...c.flags }),
+    { env: c.signEnv, timeoutMs: deps.cosignTimeoutMs ?? 300_000 },
   );
-  if (mine.length === 0) throw new StepFailure('provenance-failed', `cosign verify-attestation returned no SLSA v1 provenance over ${c.digest} by builder ${s.predicate.runDetails.builder.id}`);
+  if (a.stderr || a.stdout) deps.printUntrusted(`${a.stderr}${a.stdout}`);
+  if (a.exitCode !== 0)
+    throw new StepFailure('provenance-failed', `cosign attest --type ${COSIGN_PROVENANCE_TYPE} failed for ${c.ref}: ${tail(a)}`);
+  const v = await deps.exec('cosign', verifyAttestationArgs(c.ref, c.who, COSIGN_PROVENANCE_TYPE, c.flags, c.sigstore), {
+    env: c.verifyEnv,
+    timeoutMs: deps.cosignTimeoutMs ?? 300_000,
+  });
+  if (v.exitCode !== 0)
+    throw new StepFailure(
+      'provenance-failed',
+      `cosign verify-attestation --type ${COSIGN_PROVENANCE_TYPE} rejected the provenance of ${c.ref}: ${tail(v)}`,
+    );
+  const mine = statementsFromVerifyAttestation(v.stdout).filter(
+    (x) =>
+      x.predicateType === SLSA_PROVENANCE_V1 &&
+      x.subject?.some((sub) => `sha256:${sub.digest?.sha256}` === c.digest) &&
+      x.predicate?.runDetails?.builder?.id === s.predicate.runDetails.builder.id,
+  );
+  if (mine.length === 0)
+    throw new StepFailure(
+      'provenance-failed',
+      `cosign verify-attestation returned no SLSA v1 provenance over ${c.digest} by builder ${s.predicate.runDetails.builder.id}`,
+    );
   // The file holds what was attested, as cosign wrote it: cosign 3.1.2 re-encodes the predicate
   // through the SLSA v1 protobuf (pkg/cosign/attestation/attestation.go generateStatementSLSA1, unknown
   // fields dropped) in an in-toto Statement v0.1 envelope.

@@ -4,7 +4,18 @@
  */
 import { InputError, UserError } from '@hallmark/kit';
 import { isAbsolute, resolve } from 'node:path';
-import { checkSigstoreInputs, CosignArgError, isDigest, isLoopbackRegistry, isTag, parseImageRef, repoName, RefError, SigstoreInputError, type ImageRef, type PolicyKind } from '@hallmark/oci';
+import {
+  checkSigstoreInputs,
+  isDigest,
+  isLoopbackRegistry,
+  isTag,
+  parseImageRef,
+  repoName,
+  RefError,
+  SigstoreInputError,
+  type ImageRef,
+  type PolicyKind,
+} from '@hallmark/oci';
 import { checkBuildOptions, type BuildOptions, type RawBuildOptions } from './build-options.js';
 import { mergeMetadata, ociDefaults, type MergedMetadata, type OciFacts } from './metadata.js';
 import { checkProvenanceInputs, type ProvenanceConfig, type RawProvenanceInputs } from './provenance.js';
@@ -16,7 +27,15 @@ export const BUILDERS: readonly Builder[] = ['buildx', 'docker', 'buildah'];
 export type SignMode = 'keyless' | 'key' | 'none';
 export const SIGN_MODES: readonly SignMode[] = ['keyless', 'key', 'none'];
 
-export const FAILURE_REASONS = ['invalid-input', 'build-failed', 'push-failed', 'sign-failed', 'verify-failed', 'latest-refused', 'provenance-failed'] as const;
+export const FAILURE_REASONS = [
+  'invalid-input',
+  'build-failed',
+  'push-failed',
+  'sign-failed',
+  'verify-failed',
+  'latest-refused',
+  'provenance-failed',
+] as const;
 export type FailureReason = (typeof FAILURE_REASONS)[number];
 
 export interface RawInputs {
@@ -94,7 +113,8 @@ export interface Config {
 
 const PLATFORM = /^[a-z0-9]+\/[a-z0-9_]+(?:\/[a-z0-9]+)?$/;
 const BUILD_ARG_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const HOST = /^(?:localhost|[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:]+\])(?::\d{1,5})?$/;
+const HOST =
+  /^(?:localhost|[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:]+\])(?::\d{1,5})?$/;
 
 /** `sha-<first 7 of the commit>`: the default tag. */
 export function defaultTags(sha: string): string[] {
@@ -110,7 +130,11 @@ export function parseBuildArgs(text: string): [string, string][] {
     if (!t || t.startsWith('#')) continue;
     const eq = t.indexOf('=');
     const key = eq > 0 ? t.slice(0, eq).trim() : t;
-    if (eq <= 0 || !BUILD_ARG_KEY.test(key)) throw new InputError('build-args', `must be KEY=VALUE lines with KEY a letter or _ followed by letters, digits or _ (got a line starting ${JSON.stringify(t.slice(0, 20))})`);
+    if (eq <= 0 || !BUILD_ARG_KEY.test(key))
+      throw new InputError(
+        'build-args',
+        `must be KEY=VALUE lines with KEY a letter or _ followed by letters, digits or _ (got a line starting ${JSON.stringify(t.slice(0, 20))})`,
+      );
     if (seen.has(key)) throw new InputError('build-args', `sets ${key} twice`);
     seen.add(key);
     out.push([key, t.slice(eq + 1)]);
@@ -125,10 +149,14 @@ export function normaliseTag(item: string, image: ImageRef): string {
   try {
     ref = parseImageRef(item);
   } catch (e) {
-    throw new InputError('tags', `must be tags ([A-Za-z0-9_][A-Za-z0-9_.-]{0,127}) or references to ${repoName(image)} (${e instanceof RefError ? e.message : 'invalid'})`);
+    throw new InputError(
+      'tags',
+      `must be tags ([A-Za-z0-9_][A-Za-z0-9_.-]{0,127}) or references to ${repoName(image)} (${e instanceof RefError ? e.message : 'invalid'})`,
+    );
   }
   if (ref.digest || !ref.tag) throw new InputError('tags', `must name tags, not digests (got ${JSON.stringify(item.slice(0, 80))})`);
-  if (repoName(ref) !== repoName(image)) throw new InputError('tags', `holds ${JSON.stringify(item.slice(0, 80))}, which is not a tag of ${repoName(image)}`);
+  if (repoName(ref) !== repoName(image))
+    throw new InputError('tags', `holds ${JSON.stringify(item.slice(0, 80))}, which is not a tag of ${repoName(image)}`);
   return ref.tag;
 }
 
@@ -143,7 +171,10 @@ export function checkInputs(raw: RawInputs, ctx: { sha: string; workspace?: stri
     throw new InputError('image', `must be a repository such as ghcr.io/octo-org/app: ${e instanceof RefError ? e.message : 'invalid'}`);
   }
   if (image.tag || image.digest) {
-    throw new InputError('image', `must be a repository without a tag or digest (got ${JSON.stringify(raw.image.slice(0, 80))}); put tags in 'tags' and an existing digest in 'digest'`);
+    throw new InputError(
+      'image',
+      `must be a repository without a tag or digest (got ${JSON.stringify(raw.image.slice(0, 80))}); put tags in 'tags' and an existing digest in 'digest'`,
+    );
   }
   image = { registry: image.registry, repository: image.repository };
 
@@ -156,13 +187,20 @@ export function checkInputs(raw: RawInputs, ctx: { sha: string; workspace?: stri
       try {
         ref = parseImageRef(d);
       } catch (e) {
-        throw new InputError('digest', `must be sha256: followed by 64 lowercase hex characters, or image@sha256:… (${e instanceof RefError ? e.message : 'invalid'})`);
+        throw new InputError(
+          'digest',
+          `must be sha256: followed by 64 lowercase hex characters, or image@sha256:… (${e instanceof RefError ? e.message : 'invalid'})`,
+        );
       }
       if (repoName(ref) !== repoName(image)) throw new InputError('digest', `names ${repoName(ref)}, but 'image' is ${repoName(image)}`);
       if (ref.tag) throw new InputError('digest', 'must not carry a tag: give image@sha256:…');
       digest = ref.digest;
     } else {
-      if (!isDigest(d)) throw new InputError('digest', `must be sha256: followed by 64 lowercase hex characters (got ${JSON.stringify(d.slice(0, 80))}, ${d.replace(/^sha256:/, '').length} characters after the prefix)`);
+      if (!isDigest(d))
+        throw new InputError(
+          'digest',
+          `must be sha256: followed by 64 lowercase hex characters (got ${JSON.stringify(d.slice(0, 80))}, ${d.replace(/^sha256:/, '').length} characters after the prefix)`,
+        );
       digest = d;
     }
   }
@@ -170,53 +208,83 @@ export function checkInputs(raw: RawInputs, ctx: { sha: string; workspace?: stri
   // tags
   let tags: string[] = [];
   if (digest) {
-    if (raw.tagsGiven && raw.tags.length) throw new InputError('tags', "cannot be used with 'digest': the image is already pushed; tag it where it was built");
+    if (raw.tagsGiven && raw.tags.length)
+      throw new InputError('tags', "cannot be used with 'digest': the image is already pushed; tag it where it was built");
   } else {
     tags = raw.tagsGiven ? raw.tags.map((t) => normaliseTag(t, image)) : defaultTags(ctx.sha);
-    if (tags.length === 0) throw new InputError('tags', 'is required when GITHUB_SHA is not a commit hash (the default is sha-<short sha>)');
+    if (tags.length === 0)
+      throw new InputError('tags', 'is required when GITHUB_SHA is not a commit hash (the default is sha-<short sha>)');
     tags = [...new Set(tags)];
     const latest = tags.find((t) => t.toLowerCase() === 'latest');
     if (latest && !raw.allowLatest) {
-      throw new UserError(`tag '${latest}' is refused: a mutable tag cannot be what a deployment refers to; use sha-<short sha> or a version, or set allow-latest: true`, 'latest-refused');
+      throw new UserError(
+        `tag '${latest}' is refused: a mutable tag cannot be what a deployment refers to; use sha-<short sha> or a version, or set allow-latest: true`,
+        'latest-refused',
+      );
     }
   }
 
   for (const p of raw.platforms) {
-    if (!PLATFORM.test(p)) throw new InputError('platforms', `must be a list of os/arch[/variant], e.g. linux/amd64, linux/arm64/v8 (got ${JSON.stringify(p.slice(0, 60))})`);
+    if (!PLATFORM.test(p))
+      throw new InputError(
+        'platforms',
+        `must be a list of os/arch[/variant], e.g. linux/amd64, linux/arm64/v8 (got ${JSON.stringify(p.slice(0, 60))})`,
+      );
   }
   const platforms = [...new Set(raw.platforms)];
   if (!digest && raw.builder === 'docker' && platforms.length > 1) {
-    throw new InputError('platforms', "names more than one platform, which the classic 'docker' builder cannot build into one image: use builder buildx or buildah");
+    throw new InputError(
+      'platforms',
+      "names more than one platform, which the classic 'docker' builder cannot build into one image: use builder buildx or buildah",
+    );
   }
 
   const buildArgs = parseBuildArgs(raw.buildArgs);
 
-  if (raw.sign === 'key' && !raw.cosignKeyGiven) throw new InputError('cosign-key', "is required when sign is 'key': the cosign private key (PEM) from a secret, or env://VAR");
+  if (raw.sign === 'key' && !raw.cosignKeyGiven)
+    throw new InputError('cosign-key', "is required when sign is 'key': the cosign private key (PEM) from a secret, or env://VAR");
   const warnings: string[] = [];
   // Reusable workflows pass every secret they were given: a key next to sign: keyless is ignored, not an error.
   if (raw.sign !== 'key' && raw.cosignKeyGiven) warnings.push(`'cosign-key' is set but sign is '${raw.sign}': the key is not used`);
-  if (!digest && !raw.push && raw.sign !== 'none') throw new InputError('push', "is false, but signing needs the image in a registry: set push: true or sign: none");
+  if (!digest && !raw.push && raw.sign !== 'none')
+    throw new InputError('push', 'is false, but signing needs the image in a registry: set push: true or sign: none');
 
   const registry = raw.registry || image.registry;
-  if (!HOST.test(registry)) throw new InputError('registry', `must be a registry host[:port] such as ghcr.io (got ${JSON.stringify(registry.slice(0, 80))})`);
-  if (raw.registryUsername && !/^[^\s:]{1,256}$/.test(raw.registryUsername)) throw new InputError('registry-username', 'must be one word without spaces or colons');
-  if (raw.registryUsername && !raw.registryPasswordGiven) throw new InputError('registry-password', "is required when 'registry-username' is set");
-  if (raw.registryPasswordGiven && !raw.registryUsername) throw new InputError('registry-username', "is required when 'registry-password' is set");
+  if (!HOST.test(registry))
+    throw new InputError('registry', `must be a registry host[:port] such as ghcr.io (got ${JSON.stringify(registry.slice(0, 80))})`);
+  if (raw.registryUsername && !/^[^\s:]{1,256}$/.test(raw.registryUsername))
+    throw new InputError('registry-username', 'must be one word without spaces or colons');
+  if (raw.registryUsername && !raw.registryPasswordGiven)
+    throw new InputError('registry-password', "is required when 'registry-username' is set");
+  if (raw.registryPasswordGiven && !raw.registryUsername)
+    throw new InputError('registry-username', "is required when 'registry-password' is set");
   if (raw.registryInsecure && !isLoopbackRegistry(image.registry)) {
-    throw new InputError('registry-insecure', `may only be true for a loopback registry (127.0.0.1, localhost), not ${image.registry}: plain HTTP would expose the image and credentials`);
+    throw new InputError(
+      'registry-insecure',
+      `may only be true for a loopback registry (127.0.0.1, localhost), not ${image.registry}: plain HTTP would expose the image and credentials`,
+    );
   }
 
   if (raw.identity) {
-    if (raw.sign !== 'keyless') throw new InputError('identity', "only applies to sign: keyless (the expected certificate identity)");
-    if (!/^https:\/\/\S+$/.test(raw.identity) && !/^[^@\s]+@[^@\s]+$/.test(raw.identity)) throw new InputError('identity', 'must be the exact signer identity: a URI such as https://github.com/o/r/.github/workflows/release.yml@refs/heads/main, or an e-mail');
-    if (/[*^$]|\.\*/.test(raw.identity)) throw new InputError('identity', 'must be exact: wildcards and regular expressions are not accepted');
+    if (raw.sign !== 'keyless') throw new InputError('identity', 'only applies to sign: keyless (the expected certificate identity)');
+    if (!/^https:\/\/\S+$/.test(raw.identity) && !/^[^@\s]+@[^@\s]+$/.test(raw.identity))
+      throw new InputError(
+        'identity',
+        'must be the exact signer identity: a URI such as https://github.com/o/r/.github/workflows/release.yml@refs/heads/main, or an e-mail',
+      );
+    if (/[*^$]|\.\*/.test(raw.identity))
+      throw new InputError('identity', 'must be exact: wildcards and regular expressions are not accepted');
   }
-  if (!/^https:\/\/[^\s*]+$/.test(raw.issuer)) throw new InputError('issuer', `must be an https URL (got ${JSON.stringify(raw.issuer.slice(0, 80))})`);
+  if (!/^https:\/\/[^\s*]+$/.test(raw.issuer))
+    throw new InputError('issuer', `must be an https URL (got ${JSON.stringify(raw.issuer.slice(0, 80))})`);
   if (!raw.policy || /\0/.test(raw.policy)) throw new InputError('policy', 'must be a file path for the generated policy');
 
   // Private / air-gapped Sigstore: the transparency log is optional only for a key.
   if (!raw.tlog && raw.sign === 'keyless') {
-    throw new InputError('tlog', "may only be false with sign: key: keyless signing needs the transparency log (the short-lived certificate is only trustworthy with its log entry)");
+    throw new InputError(
+      'tlog',
+      'may only be false with sign: key: keyless signing needs the transparency log (the short-lived certificate is only trustworthy with its log entry)',
+    );
   }
   if (!POLICY_KIND_VALUES.includes(raw.policyKind)) throw new InputError('policy-kind', `must be one of ${POLICY_KIND_VALUES.join(', ')}`);
   const sigstorePath = (name: string, v: string): string | undefined => {
@@ -226,21 +294,53 @@ export function checkInputs(raw: RawInputs, ctx: { sha: string; workspace?: stri
   };
   const signingConfig = sigstorePath('signing-config', raw.signingConfig);
   const trustedRoot = sigstorePath('trusted-root', raw.trustedRoot);
-  if ((signingConfig || trustedRoot) && raw.sign === 'none') warnings.push("'signing-config'/'trusted-root' are set but sign is 'none': they are not used");
+  if ((signingConfig || trustedRoot) && raw.sign === 'none')
+    warnings.push("'signing-config'/'trusted-root' are set but sign is 'none': they are not used");
 
   // Cache, build secrets, target, labels and annotations: checked against what the builder can honour.
-  const noBuild: RawBuildOptions = { cacheFrom: '', cacheTo: '', cache: false, secretIds: [], secretFiles: '', target: '', labels: '', annotations: '' };
+  const noBuild: RawBuildOptions = {
+    cacheFrom: '',
+    cacheTo: '',
+    cache: false,
+    secretIds: [],
+    secretFiles: '',
+    target: '',
+    labels: '',
+    annotations: '',
+  };
   const rawBuild = raw.buildOptions ?? noBuild;
   if (digest) {
-    const given = (Object.entries(rawBuild) as [string, unknown][]).find(([, v]) => v === true || (typeof v === 'string' ? v.trim() !== '' : Array.isArray(v) && v.length > 0));
+    const given = (Object.entries(rawBuild) as [string, unknown][]).find(
+      ([, v]) => v === true || (typeof v === 'string' ? v.trim() !== '' : Array.isArray(v) && v.length > 0),
+    );
     if (given) warnings.push(`build options (${given[0]} …) are set but 'digest' skips the build: they are not used`);
   }
   const build = checkBuildOptions(digest ? noBuild : rawBuild, { builder: raw.builder, image, platforms, workspace: ctx.workspace ?? '.' });
-  const facts: OciFacts = { serverUrl: 'https://github.com', repository: '', ref: '', created: '', ...(ctx.facts ?? {}), sha: ctx.sha, tags };
-  const metadata = mergeMetadata(digest ? {} : ociDefaults(facts), build.labels, build.annotations, { builder: raw.builder, multi: platforms.length > 1 });
+  const facts: OciFacts = {
+    serverUrl: 'https://github.com',
+    repository: '',
+    ref: '',
+    created: '',
+    ...(ctx.facts ?? {}),
+    sha: ctx.sha,
+    tags,
+  };
+  const metadata = mergeMetadata(digest ? {} : ociDefaults(facts), build.labels, build.annotations, {
+    builder: raw.builder,
+    multi: platforms.length > 1,
+  });
   let provenance: ProvenanceConfig | undefined;
   if (raw.provenanceInputs) {
-    const p = checkProvenanceInputs(raw.provenanceInputs, { digest: !!digest, sign: raw.sign, policyKind: raw.policyKind, resolvePath: (f) => (isAbsolute(f) ? f : resolve(ctx.workspace ?? '.', f)) }, (name, expected) => new InputError(name, expected));
+    const p = checkProvenanceInputs(
+      raw.provenanceInputs,
+      {
+        digest: !!digest,
+        sign: raw.sign,
+        policyKind: raw.policyKind,
+        resolvePath: (f) => (isAbsolute(f) ? f : resolve(ctx.workspace ?? '.', f)),
+      },
+      (name, expected) => new InputError(name, expected),
+    );
     provenance = p.config;
     warnings.push(...p.warnings);
   }
@@ -279,10 +379,19 @@ export function checkInputs(raw: RawInputs, ctx: { sha: string; workspace?: stri
  * errors. `read` returns a file's text, or undefined when there is no such file. Returns the Rekor
  * URL the signing config names (for the keyless policy), if any.
  */
-export function checkSigstoreFiles(cfg: Pick<Config, 'tlog' | 'signingConfig' | 'trustedRoot' | 'sign'>, read: (path: string) => string | undefined, shownPath: (p: string) => string = (p) => p): { rekorUrl?: string } {
+export function checkSigstoreFiles(
+  cfg: Pick<Config, 'tlog' | 'signingConfig' | 'trustedRoot' | 'sign'>,
+  read: (path: string) => string | undefined,
+  shownPath: (p: string) => string = (p) => p,
+): { rekorUrl?: string } {
   if (cfg.sign === 'none') return {};
   try {
-    return checkSigstoreInputs(cfg.sign, { tlog: cfg.tlog, signingConfig: cfg.signingConfig, trustedRoot: cfg.trustedRoot }, read, shownPath);
+    return checkSigstoreInputs(
+      cfg.sign,
+      { tlog: cfg.tlog, signingConfig: cfg.signingConfig, trustedRoot: cfg.trustedRoot },
+      read,
+      shownPath,
+    );
   } catch (e) {
     if (e instanceof SigstoreInputError) throw new InputError(e.input, e.message);
     throw e;

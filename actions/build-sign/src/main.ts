@@ -1,10 +1,23 @@
 import * as core from '@actions/core';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
-import { displayCommand, exec, fail, http, input, InputError, log, maskSecret, md, oneLine, printUntrusted, run, runnerContext, runUrl, setOutputs, writeSummary } from '@hallmark/kit';
-import { CosignArgError, GITHUB_ISSUER, keyFromInput, repoName } from '@hallmark/oci';
+import { displayCommand, InputError, oneLine, runUrl } from '@hallmark/kit';
+import {
+  audit,
+  exec,
+  fail,
+  http,
+  input,
+  log,
+  maskSecret,
+  printUntrusted,
+  run,
+  runnerContext,
+  setOutputs,
+  writeSummary,
+} from '@hallmark/kit/runner';
+import { CosignArgError, GITHUB_ISSUER, httpTransport, keyFromInput, repoName } from '@hallmark/oci';
 import { BUILDERS, checkInputs, checkSigstoreFiles, POLICY_KIND_VALUES, SIGN_MODES } from './inputs.js';
-import { buildAndSign, type Result } from './flow.js';
+import { buildAndSign } from './flow.js';
 import { parseBuildSecrets } from './build-options.js';
 import { eventFacts } from './metadata.js';
 import { summary } from './summary.js';
@@ -65,7 +78,16 @@ await run('build-sign', async () => {
         builderRefs: input.list('builder-refs'),
       },
     },
-    { sha: ctx.sha, workspace: ctx.workspace, facts: { serverUrl: ctx.serverUrl, repository: ctx.repository, ref: ctx.ref, ...eventFacts(readEvent(ctx.eventPath), new Date(), process.env.SOURCE_DATE_EPOCH) } },
+    {
+      sha: ctx.sha,
+      workspace: ctx.workspace,
+      facts: {
+        serverUrl: ctx.serverUrl,
+        repository: ctx.repository,
+        ref: ctx.ref,
+        ...eventFacts(readEvent(ctx.eventPath), new Date(), process.env.SOURCE_DATE_EPOCH),
+      },
+    },
   );
   for (const w of cfg.warnings) log.warning(w);
   if (cfg.sign === 'key') {
@@ -77,27 +99,31 @@ await run('build-sign', async () => {
   }
   if (cfg.sign !== 'none') {
     // Read and checked once, here, before any side effect; the flow takes the Rekor URL from cfg.
-    cfg.rekorUrl = checkSigstoreFiles(cfg, (p) => (existsSync(p) && statSync(p).isFile() ? readFileSync(p, 'utf8') : undefined), (p) => oneLine(p, 200)).rekorUrl;
+    cfg.rekorUrl = checkSigstoreFiles(
+      cfg,
+      (p) => (existsSync(p) && statSync(p).isFile() ? readFileSync(p, 'utf8') : undefined),
+      (p) => oneLine(p, 200),
+    ).rekorUrl;
   }
   if (!cfg.digest) {
-    const contextDir = isAbsolute(cfg.context) ? cfg.context : resolve(ctx.workspace, cfg.context);
-    if (!existsSync(contextDir) || !statSync(contextDir).isDirectory()) throw new InputError('context', `must be a directory (${oneLine(cfg.context, 200)} does not exist in the workspace)`);
-    if (cfg.file) {
-      const file = isAbsolute(cfg.file) ? cfg.file : resolve(ctx.workspace, cfg.file);
-      if (!existsSync(file)) throw new InputError('file', `must name an existing Dockerfile/Containerfile (${oneLine(cfg.file, 200)} does not exist)`);
-    }
-    for (const f of cfg.build.secretFiles) {
-      if (!existsSync(f.path) || !statSync(f.path).isFile()) throw new InputError('secret-files', `names ${oneLine(f.path, 200)} for ${f.id}, which is not an existing file`);
-    }
+    // Checked before anything runs; the flow resolves them again the same way (relative to the workspace).
+    input.resolvePath('context', cfg.context, { kind: 'dir' });
+    if (cfg.file) input.resolvePath('file', cfg.file, { kind: 'file' });
+    for (const f of cfg.build.secretFiles) input.resolvePath('secret-files', f.path, { kind: 'file' });
   }
+  audit.subject({ image: repoName(cfg.image), ...(cfg.digest ? { digest: cfg.digest } : {}) });
+  audit.facts({
+    builder: cfg.digest ? undefined : cfg.builder,
+    'signing-mode': cfg.sign,
+    ...(cfg.sign === 'keyless' ? { 'signer-issuer': cfg.issuer } : {}),
+    tlog: cfg.tlog,
+    'policy-kind': cfg.policyKind,
+  });
 
-  // Tools never inherit the runner's INPUT_* variables (they hold the secrets as given).
-  const scrubEnv: Record<string, undefined> = {};
-  for (const k of Object.keys(process.env)) if (k.startsWith('INPUT_')) scrubEnv[k] = undefined;
-
-  let result: Result;
-  try {
-    result = await buildAndSign(cfg, { cosignKey, cosignPassword, registryPassword, buildSecrets }, {
+  const result = await buildAndSign(
+    cfg,
+    { cosignKey, cosignPassword, registryPassword, buildSecrets },
+    {
       exec: (tool, args, o) => exec(tool, args, o),
       getIdToken: (aud) => core.getIDToken(aud),
       mask: maskSecret,
@@ -106,37 +132,40 @@ await run('build-sign', async () => {
       printUntrusted: (t) => printUntrusted(t),
       oneLine,
       displayCommand,
-      scrubEnv,
       lookupEnv: (n) => process.env[n],
       tempDir: ctx.temp,
       workspace: ctx.workspace,
       serverUrl: ctx.serverUrl,
       runUrl: runUrl(ctx) || undefined,
-      transport: async (req) => {
-        const r = await http.request({ method: req.method, url: req.url, headers: req.headers, body: req.body, timeoutMs: 60_000, attempts: 3, followRedirects: true });
-        return { status: r.status, headers: r.headers, body: r.body };
-      },
-      github: ctx.repository && ctx.sha
-        ? {
-            serverUrl: ctx.serverUrl,
-            repository: ctx.repository,
-            ref: ctx.ref,
-            sha: ctx.sha,
-            workflowRef: ctx.workflowRef,
-            eventName: ctx.eventName,
-            repositoryId: process.env.GITHUB_REPOSITORY_ID ?? '',
-            repositoryOwnerId: process.env.GITHUB_REPOSITORY_OWNER_ID ?? '',
-            runnerEnvironment: process.env.RUNNER_ENVIRONMENT ?? '',
-            runId: ctx.runId,
-            runAttempt: ctx.runAttempt,
-          }
-        : undefined,
-    });
-  } catch (e) {
-    writeSummary(`### build-sign: ${md.text(repoName(cfg.image))}\n\n❌ failed with an unexpected error (see the log).\n`);
-    throw e;
-  }
+      transport: httpTransport(http.request),
+      github:
+        ctx.repository && ctx.sha
+          ? {
+              serverUrl: ctx.serverUrl,
+              repository: ctx.repository,
+              ref: ctx.ref,
+              sha: ctx.sha,
+              workflowRef: ctx.workflowRef,
+              eventName: ctx.eventName,
+              repositoryId: process.env.GITHUB_REPOSITORY_ID ?? '',
+              repositoryOwnerId: process.env.GITHUB_REPOSITORY_OWNER_ID ?? '',
+              runnerEnvironment: process.env.RUNNER_ENVIRONMENT ?? '',
+              runId: ctx.runId,
+              runAttempt: ctx.runAttempt,
+            }
+          : undefined,
+    },
+  );
 
+  audit.subject({ ...(result.digest ? { digest: result.digest } : {}) });
+  audit.facts({
+    pushed: !!result.digest && !cfg.digest,
+    signed: result.signed && result.verify === 'passed',
+    'signer-identity': result.identity || undefined,
+    'cosign-version': result.cosignVersion,
+    provenance: !!result.provenanceAttested,
+    'provenance-attested': !!result.provenanceAttested,
+  });
   setOutputs({
     digest: result.digest ?? '',
     'image-ref': result.imageRef ?? '',
@@ -152,7 +181,6 @@ await run('build-sign', async () => {
   writeSummary(summary(cfg, result));
   if (result.failure) fail('build-sign', result.failure.reason, result.failure.message);
 });
-
 
 /** The event payload (for the OCI defaults); nothing when absent or unreadable. */
 function readEvent(path: string): unknown {

@@ -56,9 +56,15 @@ export function ociDefaults(f: OciFacts): Record<string, string> {
  * Facts from the event payload (GITHUB_EVENT_PATH): the source time and the repository's
  * name, description, SPDX licence and URL. Unknown shapes give nothing, never an error.
  */
-export function eventFacts(event: unknown, now: Date, sourceDateEpoch?: string): Pick<OciFacts, 'created' | 'title' | 'description' | 'licenses' | 'url'> {
-  const e = (event && typeof event === 'object' ? event : {}) as Record<string, any>;
-  const repo = (e.repository && typeof e.repository === 'object' ? e.repository : {}) as Record<string, any>;
+export function eventFacts(
+  event: unknown,
+  now: Date,
+  sourceDateEpoch?: string,
+): Pick<OciFacts, 'created' | 'title' | 'description' | 'licenses' | 'url'> {
+  // The fields of a GitHub event payload read here (push events carry head_commit; most carry repository).
+  type Repo = { name?: unknown; description?: unknown; html_url?: unknown; license?: { spdx_id?: unknown } | null };
+  const e = (event && typeof event === 'object' ? event : {}) as { head_commit?: { timestamp?: unknown } | null; repository?: unknown };
+  const repo = (e.repository && typeof e.repository === 'object' ? e.repository : {}) as Repo;
   const str = (v: unknown) => (typeof v === 'string' && v.trim() ? v.trim() : undefined);
   const time = (v: unknown) => {
     const s = str(v);
@@ -66,7 +72,8 @@ export function eventFacts(event: unknown, now: Date, sourceDateEpoch?: string):
     return d && !Number.isNaN(d.getTime()) ? d.toISOString().replace(/\.000Z$/, 'Z') : undefined;
   };
   let created = time(e.head_commit?.timestamp);
-  if (!created && sourceDateEpoch && /^\d{1,12}$/.test(sourceDateEpoch)) created = new Date(Number(sourceDateEpoch) * 1000).toISOString().replace(/\.000Z$/, 'Z');
+  if (!created && sourceDateEpoch && /^\d{1,12}$/.test(sourceDateEpoch))
+    created = new Date(Number(sourceDateEpoch) * 1000).toISOString().replace(/\.000Z$/, 'Z');
   created ??= now.toISOString().replace(/\.\d{3}Z$/, 'Z');
   const spdx = str(repo.license?.spdx_id);
   return {
@@ -89,7 +96,12 @@ export interface MergedMetadata {
  * on the manifest (and the index of a multi-platform build); the classic docker builder writes
  * none. A caller's annotation replaces a default with the same key.
  */
-export function mergeMetadata(defaults: Record<string, string>, labels: [string, string][], annotations: Annotation[], ctx: { builder: 'buildx' | 'docker' | 'buildah'; multi: boolean }): MergedMetadata {
+export function mergeMetadata(
+  defaults: Record<string, string>,
+  labels: [string, string][],
+  annotations: Annotation[],
+  ctx: { builder: 'buildx' | 'docker' | 'buildah'; multi: boolean },
+): MergedMetadata {
   const mergedLabels: Record<string, string> = { ...defaults };
   for (const [k, v] of labels) mergedLabels[k] = v;
   if (ctx.builder === 'docker') return { labels: mergedLabels, annotations: [] };

@@ -68,7 +68,7 @@ interface Instruction {
 
 function instructions(text: string): { escape: string; list: Instruction[] } {
   const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
-  let escape = '\\';
+  let escapeChar = '\\';
   // Parser directives: `# key=value` lines at the very top; the first other line ends them.
   let i = 0;
   for (; i < lines.length; i++) {
@@ -76,7 +76,7 @@ function instructions(text: string): { escape: string; list: Instruction[] } {
     if (!m) break;
     if ((m[1] as string).toLowerCase() === 'escape') {
       if (m[2] !== '\\' && m[2] !== '`') throw new ProvenanceError(`the escape directive must be \\ or \` (line ${i + 1})`);
-      escape = m[2] as string;
+      escapeChar = m[2] as string;
     }
   }
   const out: Instruction[] = [];
@@ -87,7 +87,7 @@ function instructions(text: string): { escape: string; list: Instruction[] } {
     if (cur && (trimmed === '' || trimmed.startsWith('#'))) continue; // empty and comment lines inside a continuation are dropped
     if (!cur && (trimmed === '' || trimmed.startsWith('#'))) continue;
     const body = raw.replace(/\s+$/, '');
-    const continued = body.endsWith(escape);
+    const continued = body.endsWith(escapeChar);
     const piece = continued ? body.slice(0, -1) : body;
     if (cur) cur.text += piece;
     else cur = { line: n + 1, text: piece.replace(/^\s+/, '') };
@@ -101,7 +101,7 @@ function instructions(text: string): { escape: string; list: Instruction[] } {
     const m = /^(\S+)\s*([\s\S]*)$/.exec(cur.text);
     if (m) out.push({ line: cur.line, keyword: (m[1] as string).toUpperCase(), rest: (m[2] as string).trim() });
   }
-  return { escape, list: out };
+  return { escape: escapeChar, list: out };
 }
 
 /**
@@ -109,11 +109,11 @@ function instructions(text: string): { escape: string; list: Instruction[] } {
  * not in `vars` is left as written (so the caller can tell it was not resolved), an escaped `$` is
  * a literal `$`.
  */
-export function substitute(s: string, vars: ReadonlyMap<string, string>, escape = '\\'): string {
+export function substitute(s: string, vars: ReadonlyMap<string, string>, escapeChar = '\\'): string {
   let out = '';
   for (let i = 0; i < s.length; i++) {
     const c = s[i] as string;
-    if (c === escape && s[i + 1] === '$') {
+    if (c === escapeChar && s[i + 1] === '$') {
       out += '$';
       i++;
       continue;
@@ -135,7 +135,7 @@ export function substitute(s: string, vars: ReadonlyMap<string, string>, escape 
       } else {
         const name = m[1] as string;
         const op = m[2];
-        const word = substitute(m[3] ?? '', vars, escape);
+        const word = substitute(m[3] ?? '', vars, escapeChar);
         const has = vars.has(name);
         const value = vars.get(name) ?? '';
         if (!op) out += has ? value : s.slice(i, end + 1);
@@ -196,17 +196,17 @@ function platformArgs(name: 'TARGET' | 'BUILD', p: string | undefined): [string,
  * holds an unresolved `$` after substitution, or is not a valid reference, throws ProvenanceError.
  */
 export function parseFromLines(text: string, ctx: FromContext = {}): FromLine[] {
-  const given = new Map(ctx.buildArgs instanceof Map ? ctx.buildArgs : (ctx.buildArgs as [string, string][] | undefined) ?? []);
+  const given = new Map(ctx.buildArgs instanceof Map ? ctx.buildArgs : ((ctx.buildArgs as [string, string][] | undefined) ?? []));
   const vars = new Map<string, string>([...platformArgs('TARGET', ctx.targetPlatform), ...platformArgs('BUILD', ctx.buildPlatform)]);
   const stages = new Set<string>();
   const out: FromLine[] = [];
   let seenFrom = false;
-  const { escape, list } = instructions(text);
+  const { escape: escapeChar, list } = instructions(text);
   for (const ins of list) {
     if (ins.keyword === 'ARG' && !seenFrom) {
       for (const [name, def] of argDeclarations(ins.rest)) {
         if (given.has(name)) vars.set(name, given.get(name) as string);
-        else if (def !== undefined) vars.set(name, substitute(def, vars, escape));
+        else if (def !== undefined) vars.set(name, substitute(def, vars, escapeChar));
         else vars.set(name, '');
       }
       continue;
@@ -218,25 +218,36 @@ export function parseFromLines(text: string, ctx: FromContext = {}): FromLine[] 
     while (words[0]?.startsWith('--')) {
       const flag = words.shift() as string;
       const m = /^--platform=(.*)$/i.exec(flag);
-      if (m) platform = substitute(m[1] as string, vars, escape);
-      else if (!/^--\w[\w-]*(=.*)?$/.test(flag)) throw new ProvenanceError(`line ${ins.line}: FROM has a malformed flag ${JSON.stringify(flag.slice(0, 40))}`);
+      if (m) platform = substitute(m[1] as string, vars, escapeChar);
+      else if (!/^--\w[\w-]*(=.*)?$/.test(flag))
+        throw new ProvenanceError(`line ${ins.line}: FROM has a malformed flag ${JSON.stringify(flag.slice(0, 40))}`);
     }
     const written = words[0];
     if (!written) throw new ProvenanceError(`line ${ins.line}: FROM names no image`);
     let stage: string | undefined;
     if (words.length >= 3 && (words[1] as string).toUpperCase() === 'AS') stage = (words[2] as string).toLowerCase();
     else if (words.length > 1) throw new ProvenanceError(`line ${ins.line}: FROM must be "FROM [--platform=…] <image> [AS <name>]"`);
-    const image = substitute(written, vars, escape);
-    const base: Pick<FromLine, 'line' | 'image' | 'platform' | 'stage'> = { line: ins.line, image, ...(platform ? { platform } : {}), ...(stage ? { stage } : {}) };
+    const image = substitute(written, vars, escapeChar);
+    const base: Pick<FromLine, 'line' | 'image' | 'platform' | 'stage'> = {
+      line: ins.line,
+      image,
+      ...(platform ? { platform } : {}),
+      ...(stage ? { stage } : {}),
+    };
     if (stages.has(image.toLowerCase())) out.push({ ...base, kind: 'stage' });
     else if (image.toLowerCase() === 'scratch') out.push({ ...base, kind: 'scratch' });
     else {
-      if (image.includes('$')) throw new ProvenanceError(`line ${ins.line}: FROM ${JSON.stringify(written.slice(0, 80))} uses a variable that no ARG before the first FROM defines`);
+      if (image.includes('$'))
+        throw new ProvenanceError(
+          `line ${ins.line}: FROM ${JSON.stringify(written.slice(0, 80))} uses a variable that no ARG before the first FROM defines`,
+        );
       let ref: ImageRef;
       try {
         ref = parseImageRef(image);
       } catch (e) {
-        throw new ProvenanceError(`line ${ins.line}: FROM ${JSON.stringify(image.slice(0, 80))} is not an image reference (${e instanceof RefError ? e.message : 'invalid'})`);
+        throw new ProvenanceError(
+          `line ${ins.line}: FROM ${JSON.stringify(image.slice(0, 80))} is not an image reference (${e instanceof RefError ? e.message : 'invalid'})`,
+        );
       }
       out.push({ ...base, kind: 'external', ref });
     }
@@ -350,10 +361,16 @@ const hex = (digest: string): string => {
 /** The in-toto statement build-sign attests (cosign gets `.predicate`; the subject is what cosign will write). */
 export function provenanceStatement(p: ProvenanceInput): ProvenanceStatement {
   const g = p.github;
-  if (!g.repository || !/^[^/\s]+\/[^/\s]+$/.test(g.repository)) throw new ProvenanceError('GITHUB_REPOSITORY (owner/name) is needed for provenance');
+  if (!g.repository || !/^[^/\s]+\/[^/\s]+$/.test(g.repository))
+    throw new ProvenanceError('GITHUB_REPOSITORY (owner/name) is needed for provenance');
   if (!/^[0-9a-f]{40}$/.test(g.sha)) throw new ProvenanceError('GITHUB_SHA (the source commit) is needed for provenance');
-  if (!/^https:\/\/\S+@\S+$/.test(p.builderId)) throw new ProvenanceError(`the builder id must be https://<host>/<job_workflow_ref> (got ${JSON.stringify(p.builderId.slice(0, 120))})`);
-  for (const n of p.build.buildArgNames) if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(n)) throw new ProvenanceError(`build argument name ${JSON.stringify(n.slice(0, 40))} is not a name`);
+  if (!/^https:\/\/\S+@\S+$/.test(p.builderId))
+    throw new ProvenanceError(
+      `the builder id must be https://<host>/<job_workflow_ref> (got ${JSON.stringify(p.builderId.slice(0, 120))})`,
+    );
+  for (const n of p.build.buildArgNames)
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(n))
+      throw new ProvenanceError(`build argument name ${JSON.stringify(n.slice(0, 40))} is not a name`);
   const server = g.serverUrl.replace(/\/+$/, '');
   const deps: ResourceDescriptor[] = [{ uri: `git+${server}/${g.repository}@${g.ref}`, digest: { gitCommit: g.sha } }];
   for (const b of p.bases) deps.push({ uri: basePurl(b.ref), digest: { sha256: hex(b.digest) } });
@@ -377,7 +394,12 @@ export function provenanceStatement(p: ProvenanceInput): ProvenanceStatement {
           build,
         },
         internalParameters: {
-          github: { event_name: g.eventName, repository_id: g.repositoryId, repository_owner_id: g.repositoryOwnerId, runner_environment: g.runnerEnvironment },
+          github: {
+            event_name: g.eventName,
+            repository_id: g.repositoryId,
+            repository_owner_id: g.repositoryOwnerId,
+            runner_environment: g.runnerEnvironment,
+          },
         },
         resolvedDependencies: deps,
       },
@@ -394,7 +416,14 @@ export function provenanceStatement(p: ProvenanceInput): ProvenanceStatement {
  * before it is attested for `image@digest` in this run: our statement and build type, the same
  * subject, the same workflow run (any attempt). Returns it, or throws ProvenanceError naming what differs.
  */
-export function checkStatementFile(text: string, expect: { image: Pick<ImageRef, 'registry' | 'repository'>; digest: string; run?: Pick<GithubFacts, 'serverUrl' | 'repository' | 'runId'> }): ProvenanceStatement {
+export function checkStatementFile(
+  text: string,
+  expect: {
+    image: Pick<ImageRef, 'registry' | 'repository'>;
+    digest: string;
+    run?: Pick<GithubFacts, 'serverUrl' | 'repository' | 'runId'>;
+  },
+): ProvenanceStatement {
   let s: ProvenanceStatement;
   try {
     s = JSON.parse(text) as ProvenanceStatement;
@@ -403,20 +432,29 @@ export function checkStatementFile(text: string, expect: { image: Pick<ImageRef,
   }
   if (!s || typeof s !== 'object') throw new ProvenanceError('is not an in-toto statement');
   // v0.1 is what cosign 3.1.2 writes around the predicate it attests (pkg/cosign/attestation/attestation.go).
-  if (s._type !== IN_TOTO_STATEMENT_V1 && (s._type as string) !== IN_TOTO_STATEMENT_V01) throw new ProvenanceError(`is not an in-toto statement (_type ${JSON.stringify(String(s._type).slice(0, 80))})`);
-  if (s.predicateType !== SLSA_PROVENANCE_V1) throw new ProvenanceError(`has predicate type ${JSON.stringify(String(s.predicateType).slice(0, 80))}, not ${SLSA_PROVENANCE_V1}`);
-  if (s.predicate?.buildDefinition?.buildType !== BUILD_TYPE) throw new ProvenanceError(`was not written by build-sign (buildType ${JSON.stringify(String(s.predicate?.buildDefinition?.buildType).slice(0, 120))})`);
+  if (s._type !== IN_TOTO_STATEMENT_V1 && (s._type as string) !== IN_TOTO_STATEMENT_V01)
+    throw new ProvenanceError(`is not an in-toto statement (_type ${JSON.stringify(String(s._type).slice(0, 80))})`);
+  if (s.predicateType !== SLSA_PROVENANCE_V1)
+    throw new ProvenanceError(`has predicate type ${JSON.stringify(String(s.predicateType).slice(0, 80))}, not ${SLSA_PROVENANCE_V1}`);
+  if (s.predicate?.buildDefinition?.buildType !== BUILD_TYPE)
+    throw new ProvenanceError(
+      `was not written by build-sign (buildType ${JSON.stringify(String(s.predicate?.buildDefinition?.buildType).slice(0, 120))})`,
+    );
   const subj = Array.isArray(s.subject) ? s.subject : [];
   const want = { name: repoName(expect.image), sha256: hex(expect.digest) };
   if (subj.length !== 1 || subj[0]?.name !== want.name || subj[0]?.digest?.sha256 !== want.sha256) {
-    throw new ProvenanceError(`describes ${subj.map((x) => `${x?.name}@sha256:${x?.digest?.sha256}`).join(', ') || 'no subject'}, not ${want.name}@sha256:${want.sha256}`);
+    throw new ProvenanceError(
+      `describes ${subj.map((x) => `${x?.name}@sha256:${x?.digest?.sha256}`).join(', ') || 'no subject'}, not ${want.name}@sha256:${want.sha256}`,
+    );
   }
   // The same run, any attempt: "Re-run failed jobs" reruns the sign job alone (attempt 2) over the build job's statement (attempt 1).
   const inv = s.predicate?.runDetails?.metadata?.invocationId;
   if (expect.run) {
     const prefix = `${expect.run.serverUrl.replace(/\/+$/, '')}/${expect.run.repository}/actions/runs/${expect.run.runId}/attempts/`;
     if (typeof inv !== 'string' || !inv.startsWith(prefix) || !/^\d+$/.test(inv.slice(prefix.length))) {
-      throw new ProvenanceError(`was written by another workflow run (${JSON.stringify(String(inv).slice(0, 200))}, this is ${prefix.slice(0, -'/attempts/'.length)})`);
+      throw new ProvenanceError(
+        `was written by another workflow run (${JSON.stringify(String(inv).slice(0, 200))}, this is ${prefix.slice(0, -'/attempts/'.length)})`,
+      );
     }
   }
   return s;
@@ -424,7 +462,8 @@ export function checkStatementFile(text: string, expect: { image: Pick<ImageRef,
 
 /** The same statement with the builder id the attesting job proved (its OIDC token's job_workflow_ref). */
 export function withBuilderId(s: ProvenanceStatement, builderId: string): ProvenanceStatement {
-  if (!/^https:\/\/\S+@\S+$/.test(builderId)) throw new ProvenanceError(`the builder id must be https://<host>/<job_workflow_ref> (got ${JSON.stringify(builderId.slice(0, 120))})`);
+  if (!/^https:\/\/\S+@\S+$/.test(builderId))
+    throw new ProvenanceError(`the builder id must be https://<host>/<job_workflow_ref> (got ${JSON.stringify(builderId.slice(0, 120))})`);
   return { ...s, predicate: { ...s.predicate, runDetails: { ...s.predicate.runDetails, builder: { id: builderId } } } };
 }
 
@@ -471,15 +510,25 @@ export function checkProvenanceInputs(
     if (!raw.provenance) throw bad('provenance-file', "is set but 'provenance' is false");
   }
   for (const r of raw.builderRefs) {
-    if (!/^refs\/(heads|tags)\/[A-Za-z0-9._\-/+*]+$/.test(r)) throw bad('builder-refs', `must be refs/tags/… or refs/heads/… patterns (a * matches within one path segment), got ${JSON.stringify(r.slice(0, 120))}`);
+    if (!/^refs\/(heads|tags)\/[A-Za-z0-9._\-/+*]+$/.test(r))
+      throw bad(
+        'builder-refs',
+        `must be refs/tags/… or refs/heads/… patterns (a * matches within one path segment), got ${JSON.stringify(r.slice(0, 120))}`,
+      );
   }
-  if (raw.builderRefs.length && !raw.requireProvenance) warnings.push("'builder-refs' is set but 'require-provenance' is false: it is not used");
+  if (raw.builderRefs.length && !raw.requireProvenance)
+    warnings.push("'builder-refs' is set but 'require-provenance' is false: it is not used");
   if (raw.requireProvenance && ctx.sign === 'none') warnings.push("'require-provenance' is set but sign is 'none': no policy is written");
   if (ctx.digest && raw.provenance && !file && ctx.sign !== 'none') {
     warnings.push("'digest' skips the build and no 'provenance-file' was given: no provenance is attested in this step");
   }
   return {
-    config: { attest: raw.provenance, ...(file ? { file: ctx.resolvePath(file) } : {}), require: raw.requireProvenance, builderRefs: [...new Set(raw.builderRefs)] },
+    config: {
+      attest: raw.provenance,
+      ...(file ? { file: ctx.resolvePath(file) } : {}),
+      require: raw.requireProvenance,
+      builderRefs: [...new Set(raw.builderRefs)],
+    },
     warnings,
   };
 }

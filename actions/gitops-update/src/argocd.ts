@@ -12,7 +12,11 @@ import type { EditResult, PathOptions } from './edit.js';
 
 export function editArgoApplication(text: string, target: Target, file: string, opts: PathOptions): EditResult {
   const docs = parseDocs(text, file);
-  const apps = docs.filter((d) => scalarText(mapGet(d.contents, 'kind')?.value) === 'Application' && /^argoproj\.io\//.test(scalarText(mapGet(d.contents, 'apiVersion')?.value) ?? ''));
+  const apps = docs.filter(
+    (d) =>
+      scalarText(mapGet(d.contents, 'kind')?.value) === 'Application' &&
+      /^argoproj\.io\//.test(scalarText(mapGet(d.contents, 'apiVersion')?.value) ?? ''),
+  );
   if (!apps.length) throw new EditError(`${file} holds no argoproj.io Application`, 'not-found');
   const helms: { helm: unknown; where: string }[] = [];
   for (const a of apps) {
@@ -59,5 +63,9 @@ export function editArgoApplication(text: string, target: Target, file: string, 
     if (vo && getPath(vo.value, opts.valuePath)) results.push(editAtPath(vo.value, target, `${h.where}.valuesObject`, opts));
   }
   if (!results.length) throw new EditError(`${file}: no Application has a Helm parameter or valuesObject value ${param}`, 'not-found');
-  return { splices: results.flatMap((r) => r.splices), previous: results.flatMap((r) => r.previous), locations: results.flatMap((r) => r.locations) };
+  return {
+    splices: results.flatMap((r) => r.splices),
+    previous: results.flatMap((r) => r.previous),
+    locations: results.flatMap((r) => r.locations),
+  };
 }

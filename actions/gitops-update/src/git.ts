@@ -4,7 +4,11 @@
  * GIT_CONFIG_COUNT/KEY/VALUE environment variables: never on a command line, in a remote URL or in
  * a config file. The runner's global and system git config are ignored, prompts are off.
  */
-export type Exec = (tool: string, args: string[], opts: { cwd?: string; env?: Record<string, string | undefined>; input?: string; timeoutMs?: number }) => Promise<{ exitCode: number; stdout: string; stderr: string; timedOut?: boolean }>;
+export type Exec = (
+  tool: string,
+  args: string[],
+  opts: { cwd?: string; env?: Record<string, string | undefined>; input?: string; timeoutMs?: number },
+) => Promise<{ exitCode: number; stdout: string; stderr: string; timedOut?: boolean }>;
 
 export const AUTHOR = { name: 'hallmark-gitops[bot]', email: 'hallmark-gitops@users.noreply.github.com' };
 
@@ -50,9 +54,26 @@ export function remoteUrl(serverUrl: string, repository: string): string {
   return `${serverUrl}/${repository}.git`;
 }
 
-export const cloneArgs = (url: string, branch: string, dir: string): string[] => ['clone', '--quiet', '--no-tags', '--single-branch', '--depth', '1', '--branch', branch, '--', url, dir];
+export const cloneArgs = (url: string, branch: string, dir: string, shallow = true): string[] => [
+  'clone',
+  '--quiet',
+  '--no-tags',
+  '--single-branch',
+  ...(shallow ? ['--depth', '1'] : []),
+  '--branch',
+  branch,
+  '--',
+  url,
+  dir,
+];
 export const fetchArgs = (branch: string): string[] => ['fetch', '--quiet', '--no-tags', '--depth', '1', 'origin', `refs/heads/${branch}`];
-export const pushArgs = (branch: string, force: boolean): string[] => ['push', '--porcelain', ...(force ? ['--force'] : []), 'origin', `HEAD:refs/heads/${branch}`];
+export const pushArgs = (branch: string, force: boolean): string[] => [
+  'push',
+  '--porcelain',
+  ...(force ? ['--force'] : []),
+  'origin',
+  `HEAD:refs/heads/${branch}`,
+];
 
 /**
  * git's words for a push refused because the branch moved: before the push (`[rejected]
@@ -61,10 +82,14 @@ export const pushArgs = (branch: string, force: boolean): string[] => ['push', '
  * <sha>` / `(stale info)`). Both are retried on a fresh base.
  */
 export function isNonFastForward(out: string): boolean {
-  return /\[rejected\][^\n]*\((non-fast-forward|fetch first)\)|\(stale info\)|cannot lock ref '[^'\n]*': is at [0-9a-f]+ but expected [0-9a-f]+/.test(out);
+  return /\[rejected\][^\n]*\((non-fast-forward|fetch first)\)|\(stale info\)|cannot lock ref '[^'\n]*': is at [0-9a-f]+ but expected [0-9a-f]+/.test(
+    out,
+  );
 }
 
 /** A clone failure that means the repository or the branch is not there (or not visible). */
 export function isMissing(out: string): boolean {
-  return /Remote branch .* not found|not found|does not appear to be a git repository|repository .* does not exist|HTTP 404|returned error: 404/i.test(out);
+  return /Remote branch .* not found|not found|does not appear to be a git repository|repository .* does not exist|HTTP 404|returned error: 404/i.test(
+    out,
+  );
 }

@@ -64,7 +64,10 @@ export function ours<T extends { key: string }>(refs: T[], target: Target, where
   const named = refs.filter((r) => lastSegment(r.key) === target.name);
   const keys = [...new Set(named.map((r) => r.key))];
   if (keys.length > 1) {
-    throw new EditError(`${where} names image '${target.name}' under ${keys.length} different repositories (${keys.sort().join(', ')}); refusing to guess which one is meant`, 'ambiguous-image');
+    throw new EditError(
+      `${where} names image '${target.name}' under ${keys.length} different repositories (${keys.sort().join(', ')}); refusing to guess which one is meant`,
+      'ambiguous-image',
+    );
   }
   if (!named.length) throw new EditError(`${where} has no reference to image '${target.name}' (${target.key})`, 'not-found');
   if (keys[0] !== target.key) throw new EditError(`${where} references '${target.name}' as ${keys[0]}, not ${target.key}`, 'not-found');

@@ -1,4 +1,18 @@
-import { exec, fail, http, input, log, maskSecret, printUntrusted, run, runnerContext, runUrl, setOutputs, sleep, writeSummary } from '@hallmark/kit';
+import { runUrl, sleep } from '@hallmark/kit';
+import {
+  audit,
+  exec,
+  fail,
+  http,
+  input,
+  log,
+  maskSecret,
+  printUntrusted,
+  run,
+  runnerContext,
+  setOutputs,
+  writeSummary,
+} from '@hallmark/kit/runner';
 import { gitopsUpdate } from './flow.js';
 import { basicAuth } from './git.js';
 import { checkInputs } from './inputs.js';
@@ -26,14 +40,21 @@ await run(ACTION, async () => {
       sourceCommit: input.raw('source-commit'),
       scanVerdict: input.raw('scan-verdict'),
       pushAttempts: input.raw('push-attempts'),
+      rollbackOf: input.raw('rollback-of'),
+      reason: input.raw('reason'),
     },
     { sha: ctx.sha },
   );
-  // git gets no INPUT_* variables (the token among them).
-  const scrub: Record<string, undefined> = {};
-  for (const k of Object.keys(process.env)) if (k.startsWith('INPUT_')) scrub[k] = undefined;
+  audit.subject({
+    image: cfg.target?.repository,
+    digest: cfg.target?.digest,
+    configRepository: cfg.repository,
+    environment: cfg.environment,
+  });
+  audit.facts({ mode: cfg.mode, 'file-kind': cfg.kind, branch: cfg.branch, 'rollback-of': cfg.rollbackOf || undefined });
+  // git's environment (the token as an HTTP header among it) is passed explicitly; the kit's exec drops INPUT_*.
   const o = await gitopsUpdate(cfg, {
-    exec: (tool, args, opts) => exec(tool, args, { ...opts, env: { ...scrub, ...opts.env } }),
+    exec: (tool, args, opts) => exec(tool, args, opts),
     http: (req) => http.request({ ...req, timeoutMs: 30_000, attempts: 4 }),
     temp: ctx.temp,
     sleep,
@@ -46,6 +67,14 @@ await run(ACTION, async () => {
       if (t) printUntrusted(t.endsWith('\n') ? t : `${t}\n`);
     },
   });
+  // The commit the config repository is at for this environment: ours, or (nothing to change) none new.
+  audit.subject({ configCommit: o.commitSha || undefined, digest: cfg.target ? undefined : o.revert?.restoredDigest || undefined });
+  audit.facts({
+    changed: o.changed,
+    'previous-digest': o.previousDigest || undefined,
+    'pull-request': prNumber(o.pullRequestUrl),
+    'closed-pull-request': o.closedPullRequest?.number,
+  });
   setOutputs({
     changed: o.changed ? 'true' : 'false',
     'commit-sha': o.commitSha,
@@ -55,3 +84,8 @@ await run(ACTION, async () => {
   writeSummary(summary(cfg, o));
   if (o.failureReason) fail(ACTION, o.failureReason, o.problem ?? 'refused');
 });
+
+function prNumber(url: string): number | undefined {
+  const m = /\/pull\/(\d+)$/.exec(url);
+  return m ? Number(m[1]) : undefined;
+}

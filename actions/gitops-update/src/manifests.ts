@@ -27,7 +27,13 @@ export function editManifests(text: string, target: Target, file: string): EditR
           if (!img?.value || !ref) continue;
           const name = scalarText(mapGet(c, 'name')?.value) ?? '?';
           const at = img.value.range?.[0] ?? 0;
-          found.push({ key: ref.key, node: img.value, repository: ref.repository, digest: ref.digest, where: `${file}:${lineOf(text, at)} (document ${i + 1}, ${list} '${name}')` });
+          found.push({
+            key: ref.key,
+            node: img.value,
+            repository: ref.repository,
+            digest: ref.digest,
+            where: `${file}:${lineOf(text, at)} (document ${i + 1}, ${list} '${name}')`,
+          });
         }
       }
     });

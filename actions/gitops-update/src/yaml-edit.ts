@@ -29,14 +29,16 @@ export function parseDocs(text: string, file: string): Document.Parsed[] {
   const docs = parseAllDocuments(text, { keepSourceTokens: true, uniqueKeys: false });
   if (!Array.isArray(docs)) return [];
   for (const d of docs) {
-    if (d.errors.length) throw new EditError(`${file} is not valid YAML: ${d.errors[0]?.message.split('\n')[0] ?? 'parse error'}`, 'not-found');
+    if (d.errors.length)
+      throw new EditError(`${file} is not valid YAML: ${d.errors[0]?.message.split('\n')[0] ?? 'parse error'}`, 'not-found');
   }
   return docs;
 }
 
 export function applySplices(text: string, splices: Splice[]): string {
   const sorted = [...splices].sort((a, b) => b.start - a.start);
-  for (let i = 1; i < sorted.length; i++) if ((sorted[i] as Splice).end > (sorted[i - 1] as Splice).start) throw new Error('overlapping YAML edits');
+  for (let i = 1; i < sorted.length; i++)
+    if ((sorted[i] as Splice).end > (sorted[i - 1] as Splice).start) throw new Error('overlapping YAML edits');
   let out = text;
   for (const s of sorted) out = out.slice(0, s.start) + s.text + out.slice(s.end);
   return out;
@@ -69,7 +71,8 @@ export function setScalar(node: Node | null | undefined, value: string, where: s
 
 export function mapGet(map: unknown, key: string): Pair<Node, Node | null> | undefined {
   if (!isMap(map)) return undefined;
-  for (const p of (map as YAMLMap<Node, Node | null>).items) if (isPair(p) && scalarText(p.key) === key) return p as Pair<Node, Node | null>;
+  for (const p of (map as YAMLMap<Node, Node | null>).items)
+    if (isPair(p) && scalarText(p.key) === key) return p as Pair<Node, Node | null>;
   return undefined;
 }
 
@@ -117,7 +120,8 @@ export function insertPair(text: string, map: YAMLMap, key: string, value: strin
   const last = map.items[map.items.length - 1] as Pair<Node, Node | null>;
   const keyStart = first.key?.range?.[0];
   const lastEnd = last.value?.range?.[1] ?? last.key?.range?.[1];
-  if (keyStart === undefined || lastEnd === undefined) throw new EditError(`${where}: cannot locate the mapping in the source`, 'not-found');
+  if (keyStart === undefined || lastEnd === undefined)
+    throw new EditError(`${where}: cannot locate the mapping in the source`, 'not-found');
   const lineStart = text.lastIndexOf('\n', keyStart - 1) + 1;
   const col = keyStart - lineStart;
   // End of the line holding the last value (after any trailing comment).

@@ -98,7 +98,8 @@ async function checkLoginAt(cfg: Config, password: string, deps: Deps, scheme: '
   };
   const ping = await get(`${base}/v2/`);
   if (ping.status === 200) return 'open';
-  if (ping.status !== 401) throw new LoginError(`${cfg.registry} answered HTTP ${ping.status} on /v2/ (not an OCI registry API?)`, 'registry-unreachable');
+  if (ping.status !== 401)
+    throw new LoginError(`${cfg.registry} answered HTTP ${ping.status} on /v2/ (not an OCI registry API?)`, 'registry-unreachable');
   const ch = parseChallenge(header(ping.headers, 'www-authenticate'));
   if (ch?.scheme === 'bearer') {
     const realm = ch.params.realm ?? '';
@@ -110,7 +111,10 @@ async function checkLoginAt(cfg: Config, password: string, deps: Deps, scheme: '
     }
     // The token service gets the password: https only (plain HTTP only for the loopback registry itself).
     if (u.protocol !== 'https:' && !(cfg.insecure && u.protocol === 'http:' && u.host === apiHost(cfg.registry)))
-      throw new LoginError(`${cfg.registry}'s token service is not https (${u.protocol}//${u.host}): the password is not sent there`, 'login-failed');
+      throw new LoginError(
+        `${cfg.registry}'s token service is not https (${u.protocol}//${u.host}): the password is not sent there`,
+        'login-failed',
+      );
     if (ch.params.service) u.searchParams.set('service', ch.params.service);
     u.searchParams.set('account', cfg.username);
     const t = await get(u.toString(), { authorization: basic, accept: 'application/json' });
@@ -122,7 +126,10 @@ async function checkLoginAt(cfg: Config, password: string, deps: Deps, scheme: '
     if (r.status === 200) return 'basic';
     throw new LoginError(`${cfg.registry} refused the credentials of '${cfg.username}' (HTTP ${r.status})`, 'login-failed');
   }
-  throw new LoginError(`${cfg.registry} asked for an authentication scheme this action does not speak (${ch?.scheme ?? 'none'})`, 'login-failed');
+  throw new LoginError(
+    `${cfg.registry} asked for an authentication scheme this action does not speak (${ch?.scheme ?? 'none'})`,
+    'login-failed',
+  );
 }
 
 /** The job's config directory. */

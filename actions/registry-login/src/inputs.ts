@@ -34,7 +34,11 @@ export interface Config {
 const HOST_RE = /^(?:localhost|[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*|\[[0-9a-f:]+\])(?::\d{1,5})?$/;
 
 function checkHost(input: string, host: string): string {
-  const h = host.trim().toLowerCase().replace(/^https?:\/\//, '').replace(/\/+$/, '');
+  const h = host
+    .trim()
+    .toLowerCase()
+    .replace(/^https?:\/\//, '')
+    .replace(/\/+$/, '');
   if (!HOST_RE.test(h)) throw new InputError(input, 'must be a registry host[:port] such as ghcr.io or registry.example.com:5000');
   const port = /:(\d+)$/.exec(h)?.[1];
   if (port && (Number(port) < 1 || Number(port) > 65535)) throw new InputError(input, 'must have a port between 1 and 65535');
@@ -48,11 +52,15 @@ export function checkInputs(raw: RawInputs): Config {
     try {
       registry = parseImageRef(raw.image).registry.toLowerCase();
     } catch (e) {
-      throw new InputError('image', `must be an image reference such as ghcr.io/acme/api (${e instanceof RefError ? e.message : 'unreadable'})`);
+      throw new InputError(
+        'image',
+        `must be an image reference such as ghcr.io/acme/api (${e instanceof RefError ? e.message : 'unreadable'})`,
+      );
     }
   } else throw new InputError('registry', 'or input `image` is required (the registry to log in to)');
   const githubRegistry = checkHost('github-registry', raw.githubRegistry || 'ghcr.io');
-  if (raw.insecure && !isLoopbackRegistry(registry)) throw new InputError('insecure', `may be true only for a loopback registry (127.0.0.1, localhost, ::1), not ${registry}`);
+  if (raw.insecure && !isLoopbackRegistry(registry))
+    throw new InputError('insecure', `may be true only for a loopback registry (127.0.0.1, localhost, ::1), not ${registry}`);
   const username = raw.username.trim();
   if (/[\s:]/.test(username)) throw new InputError('username', 'must not contain whitespace or a colon');
   if (username && !raw.passwordGiven) throw new InputError('password', 'is required with username');

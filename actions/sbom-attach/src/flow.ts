@@ -3,11 +3,27 @@
  * drive it without a runner. Expected failures come back as `Result.failure` (never thrown), so the
  * caller still writes outputs and the step summary.
  */
-import { outputTail, toolMissing, UserError } from '@hallmark/kit';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { requireFound as requireTool, StepFailure, tail } from '@hallmark/kit';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { attestArgs, digestRef, keyFromInput, parseCosignVersion, RegistryClient, RegistryError, readDockerConfigCredentials, setupToolsHint, signBlobArgs, writeScopedDockerConfig, CosignArgError, type KeyRef, type Transport } from '@hallmark/oci';
-import { SUFFIX, type Config, type FailureReason, type Format } from './config.js';
+import {
+  ASSUMED_COSIGN_MAJOR,
+  attestArgs,
+  cosign3OnlyInput,
+  detectCosign,
+  digestRef,
+  keyFromInput,
+  RegistryClient,
+  RegistryError,
+  readDockerConfigCredentials,
+  setupToolsHint,
+  signBlobArgs,
+  writeScopedDockerConfig,
+  CosignArgError,
+  type KeyRef,
+  type Transport,
+} from '@hallmark/oci';
+import { SUFFIX, type Config, type FailureReason, type Format } from './inputs.js';
 import { ATTEST_TYPE, MEDIA_TYPE, plan } from './generate.js';
 import { checkSubject, expectedKind, parseSbom, SbomError, type SbomInfo } from './sbom.js';
 
@@ -19,7 +35,11 @@ export interface ToolResult {
 }
 
 export interface Deps {
-  exec(tool: string, args: string[], opts: { env?: Record<string, string | undefined>; timeoutMs?: number; cwd?: string }): Promise<ToolResult>;
+  exec(
+    tool: string,
+    args: string[],
+    opts: { env?: Record<string, string | undefined>; timeoutMs?: number; cwd?: string },
+  ): Promise<ToolResult>;
   /** `@actions/artifact` uploadArtifact. */
   upload(name: string, files: string[], rootDir: string, retentionDays: number): Promise<{ id?: number; size?: number }>;
   /** HTTP for the registry client (the kit's http.request). */
@@ -30,8 +50,6 @@ export interface Deps {
   printUntrusted(text: string): void;
   oneLine(text: string, max?: number): string;
   displayCommand(tool: string, args: readonly string[]): string;
-  /** Variables tools must not inherit (INPUT_*), as `{ NAME: undefined }`. */
-  scrubEnv: Record<string, undefined>;
   lookupEnv(name: string): string | undefined;
   tempDir: string;
   /** Absolute output directory for the SBOM files. */
@@ -61,7 +79,7 @@ export interface FileResult {
 export interface Result {
   files: FileResult[];
   /** Package count of the first format (the formats describe the same packages). */
-  packages?: number;
+  packageCount?: number;
   artifact?: { name: string; id?: number; size?: number };
   attached: Config['attach'];
   /** References written to the registry: referrer manifests (`repo@sha256:…`) or, with cosign 2, the `.att` tag. */
@@ -72,27 +90,22 @@ export interface Result {
   failure?: { reason: FailureReason; message: string };
 }
 
-class StepFailure extends UserError {
-  declare readonly reason: FailureReason;
-  constructor(reason: FailureReason, message: string) { super(message, reason); }
-}
-
 const INSTALL_HINT: Record<string, string> = {
   syft: setupToolsHint('syft'),
   trivy: setupToolsHint('trivy'),
   cosign: setupToolsHint('cosign'),
 };
 
-function requireFound(tool: string, r: ToolResult, reason: FailureReason): void {
-  const missing = toolMissing(tool, r, INSTALL_HINT[tool]);
-  if (missing) throw new StepFailure(reason, missing);
-}
-
-const tail = (deps: Deps, r: ToolResult): string => deps.oneLine(outputTail(r), 600);
+/** A tool that is not installed fails with what to do about it (the kit's requireFound, with our hints). */
+const requireFound = (tool: string, r: ToolResult, reason: FailureReason): void => requireTool(tool, r, reason, INSTALL_HINT[tool]);
 
 /** Basic credentials the runner already holds for `host` (docker/login-action writes them to ~/.docker/config.json). */
 function runnerCredentials(deps: Deps, host: string): { username: string; password: string } | undefined {
-  return readDockerConfigCredentials(deps.lookupEnv('DOCKER_CONFIG') || (deps.home ? join(deps.home, '.docker') : undefined), host, deps.mask);
+  return readDockerConfigCredentials(
+    deps.lookupEnv('DOCKER_CONFIG') || (deps.home ? join(deps.home, '.docker') : undefined),
+    host,
+    deps.mask,
+  );
 }
 
 /** A client for the image's registry: the step's login when given, else the runner's own docker login. */
@@ -105,7 +118,11 @@ function registryClient(cfg: Config, secrets: Secrets, deps: Deps, host: string)
 export const BUNDLE_ARTIFACT_TYPE = 'application/vnd.dev.sigstore.bundle.v0.3+json';
 
 /** Lists the Sigstore bundle referrers of the image (cosign 3 attestations); undefined when the registry cannot be read. */
-function bundleLister(cfg: Config, secrets: Secrets, deps: Deps): { list(): Promise<string[] | undefined>; via(): 'api' | 'tag' | undefined } {
+function bundleLister(
+  cfg: Config,
+  secrets: Secrets,
+  deps: Deps,
+): { list(): Promise<string[] | undefined>; via(): 'api' | 'tag' | undefined } {
   const img = cfg.image as NonNullable<Config['image']>;
   const client = registryClient(cfg, secrets, deps, img.registry);
   let via: 'api' | 'tag' | undefined;
@@ -117,7 +134,9 @@ function bundleLister(cfg: Config, secrets: Secrets, deps: Deps): { list(): Prom
         via = r.via;
         return r.manifests.map((m) => m.digest);
       } catch (e) {
-        deps.warn(`could not list the attestations of ${digestRef(img, img.digest)}: ${deps.oneLine((e as Error).message ?? String(e), 300)}`);
+        deps.warn(
+          `could not list the attestations of ${digestRef(img, img.digest)}: ${deps.oneLine((e as Error).message ?? String(e), 300)}`,
+        );
         return undefined;
       }
     },
@@ -128,27 +147,39 @@ export async function generateAndAttach(cfg: Config, secrets: Secrets, deps: Dep
   const result: Result = { files: [], attached: 'none', attachments: [] };
   const work = mkdtempSync(join(deps.tempDir, 'hallmark-sbom-attach-'));
   chmodSync(work, 0o700);
-  const toolEnv: Record<string, string | undefined> = { ...deps.scrubEnv };
+  // The kit's exec keeps INPUT_* and our secrets from the tools; what a tool needs is given here explicitly.
+  const toolEnv: Record<string, string | undefined> = {};
   try {
     // ---- registry credentials: a private docker config under RUNNER_TEMP, removed at the end ----
     if (cfg.login && cfg.image) {
       const dockerDir = join(work, 'docker');
-      toolEnv.REGISTRY_AUTH_FILE = writeScopedDockerConfig(dockerDir, cfg.image.registry, cfg.login.username, secrets.registryPassword, deps.mask);
+      toolEnv.REGISTRY_AUTH_FILE = writeScopedDockerConfig(
+        dockerDir,
+        cfg.image.registry,
+        cfg.login.username,
+        secrets.registryPassword,
+        deps.mask,
+      );
       toolEnv.DOCKER_CONFIG = dockerDir;
     }
 
     // ---- generate ----
     mkdirSync(deps.outputDir, { recursive: true });
-    const files = Object.fromEntries(cfg.formats.map((f) => [f, join(deps.outputDir, `${cfg.artifactName}.${SUFFIX[f]}`)])) as Record<Format, string>;
+    const files = Object.fromEntries(cfg.formats.map((f) => [f, join(deps.outputDir, `${cfg.artifactName}.${SUFFIX[f]}`)])) as Record<
+      Format,
+      string
+    >;
     for (const f of cfg.formats) rmSync(files[f], { force: true });
     const target = cfg.image ? digestRef(cfg.image, cfg.image.digest) : (deps.scanPath as string);
     for (const inv of plan(cfg, files, { path: deps.scanPath, pathIsFile: deps.scanPathIsFile })) {
-      deps.info(`Generating ${Object.keys(inv.writes).join(' and ')} for ${target}: ${deps.oneLine(deps.displayCommand(inv.tool, inv.args), 2000)}`);
+      deps.info(
+        `Generating ${Object.keys(inv.writes).join(' and ')} for ${target}: ${deps.oneLine(deps.displayCommand(inv.tool, inv.args), 2000)}`,
+      );
       const r = await deps.exec(inv.tool, inv.args, { env: { ...toolEnv, ...inv.env }, timeoutMs: deps.generateTimeoutMs ?? 20 * 60_000 });
       requireFound(inv.tool, r, 'generate-failed');
       if (r.exitCode !== 0) {
         if (r.stderr) deps.printUntrusted(r.stderr);
-        throw new StepFailure('generate-failed', `${inv.tool} failed for ${target}${r.timedOut ? ' (timed out)' : ''}: ${tail(deps, r)}`);
+        throw new StepFailure('generate-failed', `${inv.tool} failed for ${target}${r.timedOut ? ' (timed out)' : ''}: ${tail(r)}`);
       }
       for (const [f, p] of Object.entries(inv.writes)) {
         if (!existsSync(p)) throw new StepFailure('generate-failed', `${inv.tool} exited 0 but wrote no ${f} file`);
@@ -163,7 +194,10 @@ export async function generateAndAttach(cfg: Config, secrets: Secrets, deps: Dep
       try {
         info = parseSbom(readFileSync(files[f], 'utf8'));
       } catch (e) {
-        throw new StepFailure('bad-sbom', `the ${f} SBOM from ${cfg.generator} ${e instanceof SbomError ? e.message : 'could not be read'}`);
+        throw new StepFailure(
+          'bad-sbom',
+          `the ${f} SBOM from ${cfg.generator} ${e instanceof SbomError ? e.message : 'could not be read'}`,
+        );
       }
       if (info.kind !== expectedKind(f)) throw new StepFailure('bad-sbom', `${cfg.generator} was asked for ${f} but wrote ${info.spec}`);
       if (cfg.image) {
@@ -172,11 +206,15 @@ export async function generateAndAttach(cfg: Config, secrets: Secrets, deps: Dep
       }
       fr.info = info;
       if (cfg.image && info.measured.length && !info.measured.includes(cfg.image.digest)) {
-        deps.info(`${f}: ${cfg.generator} read manifest ${info.measured.join(', ')} for ${cfg.image.digest} (one platform image of a multi-platform index).`);
+        deps.info(
+          `${f}: ${cfg.generator} read manifest ${info.measured.join(', ')} for ${cfg.image.digest} (one platform image of a multi-platform index).`,
+        );
       }
-      deps.info(`${f}: ${info.spec}, ${info.packages} package(s), written by ${info.generator ? `${info.generator.name} ${info.generator.version}` : 'an unnamed tool'}.`);
+      deps.info(
+        `${f}: ${info.spec}, ${info.packages} package(s), written by ${info.generator ? `${info.generator.name} ${info.generator.version}` : 'an unnamed tool'}.`,
+      );
     }
-    result.packages = result.files[0]?.info?.packages;
+    result.packageCount = result.files[0]?.info?.packages;
 
     // ---- signing material (attest, sign-blob) ----
     let key: KeyRef | undefined;
@@ -190,16 +228,17 @@ export async function generateAndAttach(cfg: Config, secrets: Secrets, deps: Dep
     const cosignEnv = { ...toolEnv, ...(key?.env ?? {}) };
     const sigstore = cfg.sigstore;
     // Which cosign: 3 stores attestations as Sigstore bundles in OCI referrers, 2 under the `.att` tag; flags differ too.
-    let cosignMajor = 3;
+    let cosignMajor = ASSUMED_COSIGN_MAJOR;
     if (cfg.signing !== 'none') {
-      const v = await deps.exec('cosign', ['version', '--json'], { env: toolEnv, timeoutMs: 60_000 });
-      requireFound('cosign', v, cfg.signBlob ? 'sign-failed' : 'attach-failed');
-      const parsed = v.exitCode === 0 ? parseCosignVersion(v.stdout) : undefined;
-      if (parsed) {
-        cosignMajor = parsed.major;
-        result.cosignVersion = parsed.raw;
-        deps.info(`cosign ${parsed.raw}${sigstore.tlog ? '' : ', transparency log off (tlog: false)'}`);
-      } else deps.warn(`could not read the cosign version (\`cosign version --json\`): assuming cosign 3`);
+      const found = await detectCosign(deps.exec, { env: toolEnv, shown: (t) => deps.oneLine(t, 600) });
+      if (!found.found) throw new StepFailure(cfg.signBlob ? 'sign-failed' : 'attach-failed', found.problem);
+      cosignMajor = found.major;
+      if (found.version) {
+        result.cosignVersion = found.version.raw;
+        deps.info(`cosign ${found.version.raw}${sigstore.tlog ? '' : ', transparency log off (tlog: false)'}`);
+      } else if (found.warning) deps.warn(found.warning);
+      const v2 = cosign3OnlyInput(found, { 'signing-config': sigstore.signingConfig, 'trusted-root': sigstore.trustedRoot });
+      if (v2) throw new StepFailure('invalid-input', `input '${v2.input}' ${v2.message}`);
     }
 
     // ---- sign-blob: a Sigstore bundle next to each SBOM ----
@@ -211,7 +250,8 @@ export async function generateAndAttach(cfg: Config, secrets: Secrets, deps: Dep
         const args = signBlobArgs(fr.path, { bundle, key, sigstore, version: { major: cosignMajor } });
         const r = await deps.exec('cosign', args, { env: cosignEnv, timeoutMs: deps.cosignTimeoutMs ?? 300_000 });
         requireFound('cosign', r, 'sign-failed');
-        if (r.exitCode !== 0 || !existsSync(bundle)) throw new StepFailure('sign-failed', `cosign sign-blob failed for ${fr.path}: ${tail(deps, r)}`);
+        if (r.exitCode !== 0 || !existsSync(bundle))
+          throw new StepFailure('sign-failed', `cosign sign-blob failed for ${fr.path}: ${tail(r)}`);
         fr.bundle = bundle;
         deps.info(`Signed ${fr.path} → ${bundle}`);
       }
@@ -226,7 +266,9 @@ export async function generateAndAttach(cfg: Config, secrets: Secrets, deps: Dep
         deps.info(`Uploaded artifact ${cfg.artifactName}${up.id !== undefined ? ` (id ${up.id})` : ''}, kept ${cfg.retentionDays} day(s).`);
       } catch (e) {
         const msg = deps.oneLine((e as Error).message ?? String(e), 400);
-        const hint = /conflict|already exists|409/i.test(msg) ? ` — an artifact named ${cfg.artifactName} already exists in this run (a matrix leg with the same service?): set 'service' or 'artifact-name' per leg` : '';
+        const hint = /conflict|already exists|409/i.test(msg)
+          ? ` — an artifact named ${cfg.artifactName} already exists in this run (a matrix leg with the same service?): set 'service' or 'artifact-name' per leg`
+          : '';
         throw new StepFailure('upload-failed', `uploading artifact ${cfg.artifactName} failed: ${msg}${hint}`);
       }
     }
@@ -241,12 +283,20 @@ export async function generateAndAttach(cfg: Config, secrets: Secrets, deps: Dep
       const listing = cosignMajor >= 3 ? bundleLister(cfg, secrets, deps) : undefined;
       const before = listing ? await listing.list() : undefined;
       for (const fr of result.files) {
-        const args = attestArgs(ref, { predicate: fr.path, type: ATTEST_TYPE[fr.format], key, allowHttp: cfg.registryInsecure, sigstore, version: { major: cosignMajor } });
+        const args = attestArgs(ref, {
+          predicate: fr.path,
+          type: ATTEST_TYPE[fr.format],
+          key,
+          allowHttp: cfg.registryInsecure,
+          sigstore,
+          version: { major: cosignMajor },
+        });
         deps.info(`Attesting ${fr.format} to ${ref}`);
         const r = await deps.exec('cosign', args, { env: cosignEnv, timeoutMs: deps.cosignTimeoutMs ?? 300_000 });
         if (r.stderr) deps.printUntrusted(r.stderr);
         requireFound('cosign', r, 'attach-failed');
-        if (r.exitCode !== 0) throw new StepFailure('attach-failed', `cosign attest (${ATTEST_TYPE[fr.format]}) failed for ${ref}: ${tail(deps, r)}`);
+        if (r.exitCode !== 0)
+          throw new StepFailure('attach-failed', `cosign attest (${ATTEST_TYPE[fr.format]}) failed for ${ref}: ${tail(r)}`);
       }
       result.attached = 'attest';
       if (!listing) result.attachments.push(`${img.registry}/${img.repository}:${img.digest.replace(':', '-')}.att`);
@@ -255,7 +305,9 @@ export async function generateAndAttach(cfg: Config, secrets: Secrets, deps: Dep
         if (before && after) {
           const added = after.filter((d) => !before.includes(d));
           result.attachments.push(...added.map((d) => `${img.registry}/${img.repository}@${d}`));
-          deps.info(`cosign stored ${added.length} attestation bundle(s) as referrers of ${ref}${listing.via() === 'tag' ? ` (no referrers API: listed in the ${img.digest.replace(':', '-')} tag)` : ''}.`);
+          deps.info(
+            `cosign stored ${added.length} attestation bundle(s) as referrers of ${ref}${listing.via() === 'tag' ? ` (no referrers API: listed in the ${img.digest.replace(':', '-')} tag)` : ''}.`,
+          );
         }
       }
     } else if (cfg.image && cfg.attach === 'referrer') {
@@ -276,18 +328,23 @@ export async function generateAndAttach(cfg: Config, secrets: Secrets, deps: Dep
           });
           result.attachVia = a.via;
           result.attachments.push(`${img.registry}/${img.repository}@${a.digest}`);
-          deps.info(`Attached ${fr.format} to ${digestRef(img, img.digest)} as ${a.digest} (${a.via === 'api' ? 'the registry indexed it through the referrers API' : `no referrers API: listed in the ${img.digest.replace(':', '-')} referrers tag`}).`);
+          deps.info(
+            `Attached ${fr.format} to ${digestRef(img, img.digest)} as ${a.digest} (${a.via === 'api' ? 'the registry indexed it through the referrers API' : `no referrers API: listed in the ${img.digest.replace(':', '-')} referrers tag`}).`,
+          );
         }
       } catch (e) {
         if (e instanceof StepFailure) throw e;
-        const msg = e instanceof RegistryError ? e.message : (e as Error).message ?? String(e);
-        throw new StepFailure('attach-failed', `pushing the SBOM as a referrer of ${digestRef(img, img.digest)} failed: ${deps.oneLine(msg, 400)}`);
+        const msg = e instanceof RegistryError ? e.message : ((e as Error).message ?? String(e));
+        throw new StepFailure(
+          'attach-failed',
+          `pushing the SBOM as a referrer of ${digestRef(img, img.digest)} failed: ${deps.oneLine(msg, 400)}`,
+        );
       }
       result.attached = 'referrer';
     }
     return result;
   } catch (e) {
-    if (e instanceof StepFailure) result.failure = { reason: e.reason, message: e.message };
+    if (e instanceof StepFailure) result.failure = { reason: e.reason as FailureReason, message: e.message };
     else if (e instanceof CosignArgError) result.failure = { reason: 'invalid-input', message: e.message };
     else throw e;
     return result;

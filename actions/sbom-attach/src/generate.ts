@@ -5,7 +5,7 @@
  * trivy), never from a local daemon where a tag could point elsewhere.
  */
 import { digestRef } from '@hallmark/oci';
-import type { Config, Format } from './config.js';
+import type { Config, Format } from './inputs.js';
 
 export interface Invocation {
   tool: 'syft' | 'trivy';
@@ -37,7 +37,18 @@ export function plan(cfg: Config, files: Record<Format, string>, source: { path?
   return cfg.formats.map((f) => ({
     tool: 'trivy' as const,
     args: ref
-      ? ['image', '--quiet', '--image-src', 'remote', ...(cfg.registryInsecure ? ['--insecure'] : []), '--format', TRIVY_FORMAT[f], '--output', files[f], ref]
+      ? [
+          'image',
+          '--quiet',
+          '--image-src',
+          'remote',
+          ...(cfg.registryInsecure ? ['--insecure'] : []),
+          '--format',
+          TRIVY_FORMAT[f],
+          '--output',
+          files[f],
+          ref,
+        ]
       : ['fs', '--quiet', '--format', TRIVY_FORMAT[f], '--output', files[f], source.path as string],
     writes: { [f]: files[f] },
     env: {},
@@ -47,4 +58,7 @@ export function plan(cfg: Config, files: Record<Format, string>, source: { path?
 /** `cosign attest --type` per format. */
 export const ATTEST_TYPE: Record<Format, string> = { 'spdx-json': 'spdxjson', 'cyclonedx-json': 'cyclonedx' };
 /** OCI artifactType / layer media type per format (as oras, syft and the OCI guidance use them). */
-export const MEDIA_TYPE: Record<Format, string> = { 'spdx-json': 'application/spdx+json', 'cyclonedx-json': 'application/vnd.cyclonedx+json' };
+export const MEDIA_TYPE: Record<Format, string> = {
+  'spdx-json': 'application/spdx+json',
+  'cyclonedx-json': 'application/vnd.cyclonedx+json',
+};

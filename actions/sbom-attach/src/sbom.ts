@@ -73,7 +73,9 @@ function parseSpdx(doc: Obj): SbomInfo {
   if (doc.packages !== undefined && !Array.isArray(doc.packages)) throw new SbomError('"packages" is not a list');
   const packages = ((doc.packages as unknown[]) ?? []).filter(isObj);
   const docId = str(doc.SPDXID) ?? 'SPDXRef-DOCUMENT';
-  const roots = new Set<string>((Array.isArray(doc.documentDescribes) ? doc.documentDescribes : []).filter((x): x is string => typeof x === 'string'));
+  const roots = new Set<string>(
+    (Array.isArray(doc.documentDescribes) ? doc.documentDescribes : []).filter((x): x is string => typeof x === 'string'),
+  );
   for (const r of Array.isArray(doc.relationships) ? doc.relationships.filter(isObj) : []) {
     const type = str(r.relationshipType);
     if (type === 'DESCRIBES' && r.spdxElementId === docId && typeof r.relatedSpdxElement === 'string') roots.add(r.relatedSpdxElement);
@@ -88,16 +90,33 @@ function parseSpdx(doc: Obj): SbomInfo {
     const id = str(p.SPDXID);
     if (id && roots.has(id)) {
       rootName ??= str(p.name);
-      const refs = Array.isArray(p.externalRefs) ? p.externalRefs.filter(isObj).filter((r) => r.referenceType === 'purl').map((r) => str(r.referenceLocator)) : [];
-      const attributions = Array.isArray(p.attributionTexts) ? p.attributionTexts.filter((t): t is string => typeof t === 'string' && /^RepoDigest:/i.test(t)) : [];
-      const sums = Array.isArray(p.checksums) ? p.checksums.filter(isObj).filter((c) => c.algorithm === 'SHA256' && typeof c.checksumValue === 'string').map((c) => `sha256:${String(c.checksumValue).toLowerCase()}`) : [];
+      const refs = Array.isArray(p.externalRefs)
+        ? p.externalRefs
+            .filter(isObj)
+            .filter((r) => r.referenceType === 'purl')
+            .map((r) => str(r.referenceLocator))
+        : [];
+      const attributions = Array.isArray(p.attributionTexts)
+        ? p.attributionTexts.filter((t): t is string => typeof t === 'string' && /^RepoDigest:/i.test(t))
+        : [];
+      const sums = Array.isArray(p.checksums)
+        ? p.checksums
+            .filter(isObj)
+            .filter((c) => c.algorithm === 'SHA256' && typeof c.checksumValue === 'string')
+            .map((c) => `sha256:${String(c.checksumValue).toLowerCase()}`)
+        : [];
       // Only an image root names an image digest: syft 1.51 writes a file source's own sha256 as its
       // versionInfo (`SPDXRef-DocumentRoot-File-…`, purpose FILE), which is no manifest digest.
       const purpose = str(p.primaryPackagePurpose);
       if (purpose && purpose !== 'CONTAINER') continue;
-      subjects.push(...refDigests([str(p.name), str(p.versionInfo), ...refs, ...attributions.map((a) => a.replace(/^RepoDigest:\s*/i, ''))]));
+      subjects.push(
+        ...refDigests([str(p.name), str(p.versionInfo), ...refs, ...attributions.map((a) => a.replace(/^RepoDigest:\s*/i, ''))]),
+      );
       if (str(p.primaryPackagePurpose) === 'CONTAINER') {
-        const fetched = [...sums.filter((s) => /^sha256:[a-f0-9]{64}$/.test(s)), ...refDigests(refs.filter((r) => r?.startsWith('pkg:oci/')))];
+        const fetched = [
+          ...sums.filter((s) => /^sha256:[a-f0-9]{64}$/.test(s)),
+          ...refDigests(refs.filter((r) => r?.startsWith('pkg:oci/'))),
+        ];
         subjects.push(...fetched);
         measured.push(...fetched);
       }
@@ -111,7 +130,10 @@ function parseSpdx(doc: Obj): SbomInfo {
     count++;
     tally(licenses, [str(p.licenseConcluded), str(p.licenseDeclared)].filter((l): l is string => !!l && !unknownLicence(l)).slice(0, 1));
   }
-  const creators = isObj(doc.creationInfo) && Array.isArray(doc.creationInfo.creators) ? doc.creationInfo.creators.filter((c): c is string => typeof c === 'string') : [];
+  const creators =
+    isObj(doc.creationInfo) && Array.isArray(doc.creationInfo.creators)
+      ? doc.creationInfo.creators.filter((c): c is string => typeof c === 'string')
+      : [];
   let generator: SbomInfo['generator'];
   for (const c of creators) {
     // `Tool: syft-1.51.0`; a syft built with plain `go install` says `Tool: syft-[not provided]`.
@@ -121,7 +143,16 @@ function parseSpdx(doc: Obj): SbomInfo {
       if (/^(syft|trivy)$/i.test(m[1] as string)) break;
     }
   }
-  return { kind: 'spdx', spec, packages: count, licenses, generator, subjects: [...new Set(subjects)], measured: [...new Set(measured)], rootName };
+  return {
+    kind: 'spdx',
+    spec,
+    packages: count,
+    licenses,
+    generator,
+    subjects: [...new Set(subjects)],
+    measured: [...new Set(measured)],
+    rootName,
+  };
 }
 
 function flattenComponents(list: unknown, out: Obj[] = []): Obj[] {
@@ -135,7 +166,8 @@ function flattenComponents(list: unknown, out: Obj[] = []): Obj[] {
 
 function parseCycloneDx(doc: Obj): SbomInfo {
   const specVersion = str(doc.specVersion);
-  if (!specVersion || !/^1\.\d+$/.test(specVersion)) throw new SbomError(`unsupported CycloneDX specVersion ${JSON.stringify(specVersion ?? null)}`);
+  if (!specVersion || !/^1\.\d+$/.test(specVersion))
+    throw new SbomError(`unsupported CycloneDX specVersion ${JSON.stringify(specVersion ?? null)}`);
   if (doc.components !== undefined && !Array.isArray(doc.components)) throw new SbomError('"components" is not a list');
   const meta = isObj(doc.metadata) ? doc.metadata : {};
   const root = isObj(meta.component) ? meta.component : undefined;
@@ -163,16 +195,37 @@ function parseCycloneDx(doc: Obj): SbomInfo {
   }
   let generator: SbomInfo['generator'];
   const tools = meta.tools;
-  const toolList: Obj[] = Array.isArray(tools) ? tools.filter(isObj) : isObj(tools) ? [...(Array.isArray(tools.components) ? tools.components.filter(isObj) : []), ...(Array.isArray(tools.services) ? tools.services.filter(isObj) : [])] : [];
+  const toolList: Obj[] = Array.isArray(tools)
+    ? tools.filter(isObj)
+    : isObj(tools)
+      ? [
+          ...(Array.isArray(tools.components) ? tools.components.filter(isObj) : []),
+          ...(Array.isArray(tools.services) ? tools.services.filter(isObj) : []),
+        ]
+      : [];
   const t = toolList.find((x) => /^(syft|trivy)$/i.test(String(x.name))) ?? toolList[0];
   if (t && typeof t.name === 'string') generator = { name: t.name, version: str(t.version) ?? 'unknown' };
   const subjects: string[] = [];
   // Only a container root names an image digest (a syft file/directory source is `type: file`).
   if (root && (root.type === undefined || root.type === 'container')) {
-    const props = Array.isArray(root.properties) ? root.properties.filter(isObj).filter((p) => /RepoDigest$/i.test(String(p.name))).map((p) => str(p.value)) : [];
+    const props = Array.isArray(root.properties)
+      ? root.properties
+          .filter(isObj)
+          .filter((p) => /RepoDigest$/i.test(String(p.name)))
+          .map((p) => str(p.value))
+      : [];
     subjects.push(...refDigests([str(root.name), str(root.version), str(root.purl), str(root['bom-ref']), ...props]));
   }
-  return { kind: 'cyclonedx', spec: `CycloneDX ${specVersion}`, packages: count, licenses, generator, subjects: [...new Set(subjects)], measured: [], rootName: root ? str(root.name) : undefined };
+  return {
+    kind: 'cyclonedx',
+    spec: `CycloneDX ${specVersion}`,
+    packages: count,
+    licenses,
+    generator,
+    subjects: [...new Set(subjects)],
+    measured: [],
+    rootName: root ? str(root.name) : undefined,
+  };
 }
 
 /** Parses SBOM text; throws SbomError saying what is wrong. */
@@ -197,7 +250,8 @@ export function expectedKind(format: 'spdx-json' | 'cyclonedx-json'): SbomKind {
 /** Problems that make the SBOM unfit for `digest` (image mode). */
 export function checkSubject(info: SbomInfo, digest: string): string | undefined {
   if (info.subjects.includes(digest)) return undefined;
-  if (info.subjects.length === 0) return `its root (${JSON.stringify((info.rootName ?? 'none').slice(0, 120))}) names no image digest, so nothing shows it describes ${digest}`;
+  if (info.subjects.length === 0)
+    return `its root (${JSON.stringify((info.rootName ?? 'none').slice(0, 120))}) names no image digest, so nothing shows it describes ${digest}`;
   return `it describes ${info.subjects.join(', ')}, not ${digest}`;
 }
 

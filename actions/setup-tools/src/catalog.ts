@@ -91,9 +91,29 @@ export type Signer =
  * release directory; on a mirror always `<mirror>/<tool>/<version>/`).
  */
 export type Signature =
-  | { scheme: 'sigstore-bundle'; covers: 'checksum' | 'asset'; bundlePath: string; signer: Extract<Signer, { kind: 'sigstore' }> ; signatureBase?: string }
-  | { scheme: 'keyless-pair'; covers: 'checksum' | 'asset'; sigPath: string; certPath: string; signer: Extract<Signer, { kind: 'sigstore' }>; signatureBase?: string }
-  | { scheme: 'pgp'; covers: 'checksum' | 'asset'; sigPath: string; armored: boolean; signer: Extract<Signer, { kind: 'pgp' }>; signatureBase?: string };
+  | {
+      scheme: 'sigstore-bundle';
+      covers: 'checksum' | 'asset';
+      bundlePath: string;
+      signer: Extract<Signer, { kind: 'sigstore' }>;
+      signatureBase?: string;
+    }
+  | {
+      scheme: 'keyless-pair';
+      covers: 'checksum' | 'asset';
+      sigPath: string;
+      certPath: string;
+      signer: Extract<Signer, { kind: 'sigstore' }>;
+      signatureBase?: string;
+    }
+  | {
+      scheme: 'pgp';
+      covers: 'checksum' | 'asset';
+      sigPath: string;
+      armored: boolean;
+      signer: Extract<Signer, { kind: 'pgp' }>;
+      signatureBase?: string;
+    };
 
 /** GitHub Actions' OIDC issuer (the Fulcio issuer of every release workflow below). */
 export const GITHUB_ACTIONS_ISSUER = 'https://token.actions.githubusercontent.com';
@@ -149,7 +169,13 @@ export const TOOLS = {
       compareVersions(v, '3.0.1') >= 0
         ? { scheme: 'sigstore-bundle', covers: 'asset', bundlePath: `${a.path}.sigstore.json`, signer: COSIGN_SIGNER }
         : compareVersions(v, '2.0.0') >= 0
-          ? { scheme: 'keyless-pair', covers: 'asset', sigPath: `${a.path}-keyless.sig`, certPath: `${a.path}-keyless.pem`, signer: COSIGN_SIGNER }
+          ? {
+              scheme: 'keyless-pair',
+              covers: 'asset',
+              sigPath: `${a.path}-keyless.sig`,
+              certPath: `${a.path}-keyless.pem`,
+              signer: COSIGN_SIGNER,
+            }
           : undefined,
   },
   // anchore/syft .goreleaser.yaml: names drop the tag's `v`; zip on windows; syft at the root.
@@ -176,7 +202,11 @@ export const TOOLS = {
             covers: 'checksum',
             sigPath: `syft_${v}_checksums.txt.sig`,
             certPath: `syft_${v}_checksums.txt.pem`,
-            signer: { kind: 'sigstore', san: 'https://github.com/anchore/syft/.github/workflows/release.yaml@refs/heads/main', issuer: GITHUB_ACTIONS_ISSUER },
+            signer: {
+              kind: 'sigstore',
+              san: 'https://github.com/anchore/syft/.github/workflows/release.yaml@refs/heads/main',
+              issuer: GITHUB_ACTIONS_ISSUER,
+            },
           }
         : undefined,
   },
@@ -208,13 +238,18 @@ export const TOOLS = {
             scheme: 'sigstore-bundle',
             covers: 'checksum',
             bundlePath: `trivy_${v}_checksums.txt.sigstore.json`,
-            signer: { kind: 'sigstore', san: `https://github.com/aquasecurity/trivy/.github/workflows/reusable-release.yaml@refs/tags/v${v}`, issuer: GITHUB_ACTIONS_ISSUER },
+            signer: {
+              kind: 'sigstore',
+              san: `https://github.com/aquasecurity/trivy/.github/workflows/reusable-release.yaml@refs/tags/v${v}`,
+              issuer: GITHUB_ACTIONS_ISSUER,
+            },
           }
         : undefined,
     // The 2026-03 incident (aquasecurity/trivy#10345): releases v0.27.0–v0.69.1 were deleted and
     // v0.69.4 was malicious. Neither may be installed, from GitHub or from a mirror.
     refuse: (v) => {
-      if (v.split('-')[0] === '0.69.4') return 'trivy 0.69.4 was a malicious release (aquasecurity/trivy#10345) and is refused; use 0.69.3 or 0.70.0 and later';
+      if (v.split('-')[0] === '0.69.4')
+        return 'trivy 0.69.4 was a malicious release (aquasecurity/trivy#10345) and is refused; use 0.69.3 or 0.70.0 and later';
       if (compareVersions(v, '0.27.0') >= 0 && compareVersions(v, '0.69.1') <= 0) {
         return `trivy ${v} is refused: the releases v0.27.0–v0.69.1 were deleted after the 2026-03 supply-chain incident (aquasecurity/trivy#10345); use 0.69.3 or 0.70.0 and later`;
       }
@@ -242,10 +277,16 @@ export const TOOLS = {
       covers: 'checksum',
       sigPath: `terraform_${v}_SHA256SUMS.72D7468F.sig`,
       armored: false,
-      signer: { kind: 'pgp', keyring: 'hashicorp', description: 'HashiCorp Security <security@hashicorp.com>, key C874 011F 0AB4 0511 0D02 1055 3436 5D94 72D7 468F' },
+      signer: {
+        kind: 'pgp',
+        keyring: 'hashicorp',
+        description: 'HashiCorp Security <security@hashicorp.com>, key C874 011F 0AB4 0511 0D02 1055 3436 5D94 72D7 468F',
+      },
     }),
     unsupported: (v, p) =>
-      p.os === 'darwin' && p.arch === 'arm64' && compareVersions(v, '1.0.2') < 0 ? `terraform has no darwin/arm64 build before 1.0.2 (asked for ${v})` : undefined,
+      p.os === 'darwin' && p.arch === 'arm64' && compareVersions(v, '1.0.2') < 0
+        ? `terraform has no darwin/arm64 build before 1.0.2 (asked for ${v})`
+        : undefined,
   },
   // dl.k8s.io: bare binary at release/<tag>/bin/<os>/<arch>/kubectl(.exe); `<binary>.sha256` holds only the hex.
   kubectl: {
@@ -263,7 +304,13 @@ export const TOOLS = {
     // "FEATURE STATE: Kubernetes v1.26 [beta]"). Older versions install on the checksum, with a warning.
     signature: (v, a) =>
       compareVersions(v, '1.26.0') >= 0
-        ? { scheme: 'keyless-pair', covers: 'asset', sigPath: `${a.path}.sig`, certPath: `${a.path}.cert`, signer: { kind: 'sigstore', san: 'krel-staging@k8s-releng-prod.iam.gserviceaccount.com', issuer: GOOGLE_ISSUER } }
+        ? {
+            scheme: 'keyless-pair',
+            covers: 'asset',
+            sigPath: `${a.path}.sig`,
+            certPath: `${a.path}.cert`,
+            signer: { kind: 'sigstore', san: 'krel-staging@k8s-releng-prod.iam.gserviceaccount.com', issuer: GOOGLE_ISSUER },
+          }
         : undefined,
   },
   // get.helm.sh: helm-<tag>-<os>-<arch>.tar.gz (zip on windows), names keep the `v`; the binary
@@ -322,11 +369,16 @@ export const TOOLS = {
     // (`checksums.txt.sigstore.json`) in v1.16.4, v1.17.2 and v1.18.0+, the legacy `.sig` + `.pem`
     // pair before that (≤v1.16.3, ≤v1.17.1, v1.15.x).
     signature: (v) => {
-      const signer = { kind: 'sigstore', san: `https://github.com/kyverno/kyverno/.github/workflows/release.yaml@refs/tags/v${v}`, issuer: GITHUB_ACTIONS_ISSUER } as const;
+      const signer = {
+        kind: 'sigstore',
+        san: `https://github.com/kyverno/kyverno/.github/workflows/release.yaml@refs/tags/v${v}`,
+        issuer: GITHUB_ACTIONS_ISSUER,
+      } as const;
       const [, minor = 0, patch = 0] = v.split('-')[0]!.split('.').map(Number);
       const bundles = compareVersions(v, '1.18.0') >= 0 || (minor === 17 && patch >= 2) || (minor === 16 && patch >= 4);
       if (bundles) return { scheme: 'sigstore-bundle', covers: 'checksum', bundlePath: 'checksums.txt.sigstore.json', signer };
-      if (compareVersions(v, '1.15.0') >= 0) return { scheme: 'keyless-pair', covers: 'checksum', sigPath: 'checksums.txt.sig', certPath: 'checksums.txt.pem', signer };
+      if (compareVersions(v, '1.15.0') >= 0)
+        return { scheme: 'keyless-pair', covers: 'checksum', sigPath: 'checksums.txt.sig', certPath: 'checksums.txt.pem', signer };
       return undefined;
     },
   },
@@ -336,7 +388,7 @@ export type ToolName = keyof typeof TOOLS;
 export const TOOL_NAMES = Object.keys(TOOLS).sort() as ToolName[];
 
 export function isToolName(name: string): name is ToolName {
-  return Object.prototype.hasOwnProperty.call(TOOLS, name);
+  return Object.hasOwn(TOOLS, name);
 }
 
 export function tool(name: ToolName): ToolDef {

@@ -12,7 +12,10 @@ export type ChecksumLookup = { ok: true; sha256: string } | { ok: false; problem
 const HEX = /^[0-9a-fA-F]{64}$/;
 
 export function expectedSha256(text: string, format: ChecksumFormat, asset: string): ChecksumLookup {
-  const lines = text.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+  const lines = text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter(Boolean);
   if (format === 'hex') {
     const [first = '', name] = (lines[0] ?? '').split(/\s+\*?/);
     if (lines.length !== 1 || !HEX.test(first)) return { ok: false, problem: 'is not a single SHA-256 hash' };

@@ -11,6 +11,7 @@
  */
 import { oneLine, UserError } from '@hallmark/kit';
 import type { Plan, Signature } from './catalog.js';
+import type { Failed } from './summary.js';
 import { expectedSha256 } from './checksum.js';
 import type { Trust } from './trust/index.js';
 import type { SignatureCheck } from './verify-x509.js';
@@ -106,18 +107,30 @@ async function checked(verify: () => Promise<SignatureCheck> | SignatureCheck): 
  * Fetches the signature files and checks them over `data` (the checksum file's or the asset's
  * bytes). Any failure, a missing signature file included, is `signature-invalid`.
  */
-async function checkSignature(p: Plan & { signature: NonNullable<Plan['signature']> }, data: Buffer, covered: string, io: Io, trust: Trust): Promise<Installed['verified']> {
+async function checkSignature(
+  p: Plan & { signature: NonNullable<Plan['signature']> },
+  data: Buffer,
+  covered: string,
+  io: Io,
+  trust: Trust,
+): Promise<Installed['verified']> {
   const sig = p.signature;
   const who = `${p.tool} ${p.version}`;
   const fail = (problem: string) =>
-    new UserError(`${who}: signature check failed: ${problem}; expected signer: ${expectedSigner(sig)}; nothing was installed`, REASONS.signatureInvalid);
+    new UserError(
+      `${who}: signature check failed: ${problem}; expected signer: ${expectedSigner(sig)}; nothing was installed`,
+      REASONS.signatureInvalid,
+    );
   const get = async (path: string): Promise<Buffer> => {
     const url = `${sig.base}/${path}`;
     try {
       return await io.fetchBytes(url, (m) => io.log(`${who}: signature: ${m}`));
     } catch (e) {
       const status = (e as { status?: number })?.status;
-      if (status === 404) throw fail(`the vendor signs ${p.tool} ${p.version}, but ${lastSegment(path)} is missing (HTTP 404 at ${url}); a mirror must serve it at <mirror>/${p.tool}/${p.version}/${path}`);
+      if (status === 404)
+        throw fail(
+          `the vendor signs ${p.tool} ${p.version}, but ${lastSegment(path)} is missing (HTTP 404 at ${url}); a mirror must serve it at <mirror>/${p.tool}/${p.version}/${path}`,
+        );
       throw new UserError(`${who}: could not download the signature ${lastSegment(path)}: ${(e as Error).message}`, REASONS.downloadFailed);
     }
   };
@@ -125,13 +138,30 @@ async function checkSignature(p: Plan & { signature: NonNullable<Plan['signature
   let check: SignatureCheck;
   if (sig.scheme === 'sigstore-bundle') {
     const bundle = await get(sig.bundlePath);
-    check = await checked(async () => (await import('./verify-sigstore.js')).verifySigstoreBundle(bundle.toString('utf8'), data, sig.signer, await trust.sigstoreTrustedRoot()));
+    check = await checked(async () =>
+      (await import('./verify-sigstore.js')).verifySigstoreBundle(
+        bundle.toString('utf8'),
+        data,
+        sig.signer,
+        await trust.sigstoreTrustedRoot(),
+      ),
+    );
   } else if (sig.scheme === 'keyless-pair') {
     const [s, c] = await Promise.all([get(sig.sigPath), get(sig.certPath)]);
-    check = await checked(async () => (await import('./verify-x509.js')).verifyKeylessPair(data, s.toString('utf8'), c.toString('utf8'), sig.signer, await trust.sigstoreTrustedRoot()));
+    check = await checked(async () =>
+      (await import('./verify-x509.js')).verifyKeylessPair(
+        data,
+        s.toString('utf8'),
+        c.toString('utf8'),
+        sig.signer,
+        await trust.sigstoreTrustedRoot(),
+      ),
+    );
   } else {
     const s = await get(sig.sigPath);
-    check = await checked(async () => (await import('./verify-pgp.js')).verifyPgp(data, s, sig.armored, await trust.pgpKeys(sig.signer.keyring)));
+    check = await checked(async () =>
+      (await import('./verify-pgp.js')).verifyPgp(data, s, sig.armored, await trust.pgpKeys(sig.signer.keyring)),
+    );
   }
   // The problem and signer quote the signature's contents (a certificate's SAN, a library's error): untrusted text.
   if (!check.ok) throw fail(`${file} over ${covered} ${oneLine(check.problem, 600)}`);
@@ -156,11 +186,17 @@ export async function install(p: Plan, opts: { useCache: boolean; verify: Verify
   try {
     sums = await io.fetchBytes(p.checksumUrl, (m) => io.log(`${who}: checksum file: ${m}`));
   } catch (e) {
-    throw new UserError(`${who}: could not download the checksum file ${p.checksumName} for ${p.name}: ${(e as Error).message}${notFoundHint(e, p)}`, REASONS.downloadFailed);
+    throw new UserError(
+      `${who}: could not download the checksum file ${p.checksumName} for ${p.name}: ${(e as Error).message}${notFoundHint(e, p)}`,
+      REASONS.downloadFailed,
+    );
   }
   const expected = expectedSha256(sums.toString('utf8'), p.checksumFormat, p.name);
   if (!expected.ok) {
-    throw new UserError(`${who}: checksum file ${p.checksumName} ${expected.problem}; ${p.name} was not installed`, REASONS.checksumMismatch);
+    throw new UserError(
+      `${who}: checksum file ${p.checksumName} ${expected.problem}; ${p.name} was not installed`,
+      REASONS.checksumMismatch,
+    );
   }
 
   // 1b. The vendor's signature. On the checksum file: checked now, before the asset is fetched.
@@ -171,7 +207,9 @@ export async function install(p: Plan, opts: { useCache: boolean; verify: Verify
     io.log(`${who}: verify: checksum: the vendor's signature is not checked, only ${p.checksumName}`);
   } else if (!p.signature) {
     verified = { by: 'checksum', why: `${p.tool} publishes no signature for ${p.version}` };
-    io.warn(`${who}: the vendor publishes no signature for this version; verified against the checksum file ${p.checksumName} only, which proves the download is intact, not who made it`);
+    io.warn(
+      `${who}: the vendor publishes no signature for this version; verified against the checksum file ${p.checksumName} only, which proves the download is intact, not who made it`,
+    );
   } else if (signed && signed.signature.covers === 'checksum') {
     verified = await checkSignature(signed, sums, p.checksumName, io, trust);
   }
@@ -207,7 +245,10 @@ export async function install(p: Plan, opts: { useCache: boolean; verify: Verify
         inner.pop();
         dir = inner.length ? `${out}/${inner.join('/')}` : out;
         if (!io.isFile(`${dir}/${p.binary}`)) {
-          throw new UserError(`${who}: ${p.name} does not hold ${p.binaryInArchive} as a regular file (has the vendor changed its layout?)`, REASONS.installFailed);
+          throw new UserError(
+            `${who}: ${p.name} does not hold ${p.binaryInArchive} as a regular file (has the vendor changed its layout?)`,
+            REASONS.installFailed,
+          );
         }
         await io.chmodExecutable(`${dir}/${p.binary}`);
       }
@@ -241,4 +282,48 @@ function notFoundHint(e: unknown, p: Plan): string {
   const status = (e as { status?: number })?.status;
   if (status !== 404) return '';
   return ` (is ${p.version} a released version of ${p.tool}? a mirror must hold <mirror>/${p.tool}/${p.version}/${p.path})`;
+}
+
+export interface InstallAllResult {
+  installed: Installed[];
+  failed: Failed[];
+  /** Set when any tool failed: then none is added to PATH (all or nothing). */
+  failure?: UserError;
+}
+
+/**
+ * Installs every wanted tool side by side and decides: one failure is that tool's error; several
+ * are summed up, with a signature or checksum failure as the reason when there is one (each is
+ * also reported to `annotate`). An unexpected error (a bug) is rethrown.
+ */
+export async function installAll(
+  plans: readonly Plan[],
+  opts: { useCache: boolean; verify: VerifyMode },
+  io: Io,
+  trust: Trust,
+  annotate: (message: string) => void,
+): Promise<InstallAllResult> {
+  const results = await Promise.allSettled(plans.map((p) => install(p, opts, io, trust)));
+  const installed: Installed[] = [];
+  const failed: Failed[] = [];
+  results.forEach((r, i) => {
+    const p = plans[i] as Plan;
+    if (r.status === 'fulfilled') installed.push(r.value);
+    else if (r.reason instanceof UserError)
+      failed.push({ tool: p.tool, version: p.version, reason: r.reason.reason, message: r.reason.message });
+    else throw r.reason;
+  });
+  if (failed.length === 0) return { installed, failed };
+  const first = failed[0] as Failed;
+  if (failed.length === 1) return { installed, failed, failure: new UserError(first.message, first.reason) };
+  for (const f of failed) annotate(`setup-tools: ${oneLine(f.message, 1000)}`);
+  const reason = failed.find((f) => f.reason === REASONS.signatureInvalid || f.reason === REASONS.checksumMismatch)?.reason ?? first.reason;
+  return {
+    installed,
+    failed,
+    failure: new UserError(
+      `${failed.length} of ${plans.length} tools failed (${failed.map((f) => `${f.tool}: ${f.reason}`).join(', ')}); none was added to PATH`,
+      reason,
+    ),
+  };
 }

@@ -2,7 +2,7 @@
  * Turns the `tools` input into a list of tool versions to install, and the `mirror` input into
  * a base URL. Pure: every problem is an InputError naming the input and what is accepted.
  */
-import { input, InputError, UserError } from '@hallmark/kit';
+import { InputError, shown as quoted, UserError } from '@hallmark/kit';
 import { platformName, PLATFORMS, TOOL_NAMES, isToolName, tool, type Platform, type ToolName } from './catalog.js';
 
 export interface Wanted {
@@ -18,7 +18,7 @@ const VERSION = /^v?(\d+\.\d+\.\d+(?:-[0-9A-Za-z][0-9A-Za-z.-]*)?)$/;
 const ACCEPTED = `${TOOL_NAMES.join(', ')}, each as name or name@X.Y.Z (e.g. trivy@0.74.0)`;
 
 /** `"abc"`: quoted, one line, short (the value came from the workflow file), with URL credentials hidden. */
-const shown = (v: string): string => input.shown(v, 60);
+const shown = (v: string): string => quoted(v, 60);
 
 /**
  * Parses `cosign, trivy@0.74.0` (already split into items). A bare name takes the catalog default;
@@ -39,7 +39,11 @@ export function parseTools(items: readonly string[], inputName = 'tools'): Wante
     let version = tool(t).defaultVersion;
     if (ver !== undefined) {
       const m = VERSION.exec(ver);
-      if (!m) throw new InputError(inputName, `has a malformed version in ${shown(item)}: expected ${t}@X.Y.Z (an exact release such as ${t}@${tool(t).defaultVersion}; a leading v and a -prerelease suffix are allowed, ranges and "latest" are not)`);
+      if (!m)
+        throw new InputError(
+          inputName,
+          `has a malformed version in ${shown(item)}: expected ${t}@X.Y.Z (an exact release such as ${t}@${tool(t).defaultVersion}; a leading v and a -prerelease suffix are allowed, ranges and "latest" are not)`,
+        );
       version = m[1] as string;
       const refused = tool(t).refuse?.(version);
       if (refused) throw new InputError(inputName, `asks for ${t}@${version}: ${refused}`);
@@ -48,7 +52,10 @@ export function parseTools(items: readonly string[], inputName = 'tools'): Wante
     const now: Wanted = { tool: t, version, pinned: ver !== undefined };
     if (!before || (!before.pinned && now.pinned)) out.set(t, now);
     else if (before.pinned && now.pinned && before.version !== now.version) {
-      throw new InputError(inputName, `asks for ${t} twice with different versions (${before.version} and ${now.version}): name each tool once`);
+      throw new InputError(
+        inputName,
+        `asks for ${t} twice with different versions (${before.version} and ${now.version}): name each tool once`,
+      );
     }
   }
   return [...out.values()];
@@ -70,15 +77,21 @@ export function checkPlatform(wanted: readonly Wanted[], p: Platform | undefined
  */
 export function parseMirror(value: string, inputName = 'mirror'): { base: string; plainHttp: boolean } {
   if (!value) return { base: '', plainHttp: false };
-  const expected = 'an http(s) base URL such as https://mirror.example.com/tools (archives are fetched from <mirror>/<tool>/<version>/<asset>)';
+  const expected =
+    'an http(s) base URL such as https://mirror.example.com/tools (archives are fetched from <mirror>/<tool>/<version>/<asset>)';
   let u: URL;
   try {
     u = new URL(value);
   } catch {
     throw new InputError(inputName, `must be ${expected} (got ${shown(value)})`);
   }
-  if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new InputError(inputName, `must be ${expected} (got a ${u.protocol.replace(/:$/, '')} URL)`);
-  if (u.username || u.password) throw new InputError(inputName, `must not carry credentials in the URL; serve the mirror to the runner without them (got a URL with a user name)`);
+  if (u.protocol !== 'https:' && u.protocol !== 'http:')
+    throw new InputError(inputName, `must be ${expected} (got a ${u.protocol.replace(/:$/, '')} URL)`);
+  if (u.username || u.password)
+    throw new InputError(
+      inputName,
+      `must not carry credentials in the URL; serve the mirror to the runner without them (got a URL with a user name)`,
+    );
   if (u.search || u.hash) throw new InputError(inputName, `must be ${expected}, without a query or fragment`);
   const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(u.hostname);
   return { base: `${u.protocol}//${u.host}${u.pathname.replace(/\/+$/, '')}`, plainHttp: u.protocol === 'http:' && !loopback };

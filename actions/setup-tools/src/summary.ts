@@ -14,7 +14,8 @@ export interface Failed {
 
 export function toolsOutput(installed: readonly Installed[]): Record<string, { version: string; path: string; cached: boolean }> {
   const out: Record<string, { version: string; path: string; cached: boolean }> = {};
-  for (const i of [...installed].sort((a, b) => byText(a.tool, b.tool))) out[i.tool] = { version: i.version, path: i.path, cached: i.cached };
+  for (const i of [...installed].sort((a, b) => byText(a.tool, b.tool)))
+    out[i.tool] = { version: i.version, path: i.path, cached: i.cached };
   return out;
 }
 
@@ -24,7 +25,11 @@ function signatureCell(i: Installed): string {
   return `⚠️ not checked: ${md.cell(i.verified.why, 200)}`;
 }
 
-export function summaryMarkdown(installed: readonly Installed[], failed: readonly Failed[], opts: { platform: string; mirror: string; useCache: boolean }): string {
+export function summaryMarkdown(
+  installed: readonly Installed[],
+  failed: readonly Failed[],
+  opts: { platform: string; mirror: string; useCache: boolean },
+): string {
   const rows = [
     ...installed.map((i) => [
       md.code(i.tool),

@@ -17,7 +17,9 @@ async function readKeyring(armored: readonly string[]): Promise<openpgp.PublicKe
 export async function verifyPgp(data: Buffer, signature: Buffer, armored: boolean, keys: readonly string[]): Promise<SignatureCheck> {
   let sig: openpgp.Signature;
   try {
-    sig = armored ? await openpgp.readSignature({ armoredSignature: signature.toString('utf8') }) : await openpgp.readSignature({ binarySignature: new Uint8Array(signature) });
+    sig = armored
+      ? await openpgp.readSignature({ armoredSignature: signature.toString('utf8') })
+      : await openpgp.readSignature({ binarySignature: new Uint8Array(signature) });
   } catch (e) {
     return { ok: false, problem: `is not an OpenPGP signature (${(e as Error).message})` };
   }

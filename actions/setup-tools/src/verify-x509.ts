@@ -33,9 +33,14 @@ const OID_ISSUER_V2 = '1.3.6.1.4.1.57264.1.8';
 export function signerIdentity(cert: X509Certificate, expected: SigstoreSigner): SignatureCheck {
   const san = cert.subjectAltName ?? '';
   const v2 = cert.extension(OID_ISSUER_V2);
-  const issuer = v2 ? (v2.valueObj.subs?.[0]?.value.toString('ascii') ?? '') : (cert.extension(OID_ISSUER_V1)?.value.toString('ascii') ?? '');
+  const issuer = v2
+    ? (v2.valueObj.subs?.[0]?.value.toString('ascii') ?? '')
+    : (cert.extension(OID_ISSUER_V1)?.value.toString('ascii') ?? '');
   if (san !== expected.san || issuer !== expected.issuer) {
-    return { ok: false, problem: `is signed by ${JSON.stringify(san.slice(0, 200))} (issuer ${JSON.stringify(issuer.slice(0, 100))}), not by the expected signer` };
+    return {
+      ok: false,
+      problem: `is signed by ${JSON.stringify(san.slice(0, 200))} (issuer ${JSON.stringify(issuer.slice(0, 100))}), not by the expected signer`,
+    };
   }
   return { ok: true, signer: `${san} (issuer ${issuer})` };
 }
@@ -47,7 +52,13 @@ function pemOf(text: string): string | undefined {
   return decoded.startsWith('-----BEGIN CERTIFICATE-----') ? decoded : undefined;
 }
 
-export function verifyKeylessPair(data: Buffer, sigText: string, certText: string, expected: SigstoreSigner, trustedRoot: unknown): SignatureCheck {
+export function verifyKeylessPair(
+  data: Buffer,
+  sigText: string,
+  certText: string,
+  expected: SigstoreSigner,
+  trustedRoot: unknown,
+): SignatureCheck {
   const pem = pemOf(certText);
   if (!pem) return { ok: false, problem: 'certificate is neither a PEM certificate nor base64 of one' };
   let cert: X509Certificate;
@@ -70,6 +81,7 @@ export function verifyKeylessPair(data: Buffer, sigText: string, certText: strin
   const who = signerIdentity(cert, expected);
   if (!who.ok) return who;
   const key = createPublicKey({ key: cert.publicKey, format: 'der', type: 'spki' });
-  if (!verifySig('sha256', data, key, Buffer.from(sigB64, 'base64'))) return { ok: false, problem: 'signature does not match the signed file' };
+  if (!verifySig('sha256', data, key, Buffer.from(sigB64, 'base64')))
+    return { ok: false, problem: 'signature does not match the signed file' };
   return who;
 }

@@ -29,7 +29,7 @@ export function parseFlatFields(text: string): FlatFields {
         /* not a valid quoted scalar: keep it as written */
       }
     }
-    if (Object.prototype.hasOwnProperty.call(out, key)) return { duplicate: key };
+    if (Object.hasOwn(out, key)) return { duplicate: key };
     out[key] = value;
   }
   return { fields: out };

@@ -60,7 +60,9 @@ export function escapeAndFit(s: string, max: number): string {
 
 /** One line (header, fallback): line breaks become spaces. */
 function oneLineText(s: string): string {
-  return clean(s).replace(/\s*\n\s*/g, ' ').trim();
+  return clean(s)
+    .replace(/\s*\n\s*/g, ' ')
+    .trim();
 }
 
 /** A URL safe inside `<url|label>`: the characters that would end or split the link are percent-encoded. */
@@ -87,7 +89,7 @@ export function parseMentions(items: string[]): { mentions: string[] } | { bad: 
   for (const raw of items) {
     const it = raw.trim();
     let m: RegExpExecArray | null;
-    if ((m = /^(?:@|<!)?(here|channel|everyone)>?$/i.exec(it)) && (it.startsWith('<!') === it.endsWith('>'))) {
+    if ((m = /^(?:@|<!)?(here|channel|everyone)>?$/i.exec(it)) && it.startsWith('<!') === it.endsWith('>')) {
       out.push(`<!${(m[1] as string).toLowerCase()}>`);
     } else if ((m = /^(?:<@([UW][A-Z0-9]{2,})>|@?([UW][A-Z0-9]{2,}))$/.exec(it))) {
       out.push(`<@${m[1] ?? m[2]}>`);
@@ -154,11 +156,13 @@ export function contextElements(f: RunFacts): string[] {
     const label = `${f.workflow || 'run'}${f.runNumber ? ` #${f.runNumber}` : ''}`;
     els.push(f.runUrl ? link(f.runUrl, label) : escapeSlack(oneLineText(label)));
   }
-  if (/^[0-9a-f]{7,64}$/i.test(f.sha)) els.push(repoUrl ? link(`${repoUrl}/commit/${f.sha}`, f.sha.slice(0, 7)) : `\`${f.sha.slice(0, 7)}\``);
+  if (/^[0-9a-f]{7,64}$/i.test(f.sha))
+    els.push(repoUrl ? link(`${repoUrl}/commit/${f.sha}`, f.sha.slice(0, 7)) : `\`${f.sha.slice(0, 7)}\``);
   if (f.actor) els.push(`by ${escapeSlack(oneLineText(f.actor))}`);
   if (f.ref) els.push(`on ${escapeSlack(oneLineText(f.ref))}`);
   if (f.environment) els.push(`env ${escapeSlack(oneLineText(f.environment))}`);
-  if (f.durationMs !== undefined && Number.isFinite(f.durationMs) && f.durationMs >= 0) els.push(`took ${formatDurationShort(f.durationMs)}`);
+  if (f.durationMs !== undefined && Number.isFinite(f.durationMs) && f.durationMs >= 0)
+    els.push(`took ${formatDurationShort(f.durationMs)}`);
   return els.slice(0, LIMITS.contextElements).map((t) => (t.length > LIMITS.fieldText ? `${t.slice(0, LIMITS.fieldText - 1)}…` : t));
 }
 
@@ -194,7 +198,10 @@ export function buildMessage(m: MessageInput, f: RunFacts): SlackMessage {
 
   const msg: SlackMessage = { text: fallback, blocks };
   if (detail.length) msg.attachments = [{ color: style.color, fallback, blocks: detail }];
-  else msg.attachments = [{ color: style.color, fallback, blocks: [{ type: 'context', elements: [{ type: 'mrkdwn', text: escapeSlack(m.status) }] }] }];
+  else
+    msg.attachments = [
+      { color: style.color, fallback, blocks: [{ type: 'context', elements: [{ type: 'mrkdwn', text: escapeSlack(m.status) }] }] },
+    ];
   return msg;
 }
 
@@ -206,7 +213,8 @@ export function buildMessage(m: MessageInput, f: RunFacts): SlackMessage {
  * undefined when it is usable. The payload is the caller's own Block Kit: sent as given.
  */
 export function payloadProblem(p: unknown): string | undefined {
-  if (p === null || typeof p !== 'object' || Array.isArray(p)) return 'must be a Block Kit message: a YAML or JSON mapping with text, blocks or attachments';
+  if (p === null || typeof p !== 'object' || Array.isArray(p))
+    return 'must be a Block Kit message: a YAML or JSON mapping with text, blocks or attachments';
   const o = p as Record<string, unknown>;
   if (!('text' in o) && !('blocks' in o) && !('attachments' in o)) return 'must have text, blocks or attachments';
   if ('text' in o && typeof o.text !== 'string') return 'must have text as a string';

@@ -1,7 +1,7 @@
 /** The step summary: what was sent where, or why not. Never the webhook URL or the token. */
 import { md } from '@hallmark/kit';
-import type { Config } from './config.js';
-import { describeTarget, type Delivery } from './deliver.js';
+import type { Delivery } from './flow.js';
+import { describeTarget, type Config } from './inputs.js';
 import { STYLE } from './message.js';
 
 export type Outcome = { kind: 'skipped'; why: string } | { kind: 'delivered'; delivery: Delivery };
@@ -22,5 +22,8 @@ export function summary(cfg: Config, o: Outcome, preview: string): string {
   ];
   if (d.ok && d.ts) rows.push(['ts', md.code(d.ts)], ['channel', md.code(d.channel)]);
   if (!d.ok && d.details.length) rows.push(['Slack says', d.details.map((x) => md.cell(x, 300)).join('<br>')]);
-  return `${head}\n\n${verdict}\n\n${md.table(['', ''], rows.map(([k, v]) => [`**${k}**`, v as string]))}\n`;
+  return `${head}\n\n${verdict}\n\n${md.table(
+    ['', ''],
+    rows.map(([k, v]) => [`**${k}**`, v as string]),
+  )}\n`;
 }

@@ -3,7 +3,7 @@
  * everything matches, else one sentence saying what did not (with a short, one-line excerpt of
  * the body where that helps; the caller prints it inertly).
  */
-import { parseJsonPath, type HttpExpect, type StatusMatcher } from './config.js';
+import { parseJsonPath, type HttpExpect, type StatusMatcher } from './checks-file.js';
 
 export interface ObservedResponse {
   status: number;
@@ -35,7 +35,7 @@ export function lookup(value: unknown, path: string): { found: boolean; value?: 
       if (!Array.isArray(cur) || s >= cur.length) return { found: false };
       cur = cur[s];
     } else {
-      if (Array.isArray(cur) || !Object.prototype.hasOwnProperty.call(cur, s)) return { found: false };
+      if (Array.isArray(cur) || !Object.hasOwn(cur, s)) return { found: false };
       cur = (cur as Record<string, unknown>)[s];
     }
   }
@@ -78,7 +78,8 @@ export function evaluate(expect: HttpExpect, r: ObservedResponse): string | unde
     const hit = lookup(parsed, expect.json.path);
     if ('equals' in expect.json) {
       if (!hit.found) return `JSON ${expect.json.path} is missing, expected ${show(expect.json.equals)}`;
-      if (!deepEqual(hit.value, expect.json.equals)) return `JSON ${expect.json.path} is ${show(hit.value)}, expected ${show(expect.json.equals)}`;
+      if (!deepEqual(hit.value, expect.json.equals))
+        return `JSON ${expect.json.path} is ${show(hit.value)}, expected ${show(expect.json.equals)}`;
     } else if (expect.json.exists === false) {
       if (hit.found) return `JSON ${expect.json.path} is present (${show(hit.value)}), expected it absent`;
     } else if (!hit.found) return `JSON ${expect.json.path} is missing`;

@@ -5,11 +5,10 @@
  */
 import { connect } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { HttpClient } from '@actions/http-client';
 import { stripForOtherOrigin } from '@hallmark/kit';
 import { request as httpRequest, type Agent } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import type { Check, HttpSpec, TcpSpec } from './config.js';
+import type { Check, HttpSpec, TcpSpec } from './checks-file.js';
 import { evaluate } from './expect.js';
 import { interpret, kubectlRun, type KubectlOutcome } from './kube.js';
 
@@ -19,17 +18,19 @@ export interface ProbeResult {
   latencyMs: number;
   status?: number;
   detail?: string;
+  /** No later try can change the outcome (e.g. Argo CD's sync of that revision failed): stop retrying. */
+  final?: boolean;
 }
 
-export interface ExecLike {
-  (tool: string, args: string[], opts: { timeoutMs: number; input?: string; cwd?: string }): Promise<KubectlOutcome>;
-}
+export type ExecLike = (tool: string, args: string[], opts: { timeoutMs: number; input?: string; cwd?: string }) => Promise<KubectlOutcome>;
 
 export interface ProbeDeps {
   exec: ExecLike;
   cwd: string;
   /** Name for the dry-run pod of a `denied` check. */
   podName: () => string;
+  /** The HTTP connection agent for a URL (default: node's). */
+  agent?: AgentFor;
 }
 
 /** Bytes of a response body kept for `body-contains`/`json` (the rest is read and dropped). */
@@ -90,33 +91,26 @@ interface RawResponse {
 }
 
 /**
- * Connections: one keep-alive agent per flavour (http, https, https without verification), taken
- * from @actions/http-client so the runner's proxy settings (https_proxy, no_proxy) apply. The
- * request itself is plain node:http on that agent, so a try's deadline can end exactly that request.
+ * The connection agent for a URL (keep-alive, the runner's proxy settings), given by the caller:
+ * main.ts takes it from @actions/http-client. Undefined: node's default agent.
  */
-const clients = new Map<string, HttpClient>();
-function agentFor(url: URL, insecure: boolean): Agent {
-  const key = `${url.protocol}${insecure ? '-insecure' : ''}`;
-  let c = clients.get(key);
-  if (!c) {
-    c = new HttpClient('hallmark-smoke-test', undefined, { keepAlive: true, allowRedirects: false, allowRetries: false, ignoreSslError: insecure });
-    clients.set(key, c);
-  }
-  return c.getAgent(url.href);
-}
+export type AgentFor = (url: URL, insecure: boolean) => Agent | undefined;
 
-/** Closes the kept-alive connections (at the end of a run). */
-export function closeConnections(): void {
-  for (const c of clients.values()) c.dispose();
-  clients.clear();
-}
-
-async function exchange(url: string, method: string, headers: Record<string, string>, body: string | undefined, timeoutMs: number, insecure: boolean): Promise<RawResponse> {
+async function exchange(
+  url: string,
+  method: string,
+  headers: Record<string, string>,
+  body: string | undefined,
+  timeoutMs: number,
+  insecure: boolean,
+  agentFor: AgentFor,
+): Promise<RawResponse> {
   const u = new URL(url);
   const agent = agentFor(u, insecure);
   const send = u.protocol === 'https:' ? httpsRequest : httpRequest;
   const h: Record<string, string> = { 'user-agent': 'hallmark-smoke-test', ...headers };
-  if (body !== undefined && !Object.keys(h).some((k) => k.toLowerCase() === 'content-length')) h['content-length'] = String(Buffer.byteLength(body));
+  if (body !== undefined && !Object.keys(h).some((k) => k.toLowerCase() === 'content-length'))
+    h['content-length'] = String(Buffer.byteLength(body));
   return new Promise<RawResponse>((resolve, reject) => {
     let settled = false;
     const finish = (fn: () => void) => {
@@ -137,15 +131,24 @@ async function exchange(url: string, method: string, headers: Record<string, str
       res.on('end', () => {
         if (!res.complete) return finish(() => reject(new Error('connection closed mid-response')));
         const loc = res.headers.location;
-        finish(() => resolve({ status: res.statusCode ?? 0, location: Array.isArray(loc) ? loc[0] : loc, body: Buffer.concat(chunks).subarray(0, MAX_BODY).toString('utf8') }));
+        finish(() =>
+          resolve({
+            status: res.statusCode ?? 0,
+            location: Array.isArray(loc) ? loc[0] : loc,
+            body: Buffer.concat(chunks).subarray(0, MAX_BODY).toString('utf8'),
+          }),
+        );
       });
       res.on('aborted', () => finish(() => reject(new Error('connection closed mid-response'))));
       res.on('error', (e) => finish(() => reject(e)));
     });
-    const timer = setTimeout(() => {
-      finish(() => reject(new Timeout()));
-      req.destroy();
-    }, Math.max(1, timeoutMs));
+    const timer = setTimeout(
+      () => {
+        finish(() => reject(new Timeout()));
+        req.destroy();
+      },
+      Math.max(1, timeoutMs),
+    );
     req.on('error', (e) => finish(() => reject(Object.assign(e, { reusedSocket: req.reusedSocket }))));
     req.end(body);
   });
@@ -156,7 +159,12 @@ function staleConnection(e: unknown): boolean {
   return err?.reusedSocket === true && (err.code === 'ECONNRESET' || err.code === 'EPIPE' || /socket hang up/.test(err.message ?? ''));
 }
 
-export async function httpProbe(spec: HttpSpec, timeoutMs: number, now: () => number = () => performance.now()): Promise<ProbeResult> {
+export async function httpProbe(
+  spec: HttpSpec,
+  timeoutMs: number,
+  agentFor: AgentFor = () => undefined,
+  now: () => number = () => performance.now(),
+): Promise<ProbeResult> {
   const started = now();
   let url = spec.url;
   let method = spec.method;
@@ -169,12 +177,12 @@ export async function httpProbe(spec: HttpSpec, timeoutMs: number, now: () => nu
     try {
       if (left <= 0) throw new Timeout();
       try {
-        res = await exchange(url, method, headers, body, left, spec.insecure);
+        res = await exchange(url, method, headers, body, left, spec.insecure, agentFor);
       } catch (e) {
         // A kept-alive connection the server had already closed: retry at once on a new one
         // (what browsers do), rather than count the server's idle timeout as a failure.
         if (!staleConnection(e)) throw e;
-        res = await exchange(url, method, headers, body, timeoutMs - (now() - started), spec.insecure);
+        res = await exchange(url, method, headers, body, timeoutMs - (now() - started), spec.insecure, agentFor);
       }
     } catch (e) {
       const latencyMs = now() - started;
@@ -183,14 +191,26 @@ export async function httpProbe(spec: HttpSpec, timeoutMs: number, now: () => nu
       return { ok: false, latencyMs, error: `${describeNetworkError(e)}${via}` };
     }
     if (spec.followRedirects && REDIRECTS.includes(res.status) && res.location) {
-      if (hop >= MAX_REDIRECTS) return { ok: false, latencyMs: now() - started, status: res.status, error: `more than ${MAX_REDIRECTS} redirects (last at ${where(url)})` };
+      if (hop >= MAX_REDIRECTS)
+        return {
+          ok: false,
+          latencyMs: now() - started,
+          status: res.status,
+          error: `more than ${MAX_REDIRECTS} redirects (last at ${where(url)})`,
+        };
       let next: URL;
       try {
         next = new URL(res.location, url);
       } catch {
-        return { ok: false, latencyMs: now() - started, status: res.status, error: `HTTP ${res.status} with an invalid Location header at ${where(url)}` };
+        return {
+          ok: false,
+          latencyMs: now() - started,
+          status: res.status,
+          error: `HTTP ${res.status} with an invalid Location header at ${where(url)}`,
+        };
       }
-      if (next.protocol !== 'http:' && next.protocol !== 'https:') return { ok: false, latencyMs: now() - started, status: res.status, error: `redirect to a ${next.protocol} URL refused` };
+      if (next.protocol !== 'http:' && next.protocol !== 'https:')
+        return { ok: false, latencyMs: now() - started, status: res.status, error: `redirect to a ${next.protocol} URL refused` };
       if (next.origin !== new URL(url).origin) {
         headers = stripForOtherOrigin({ ...headers });
       }
@@ -221,7 +241,10 @@ export function tcpProbe(spec: TcpSpec, timeoutMs: number, now: () => number = (
       socket.destroy();
       resolve(r);
     };
-    const timer = setTimeout(() => done({ ok: false, latencyMs: now() - started, error: `no connection within ${fmt(timeoutMs)}` }), Math.max(1, timeoutMs));
+    const timer = setTimeout(
+      () => done({ ok: false, latencyMs: now() - started, error: `no connection within ${fmt(timeoutMs)}` }),
+      Math.max(1, timeoutMs),
+    );
     socket.once('connect', () => done({ ok: true, latencyMs: now() - started }));
     socket.once('error', (e) => done({ ok: false, latencyMs: now() - started, error: describeNetworkError(e) }));
   });
@@ -236,7 +259,12 @@ function lastLines(text: string, n = 2): string {
     .join(' ⏎ ');
 }
 
-export async function execProbe(argv: string[], timeoutMs: number, deps: ProbeDeps, now: () => number = () => performance.now()): Promise<ProbeResult> {
+export async function execProbe(
+  argv: string[],
+  timeoutMs: number,
+  deps: ProbeDeps,
+  now: () => number = () => performance.now(),
+): Promise<ProbeResult> {
   const started = now();
   const [tool, ...args] = argv as [string, ...string[]];
   const r = await deps.exec(tool, args, { timeoutMs, cwd: deps.cwd });
@@ -244,25 +272,32 @@ export async function execProbe(argv: string[], timeoutMs: number, deps: ProbeDe
   if (r.timedOut) return { ok: false, latencyMs, error: `did not finish within ${fmt(timeoutMs)}` };
   if (r.exitCode === 0) return { ok: true, latencyMs, detail: lastLines(r.stdout, 1) || undefined };
   const said = lastLines(r.stderr) || lastLines(r.stdout);
-  if (r.exitCode === 127 && /ENOENT|not found|Unable to locate/i.test(r.stderr)) return { ok: false, latencyMs, error: `${tool}: program not found` };
+  if (r.exitCode === 127 && /ENOENT|not found|Unable to locate/i.test(r.stderr))
+    return { ok: false, latencyMs, error: `${tool}: program not found` };
   return { ok: false, latencyMs, error: `exit code ${r.exitCode}${said ? `: ${said}` : ''}` };
 }
 
-export async function k8sProbe(check: Check, timeoutMs: number, deps: ProbeDeps, now: () => number = () => performance.now()): Promise<ProbeResult> {
+export async function k8sProbe(
+  check: Check,
+  timeoutMs: number,
+  deps: ProbeDeps,
+  now: () => number = () => performance.now(),
+): Promise<ProbeResult> {
   const spec = check.k8s as NonNullable<Check['k8s']>;
   const started = now();
   const run = kubectlRun(spec, timeoutMs, deps.podName());
   // kubectl gets the deadline itself (--timeout/--request-timeout); ours is a backstop.
   const r = await deps.exec('kubectl', run.args, { timeoutMs: timeoutMs + 5_000, input: run.input, cwd: deps.cwd });
   const latencyMs = now() - started;
-  if (r.exitCode === 127 && !r.timedOut && /ENOENT|not found|Unable to locate/i.test(r.stderr)) return { ok: false, latencyMs, error: 'kubectl is not on PATH (install it, e.g. with hallmark setup-tools)' };
+  if (r.exitCode === 127 && !r.timedOut && /ENOENT|not found|Unable to locate/i.test(r.stderr))
+    return { ok: false, latencyMs, error: 'kubectl is not on PATH (install it, e.g. with hallmark setup-tools)' };
   const v = interpret(spec, r, timeoutMs);
-  return { ok: v.ok, error: v.error, detail: v.detail, latencyMs };
+  return { ok: v.ok, error: v.error, detail: v.detail, latencyMs, ...(v.final ? { final: true } : {}) };
 }
 
 export function probeFor(deps: ProbeDeps): (check: Check, timeoutMs: number) => Promise<ProbeResult> {
   return async (check, timeoutMs) => {
-    if (check.http) return httpProbe(check.http, timeoutMs);
+    if (check.http) return httpProbe(check.http, timeoutMs, deps.agent);
     if (check.tcp) return tcpProbe(check.tcp, timeoutMs);
     if (check.k8s) return k8sProbe(check, timeoutMs, deps);
     return execProbe(check.exec as string[], timeoutMs, deps);

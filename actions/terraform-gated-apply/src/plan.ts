@@ -95,27 +95,46 @@ export function parsePlanText(text: string, source = 'plan JSON'): unknown {
 
 /** Checks the top-level shape: an object with a supported `format_version` that is a plan (not a state or a provider schema). */
 export function checkPlanShape(plan: unknown, source = 'plan JSON'): { formatVersion: string; warnings: string[] } {
-  if (!isObject(plan)) throw new BadPlanError(`${source} is not a Terraform plan (expected a JSON object, got ${Array.isArray(plan) ? 'an array' : typeof plan})`);
+  if (!isObject(plan))
+    throw new BadPlanError(
+      `${source} is not a Terraform plan (expected a JSON object, got ${Array.isArray(plan) ? 'an array' : typeof plan})`,
+    );
   const fv = plan.format_version;
-  if (typeof fv !== 'string' || !/^\d+\.\d+$/.test(fv)) throw new BadPlanError(`${source} is not a Terraform plan (no "format_version"; expected the output of \`terraform show -json <planfile>\`)`);
+  if (typeof fv !== 'string' || !/^\d+\.\d+$/.test(fv))
+    throw new BadPlanError(
+      `${source} is not a Terraform plan (no "format_version"; expected the output of \`terraform show -json <planfile>\`)`,
+    );
   const [major, minor] = fv.split('.').map(Number) as [number, number];
   const warnings: string[] = [];
-  if (major > 1) throw new BadPlanError(`${source} has format_version ${fv}: this action reads plan formats 0.x and 1.x (up to 1.2); a new major format may change meaning, so it is refused`);
-  if (major === 1 && minor > 2) warnings.push(`plan format_version ${fv} is newer than 1.2; read as 1.2 (minor versions are backward compatible)`);
+  if (major > 1)
+    throw new BadPlanError(
+      `${source} has format_version ${fv}: this action reads plan formats 0.x and 1.x (up to 1.2); a new major format may change meaning, so it is refused`,
+    );
+  if (major === 1 && minor > 2)
+    warnings.push(`plan format_version ${fv} is newer than 1.2; read as 1.2 (minor versions are backward compatible)`);
   const isPlan = 'planned_values' in plan || 'resource_changes' in plan || 'output_changes' in plan;
   if (!isPlan) {
-    const what = 'values' in plan ? 'a state (`terraform show -json` without a plan file)' : 'provider_schemas' in plan ? 'provider schemas' : 'not a plan';
+    const what =
+      'values' in plan
+        ? 'a state (`terraform show -json` without a plan file)'
+        : 'provider_schemas' in plan
+          ? 'provider schemas'
+          : 'not a plan';
     throw new BadPlanError(`${source} is ${what}: expected the output of \`terraform show -json <planfile>\``);
   }
-  if (plan.resource_changes !== undefined && !Array.isArray(plan.resource_changes)) throw new BadPlanError(`${source}: "resource_changes" must be a list`);
-  if (plan.output_changes !== undefined && !isObject(plan.output_changes)) throw new BadPlanError(`${source}: "output_changes" must be an object`);
-  if (plan.errored === true) throw new ErroredPlanError('Terraform reported errors while planning ("errored": true): the plan is incomplete and cannot be applied');
+  if (plan.resource_changes !== undefined && !Array.isArray(plan.resource_changes))
+    throw new BadPlanError(`${source}: "resource_changes" must be a list`);
+  if (plan.output_changes !== undefined && !isObject(plan.output_changes))
+    throw new BadPlanError(`${source}: "output_changes" must be an object`);
+  if (plan.errored === true)
+    throw new ErroredPlanError('Terraform reported errors while planning ("errored": true): the plan is incomplete and cannot be applied');
   return { formatVersion: fv, warnings };
 }
 
 /** The action class of a `change.actions` list; throws BadPlanError for a list this contract does not know. */
 export function classify(actions: unknown, address: string): Action {
-  if (!Array.isArray(actions) || actions.some((a) => typeof a !== 'string')) throw new BadPlanError(`resource ${address}: "change.actions" must be a list of strings`);
+  if (!Array.isArray(actions) || actions.some((a) => typeof a !== 'string'))
+    throw new BadPlanError(`resource ${address}: "change.actions" must be a list of strings`);
   const key = (actions as string[]).join(',');
   switch (key) {
     case 'create':
@@ -134,7 +153,9 @@ export function classify(actions: unknown, address: string): Action {
     case 'forget':
       return 'forget';
     default:
-      throw new BadPlanError(`resource ${address}: unknown change actions ${JSON.stringify(actions)}; refusing to guess what they would do`);
+      throw new BadPlanError(
+        `resource ${address}: unknown change actions ${JSON.stringify(actions)}; refusing to guess what they would do`,
+      );
   }
 }
 
@@ -220,7 +241,16 @@ export function attributeChanges(change: Record<string, unknown>, replacePaths: 
     const unknown = isSensitive(au, path);
     const sb = isSensitive(bs, path);
     const sa = isSensitive(as, path);
-    const leafish = depth >= 4 || sb || sa || unknown || !((isObject(b) || Array.isArray(b) || b === undefined || b === null) && (isObject(a) || Array.isArray(a) || a === undefined || a === null)) || (b == null && a == null);
+    const leafish =
+      depth >= 4 ||
+      sb ||
+      sa ||
+      unknown ||
+      !(
+        (isObject(b) || Array.isArray(b) || b === undefined || b === null) &&
+        (isObject(a) || Array.isArray(a) || a === undefined || a === null)
+      ) ||
+      (b == null && a == null);
     if (!leafish && (isObject(a) || Array.isArray(a) || isObject(b) || Array.isArray(b))) {
       // A container on at least one side: walk the union of keys (sensitive parts inside are handled per leaf).
       const keys = new Set<string | number>();
@@ -238,7 +268,9 @@ export function attributeChanges(change: Record<string, unknown>, replacePaths: 
     const sensitive = sb || sa || containsSensitive(at(bs, path)) || containsSensitive(at(as, path));
     const bText = b === undefined ? '' : sb || containsSensitive(at(bs, path)) ? SENSITIVE : render(b);
     const aText = unknown ? UNKNOWN : a === undefined ? '' : sa || containsSensitive(at(as, path)) ? SENSITIVE : render(a);
-    const same = sensitive ? !unknown && JSON.stringify(b) === JSON.stringify(a) : !unknown && render(b) === render(a) && JSON.stringify(b) === JSON.stringify(a);
+    const same = sensitive
+      ? !unknown && JSON.stringify(b) === JSON.stringify(a)
+      : !unknown && render(b) === render(a) && JSON.stringify(b) === JSON.stringify(a);
     if (same) return;
     const p = pathText(path);
     out.push({ path: p, before: bText, after: aText, forcesReplacement: forces.has(p) });
@@ -286,7 +318,14 @@ export function summarizePlan(plan: unknown, source = 'plan JSON'): PlanSummary 
     if (!isObject(oc)) continue;
     const action = classify(oc.actions, `output.${name}`);
     if (action === 'no-op' || action === 'read') continue;
-    const after = oc.after_unknown === true ? UNKNOWN : oc.after_sensitive === true || containsSensitive(oc.after_sensitive) ? SENSITIVE : action === 'delete' ? '' : render(oc.after);
+    const after =
+      oc.after_unknown === true
+        ? UNKNOWN
+        : oc.after_sensitive === true || containsSensitive(oc.after_sensitive)
+          ? SENSITIVE
+          : action === 'delete'
+            ? ''
+            : render(oc.after);
     outputs.push({ name, action, after });
   }
   const drift = ((p.resource_drift as unknown[] | undefined) ?? []).filter(isObject).map((d) => String(d.address ?? '?'));
@@ -332,7 +371,8 @@ export function sensitiveStrings(plan: unknown): string[] {
       collect(oc.after, oc.after_sensitive);
     }
   }
-  const vars = isObject(plan.configuration) && isObject(plan.configuration.root_module) ? plan.configuration.root_module.variables : undefined;
+  const vars =
+    isObject(plan.configuration) && isObject(plan.configuration.root_module) ? plan.configuration.root_module.variables : undefined;
   if (isObject(vars) && isObject(plan.variables)) {
     for (const [name, def] of Object.entries(vars)) {
       const v = plan.variables[name];

@@ -3,11 +3,12 @@
  * by date: one download per day and runner OS at most. An older day's copy is restored as a
  * fallback and refreshed when it is stale: the DB by its metadata.json NextUpdate, the checks
  * bundle by Trivy's own rule (trivy v0.74.0 pkg/policy/policy.go NeedsUpdate: DownloadedAt within
- * 24 hours). Loaded with `await import()` only on the scan path.
+ * 24 hours). The Actions cache itself comes in as a CacheStore (main.ts builds it on
+ * @actions/cache); the runner OS comes in as a parameter, never from the environment.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { log, oneLine } from '@hallmark/kit';
+import { oneLine } from '@hallmark/kit';
 
 export type Cached = 'db' | 'checks';
 
@@ -15,7 +16,8 @@ export type Cached = 'db' | 'checks';
 const PATHS: Record<Cached, string[]> = { db: ['db', 'java-db'], checks: ['policy'] };
 const LABEL: Record<Cached, string> = { db: 'DB', checks: 'checks bundle' };
 
-export function cacheKey(what: Cached, now: Date, os = process.env.RUNNER_OS || process.platform): string {
+/** `os` is the runner OS (RUNNER_OS, or the platform off a runner). */
+export function cacheKey(what: Cached, now: Date, os: string): string {
   return `trivy-gate-${what}-${os}-${now.toISOString().slice(0, 10)}`;
 }
 
@@ -35,7 +37,12 @@ export function checksFresh(cacheDir: string, now: Date): boolean {
   try {
     const meta = JSON.parse(readFileSync(join(cacheDir, 'policy', 'metadata.json'), 'utf8')) as { DownloadedAt?: string };
     const at = meta.DownloadedAt ? Date.parse(meta.DownloadedAt) : NaN;
-    return Number.isFinite(at) && at + 24 * 3600_000 > now.getTime() && at <= now.getTime() + 60_000 && existsSync(join(cacheDir, 'policy', 'content'));
+    return (
+      Number.isFinite(at) &&
+      at + 24 * 3600_000 > now.getTime() &&
+      at <= now.getTime() + 60_000 &&
+      existsSync(join(cacheDir, 'policy', 'content'))
+    );
   } catch {
     return false;
   }
@@ -45,39 +52,53 @@ export function fresh(what: Cached, cacheDir: string, now: Date): boolean {
   return what === 'db' ? dbFresh(cacheDir, now) : checksFresh(cacheDir, now);
 }
 
-async function cacheModule(): Promise<typeof import('@actions/cache') | undefined> {
-  try {
-    const cache = await import('@actions/cache');
-    return cache.isFeatureAvailable() ? cache : undefined;
-  } catch {
-    return undefined;
-  }
+/** The Actions cache as trivy-gate uses it (main.ts: @actions/cache, or undefined where it is not available). */
+export interface CacheStore {
+  /** The key restored (exact or by prefix), or undefined on a miss. */
+  restore(paths: string[], key: string, restoreKeys: string[]): Promise<string | undefined>;
+  save(paths: string[], key: string): Promise<void>;
 }
 
-export async function restore(what: Cached, cacheDir: string, now: Date): Promise<{ hit: boolean; fresh: boolean }> {
-  const cache = await cacheModule();
-  if (!cache) {
-    log.info(`trivy-gate: the Actions cache is not available here; the ${LABEL[what]} will be downloaded`);
+export interface CacheDeps {
+  /** undefined: no Actions cache here (outside a runner, or the service is not configured). */
+  store: CacheStore | undefined;
+  /** The runner OS, part of the key. */
+  os: string;
+  info(message: string): void;
+  warn(message: string): void;
+}
+
+export async function restore(what: Cached, cacheDir: string, now: Date, deps: CacheDeps): Promise<{ hit: boolean; fresh: boolean }> {
+  if (!deps.store) {
+    deps.info(`trivy-gate: the Actions cache is not available here; the ${LABEL[what]} will be downloaded`);
     return { hit: false, fresh: fresh(what, cacheDir, now) };
   }
   try {
-    const key = cacheKey(what, now);
-    const hit = await cache.restoreCache(PATHS[what].map((p) => join(cacheDir, p)), key, [key.replace(/\d{4}-\d{2}-\d{2}$/, '')]);
-    if (hit) log.info(`trivy-gate: ${LABEL[what]} restored from the cache (${oneLine(hit)})`);
+    const key = cacheKey(what, now, deps.os);
+    const hit = await deps.store.restore(
+      PATHS[what].map((p) => join(cacheDir, p)),
+      key,
+      [key.replace(/\d{4}-\d{2}-\d{2}$/, '')],
+    );
+    if (hit) deps.info(`trivy-gate: ${LABEL[what]} restored from the cache (${oneLine(hit)})`);
     return { hit: Boolean(hit), fresh: fresh(what, cacheDir, now) };
   } catch (e) {
-    log.warning(`trivy-gate: cache restore of the ${LABEL[what]} failed, downloading instead: ${oneLine(e instanceof Error ? e.message : String(e))}`);
+    deps.warn(
+      `trivy-gate: cache restore of the ${LABEL[what]} failed, downloading instead: ${oneLine(e instanceof Error ? e.message : String(e))}`,
+    );
     return { hit: false, fresh: false };
   }
 }
 
-export async function save(what: Cached, cacheDir: string, now: Date): Promise<void> {
-  const cache = await cacheModule();
-  if (!cache) return;
+export async function save(what: Cached, cacheDir: string, now: Date, deps: CacheDeps): Promise<void> {
+  if (!deps.store) return;
   try {
-    await cache.saveCache(PATHS[what].map((p) => join(cacheDir, p)), cacheKey(what, now));
+    await deps.store.save(
+      PATHS[what].map((p) => join(cacheDir, p)),
+      cacheKey(what, now, deps.os),
+    );
   } catch (e) {
     // Another job of the same day saved it first, or the cache is full: not a failure.
-    log.info(`trivy-gate: ${LABEL[what]} not saved to the cache: ${oneLine(e instanceof Error ? e.message : String(e))}`);
+    deps.info(`trivy-gate: ${LABEL[what]} not saved to the cache: ${oneLine(e instanceof Error ? e.message : String(e))}`);
   }
 }

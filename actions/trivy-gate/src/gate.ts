@@ -7,7 +7,7 @@
  * active entries match. Per severity, the count is what is left, summed over all Results.
  */
 import { matchIgnore, type IgnoreConfig, type IgnoreEntry } from './ignore.js';
-import type { Finding, TrivyReport } from './report.js';
+import type { Finding, TrivyReport } from './trivy-report.js';
 import { atOrAbove, rank, zeroCounts, type Counts, type Threshold } from './severity.js';
 
 export interface GateOptions {
@@ -46,7 +46,7 @@ export interface Evaluation {
 /** A vulnerability counts as unfixed when it has no fixed version (Trivy's `--ignore-unfixed` keeps only Status `fixed`). */
 export function isUnfixed(f: Finding): boolean {
   if (f.kind !== 'vulnerability') return false;
-  if (!f.fixed || !f.fixed.trim()) return true;
+  if (!f.fixed?.trim()) return true;
   return f.status !== undefined && f.status !== '' && f.status !== 'fixed';
 }
 
@@ -78,7 +78,10 @@ export function evaluate(report: TrivyReport, opts: GateOptions): Evaluation {
     counted.push(f);
   }
   // Stable sort by severity, highest first.
-  const byRank = counted.map((f, i) => [rank(f.severity), i, f] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]).map((x) => x[2]);
+  const byRank = counted
+    .map((f, i) => [rank(f.severity), i, f] as const)
+    .sort((a, b) => b[0] - a[0] || a[1] - b[1])
+    .map((x) => x[2]);
   const failingFindings = byRank.filter((f) => atOrAbove(f.severity, opts.threshold));
   return {
     counts,

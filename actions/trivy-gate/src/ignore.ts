@@ -15,11 +15,15 @@
  * (`DS-0002` ↔ `AVD-DS-0002`), since current Trivy writes one and documents the other.
  */
 import { parse as parseYaml } from 'yaml';
-import type { Finding, FindingKind } from './report.js';
+import type { Finding, FindingKind } from './trivy-report.js';
 
 export type Section = 'vulnerabilities' | 'misconfigurations' | 'secrets' | 'licenses';
 const SECTIONS: readonly Section[] = ['vulnerabilities', 'misconfigurations', 'secrets', 'licenses'];
-const SECTION_OF: Record<FindingKind, Section> = { vulnerability: 'vulnerabilities', misconfiguration: 'misconfigurations', secret: 'secrets' };
+const SECTION_OF: Record<FindingKind, Section> = {
+  vulnerability: 'vulnerabilities',
+  misconfiguration: 'misconfigurations',
+  secret: 'secrets',
+};
 const ENTRY_KEYS = ['id', 'paths', 'purls', 'expired_at', 'statement'];
 
 export interface Purl {
@@ -174,7 +178,10 @@ export function parsePurl(text: string): Purl | undefined {
   const q = rest.indexOf('?');
   if (q >= 0) {
     qualifiers = {};
-    for (const pair of rest.slice(q + 1).split('&').filter(Boolean)) {
+    for (const pair of rest
+      .slice(q + 1)
+      .split('&')
+      .filter(Boolean)) {
       const eq = pair.indexOf('=');
       if (eq <= 0) return undefined;
       qualifiers[pair.slice(0, eq).toLowerCase()] = dec(pair.slice(eq + 1));
@@ -220,7 +227,8 @@ function expiry(value: string, where: string, now: Date): { text: string; expire
   if (/^\d{4}-\d{2}-\d{2}$/.test(v)) t = Date.parse(`${v}T00:00:00Z`);
   else if (/^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}:?\d{2})$/.test(v)) t = Date.parse(v.replace(' ', 'T'));
   else t = NaN;
-  if (Number.isNaN(t)) throw new IgnoreFileError(`${where}: expiry date ${JSON.stringify(v.slice(0, 40))} is not YYYY-MM-DD (or an RFC 3339 time)`);
+  if (Number.isNaN(t))
+    throw new IgnoreFileError(`${where}: expiry date ${JSON.stringify(v.slice(0, 40))} is not YYYY-MM-DD (or an RFC 3339 time)`);
   return { text: v, expired: t < now.getTime() };
 }
 
@@ -234,7 +242,8 @@ function compile(e: Omit<IgnoreEntry, 'pathRes' | 'purlsParsed'>): IgnoreEntry {
   });
   const purlsParsed = e.purls.map((p) => {
     const parsed = parsePurl(p);
-    if (!parsed) throw new IgnoreFileError(`${e.where}: ${JSON.stringify(p.slice(0, 80))} is not a package URL (pkg:type/namespace/name@version)`);
+    if (!parsed)
+      throw new IgnoreFileError(`${e.where}: ${JSON.stringify(p.slice(0, 80))} is not a package URL (pkg:type/namespace/name@version)`);
     return parsed;
   });
   return { ...e, pathRes, purlsParsed };
@@ -261,7 +270,8 @@ function parsePlain(text: string, file: string, now: Date): IgnoreConfig {
 
 function stringList(v: unknown, where: string, key: string): string[] {
   if (v === undefined || v === null) return [];
-  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string' || !x.trim())) throw new IgnoreFileError(`${where}: '${key}' must be a list of strings`);
+  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string' || !x.trim()))
+    throw new IgnoreFileError(`${where}: '${key}' must be a list of strings`);
   return v as string[];
 }
 
@@ -274,20 +284,26 @@ function parseYamlIgnore(text: string, file: string, now: Date): IgnoreConfig {
     throw new IgnoreFileError(`not valid YAML: ${((e as Error).message ?? '').split('\n')[0]}`);
   }
   if (doc === null || doc === undefined) return cfg;
-  if (typeof doc !== 'object' || Array.isArray(doc)) throw new IgnoreFileError(`must be a mapping with the sections ${SECTIONS.join(', ')}`);
+  if (typeof doc !== 'object' || Array.isArray(doc))
+    throw new IgnoreFileError(`must be a mapping with the sections ${SECTIONS.join(', ')}`);
   for (const [section, list] of Object.entries(doc as Record<string, unknown>)) {
-    if (!SECTIONS.includes(section as Section)) throw new IgnoreFileError(`unknown section '${section.slice(0, 40)}' (expected ${SECTIONS.join(', ')})`);
+    if (!SECTIONS.includes(section as Section))
+      throw new IgnoreFileError(`unknown section '${section.slice(0, 40)}' (expected ${SECTIONS.join(', ')})`);
     if (list === null) continue;
     if (!Array.isArray(list)) throw new IgnoreFileError(`section '${section}' must be a list of entries`);
     list.forEach((item: unknown, i: number) => {
       const where = `${section}[${i}]`;
-      if (item === null || typeof item !== 'object' || Array.isArray(item)) throw new IgnoreFileError(`${where} must be a mapping with 'id' and optional paths, purls, expired_at, statement`);
+      if (item === null || typeof item !== 'object' || Array.isArray(item))
+        throw new IgnoreFileError(`${where} must be a mapping with 'id' and optional paths, purls, expired_at, statement`);
       const o = item as Record<string, unknown>;
-      for (const k of Object.keys(o)) if (!ENTRY_KEYS.includes(k)) throw new IgnoreFileError(`${where}: unknown key '${k.slice(0, 40)}' (expected ${ENTRY_KEYS.join(', ')})`);
+      for (const k of Object.keys(o))
+        if (!ENTRY_KEYS.includes(k))
+          throw new IgnoreFileError(`${where}: unknown key '${k.slice(0, 40)}' (expected ${ENTRY_KEYS.join(', ')})`);
       const id = o.id === undefined || o.id === null ? undefined : String(o.id).trim();
       const paths = stringList(o.paths, where, 'paths');
       const purls = stringList(o.purls, where, 'purls');
-      if (!id && paths.length === 0 && purls.length === 0) throw new IgnoreFileError(`${where}: needs an 'id' (or paths/purls); an empty entry would ignore everything`);
+      if (!id && paths.length === 0 && purls.length === 0)
+        throw new IgnoreFileError(`${where}: needs an 'id' (or paths/purls); an empty entry would ignore everything`);
       if (purls.length && section !== 'vulnerabilities') throw new IgnoreFileError(`${where}: 'purls' applies to vulnerabilities only`);
       const statement = o.statement === undefined || o.statement === null ? undefined : String(o.statement);
       const entry = compile({ section: section as Section, id: id || undefined, paths, purls, statement, where });

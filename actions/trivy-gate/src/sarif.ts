@@ -7,13 +7,23 @@
  */
 import { parseImageRef } from '@hallmark/oci';
 import type { Evaluation } from './gate.js';
-import type { Finding, TrivyReport } from './report.js';
+import type { Finding, TrivyReport } from './trivy-report.js';
 import type { Severity } from './severity.js';
 
-const LEVEL: Record<Severity, 'error' | 'warning' | 'note'> = { CRITICAL: 'error', HIGH: 'error', MEDIUM: 'warning', LOW: 'note', UNKNOWN: 'note' };
+const LEVEL: Record<Severity, 'error' | 'warning' | 'note'> = {
+  CRITICAL: 'error',
+  HIGH: 'error',
+  MEDIUM: 'warning',
+  LOW: 'note',
+  UNKNOWN: 'note',
+};
 /** Representative CVSS-style scores per severity band (code scanning buckets on these). */
 const SECURITY_SEVERITY: Record<Severity, string> = { CRITICAL: '9.5', HIGH: '8.0', MEDIUM: '5.5', LOW: '2.0', UNKNOWN: '0.0' };
-const KIND_TAG: Record<Finding['kind'], string> = { vulnerability: 'vulnerability', secret: 'secret', misconfiguration: 'misconfiguration' };
+const KIND_TAG: Record<Finding['kind'], string> = {
+  vulnerability: 'vulnerability',
+  secret: 'secret',
+  misconfiguration: 'misconfiguration',
+};
 
 function ruleId(f: Finding): string {
   return f.id || `${f.kind}-without-id`;
@@ -32,7 +42,11 @@ const PATH_RE = /^([\s\S]+?)(?:\s*\((?:[\s\S]*?)\)[\s\S]*?)?$/;
  * (SARIF1004) and GitHub needs to place the alert: no scheme, no leading slash, each segment
  * percent-encoded (a `:` in the first segment would otherwise read as a scheme).
  */
-export function pathUri(f: Pick<Finding, 'target' | 'resultClass' | 'pkgPath' | 'kind'>, report: Pick<TrivyReport, 'artifactType'>, base = ''): string {
+export function pathUri(
+  f: Pick<Finding, 'target' | 'resultClass' | 'pkgPath' | 'kind'>,
+  report: Pick<TrivyReport, 'artifactType'>,
+  base = '',
+): string {
   let input = f.kind === 'vulnerability' && f.pkgPath ? f.pkgPath : f.target;
   let image = false;
   if (f.resultClass === 'os-pkgs' && report.artifactType === 'container_image') {
@@ -54,7 +68,11 @@ export function pathUri(f: Pick<Finding, 'target' | 'resultClass' | 'pkgPath' | 
 /** Trivy's clearURI: backslashes to slashes, Terraform module sources to the path they name. */
 function clearUri(input: string): string {
   let s = input.replace(/\\/g, '/');
-  if (s.startsWith('git@github.com:')) s = s.replace(/git@github\.com:/g, 'github.com/').replace(/\.git/g, '').replace(/\?ref=/g, '/tree/');
+  if (s.startsWith('git@github.com:'))
+    s = s
+      .replace(/git@github\.com:/g, 'github.com/')
+      .replace(/\.git/g, '')
+      .replace(/\?ref=/g, '/tree/');
   else if (s.startsWith('git::https:/') && !s.startsWith('git::https://')) s = s.slice('git::https:/'.length).replace(/\.git/g, '');
   else if (s.startsWith('git::ssh://')) s = (s.includes('@') ? s.slice(s.indexOf('@') + 1) : s).replace(/\.git/g, '');
   else if (s.startsWith('git::')) s = s.slice('git::'.length).replace(/\.git/g, '');
@@ -73,7 +91,13 @@ function encodeSegment(seg: string, first: boolean): string {
 function messageOf(f: Finding): string {
   const parts: string[] = [];
   if (f.kind === 'vulnerability') {
-    parts.push(`Package: ${f.pkgName ?? '?'}`, `Installed Version: ${f.installed ?? '?'}`, `Vulnerability ${f.id}`, `Severity: ${f.severity}`, `Fixed Version: ${f.fixed || '(none)'}`);
+    parts.push(
+      `Package: ${f.pkgName ?? '?'}`,
+      `Installed Version: ${f.installed ?? '?'}`,
+      `Vulnerability ${f.id}`,
+      `Severity: ${f.severity}`,
+      `Fixed Version: ${f.fixed || '(none)'}`,
+    );
   } else if (f.kind === 'secret') {
     parts.push(`Secret ${f.id}`, `Severity: ${f.severity}`);
   } else {
@@ -98,7 +122,11 @@ function messageOf(f: Finding): string {
  */
 export function driverVersion(reported: string): { version: string; properties?: { reportedVersion: string } } {
   if (/^\d/.test(reported)) return { version: reported };
-  const tag = reported.replace(/[^0-9A-Za-z.-]+/g, '-').replace(/^[-.]+|[-.]+$/g, '').slice(0, 40) || 'unknown';
+  const tag =
+    reported
+      .replace(/[^0-9A-Za-z.-]+/g, '-')
+      .replace(/^[-.]+|[-.]+$/g, '')
+      .slice(0, 40) || 'unknown';
   return { version: `0.0.0-${tag}`, ...(reported ? { properties: { reportedVersion: reported } } : {}) };
 }
 
@@ -120,7 +148,11 @@ export function toSarif(report: TrivyReport, ev: Evaluation, toolVersion: string
         defaultConfiguration: { level: LEVEL[f.severity] },
         ...(f.url && /^https?:\/\//.test(f.url) ? { helpUri: f.url } : {}),
         help: { text: messageOf(f) },
-        properties: { precision: 'very-high', 'security-severity': SECURITY_SEVERITY[f.severity], tags: [KIND_TAG[f.kind], 'security', f.severity] },
+        properties: {
+          precision: 'very-high',
+          'security-severity': SECURITY_SEVERITY[f.severity],
+          tags: [KIND_TAG[f.kind], 'security', f.severity],
+        },
       });
     }
     const startLine = f.startLine && f.startLine > 0 ? f.startLine : 1;
@@ -146,7 +178,15 @@ export function toSarif(report: TrivyReport, ev: Evaluation, toolVersion: string
     $schema: 'https://raw.githubusercontent.com/oasis-tcs/sarif-spec/main/sarif-2.1/schema/sarif-schema-2.1.0.json',
     runs: [
       {
-        tool: { driver: { fullName: 'Trivy Vulnerability Scanner (gated by hallmark trivy-gate)', informationUri: 'https://github.com/aquasecurity/trivy', name: 'Trivy', rules, ...driverVersion(toolVersion) } },
+        tool: {
+          driver: {
+            fullName: 'Trivy Vulnerability Scanner (gated by hallmark trivy-gate)',
+            informationUri: 'https://github.com/aquasecurity/trivy',
+            name: 'Trivy',
+            rules,
+            ...driverVersion(toolVersion),
+          },
+        },
         results,
         columnKind: 'utf16CodeUnits',
         originalUriBaseIds: { ROOTPATH: { uri: 'file:///' } },

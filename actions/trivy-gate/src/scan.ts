@@ -19,11 +19,13 @@
  *   Trivy are used, with a warning.
  */
 import { isLoopbackRegistry } from '@hallmark/oci';
-import type { Config } from './config.js';
+import type { Config } from './inputs.js';
 
-export interface ExecLike {
-  (tool: string, args: string[], opts?: { timeoutMs?: number; env?: Record<string, string | undefined>; cwd?: string }): Promise<{ exitCode: number; stdout: string; stderr: string; timedOut: boolean }>;
-}
+export type ExecLike = (
+  tool: string,
+  args: string[],
+  opts?: { timeoutMs?: number; env?: Record<string, string | undefined>; cwd?: string },
+) => Promise<{ exitCode: number; stdout: string; stderr: string; timedOut: boolean }>;
 
 export interface ScanDeps {
   exec: ExecLike;
@@ -77,11 +79,15 @@ export async function checkTrivy(deps: ScanDeps): Promise<void> {
   const h = await deps.exec('trivy', ['image', '--help'], { timeoutMs: 120_000, env: deps.env });
   if (notFound(h)) throw new ScanError(NOT_ON_PATH, 'scan-failed');
   const help = `${h.stdout}\n${h.stderr}`;
-  if (h.exitCode !== 0 || !help.includes('--scanners')) throw new ScanError(`trivy image --help failed (exit ${h.exitCode}): ${deps.oneLine(h.stderr.slice(-300))}`, 'scan-failed');
+  if (h.exitCode !== 0 || !help.includes('--scanners'))
+    throw new ScanError(`trivy image --help failed (exit ${h.exitCode}): ${deps.oneLine(h.stderr.slice(-300))}`, 'scan-failed');
   if (!help.includes('--disable-telemetry') || !help.includes('--skip-version-check')) {
     const v = await deps.exec('trivy', ['--version'], { timeoutMs: 60_000, env: deps.env });
     const version = /Version:\s*(\S+)/.exec(v.stdout)?.[1] ?? 'unknown';
-    throw new ScanError(`trivy ${deps.oneLine(version)} is too old: trivy-gate needs Trivy ${MIN_TRIVY} or later (--disable-telemetry, --skip-version-check); install a current one (hallmark setup-tools with tools: trivy)`, 'scan-failed');
+    throw new ScanError(
+      `trivy ${deps.oneLine(version)} is too old: trivy-gate needs Trivy ${MIN_TRIVY} or later (--disable-telemetry, --skip-version-check); install a current one (hallmark setup-tools with tools: trivy)`,
+      'scan-failed',
+    );
   }
 }
 
@@ -92,7 +98,9 @@ export async function checkTrivy(deps: ScanDeps): Promise<void> {
  */
 export function isPermanent(output: string): boolean {
   if (/TOOMANYREQUESTS|\b429\b|too many requests|rate.?limit/i.test(output)) return false;
-  return /MANIFEST_UNKNOWN|NAME_UNKNOWN|NAME_INVALID|UNAUTHORIZED|DENIED|\b(401|403|404)\b|not found|no such host|invalid reference|unsupported protocol/i.test(output);
+  return /MANIFEST_UNKNOWN|NAME_UNKNOWN|NAME_INVALID|UNAUTHORIZED|DENIED|\b(401|403|404)\b|not found|no such host|invalid reference|unsupported protocol/i.test(
+    output,
+  );
 }
 
 export function needsDb(cfg: Config): boolean {
@@ -116,7 +124,11 @@ export interface Attempt {
   detail: string;
 }
 
-function failureDetail(r: { stdout: string; stderr: string; exitCode: number; timedOut: boolean }, deps: ScanDeps, pattern: RegExp): string {
+function failureDetail(
+  r: { stdout: string; stderr: string; exitCode: number; timedOut: boolean },
+  deps: ScanDeps,
+  pattern: RegExp,
+): string {
   if (r.timedOut) return 'timed out';
   const lines = (r.stderr + r.stdout).split('\n').filter((l) => pattern.test(l));
   return lines.length ? deps.oneLine(lines.slice(-1).join(' ').slice(-300)) : `trivy exited ${r.exitCode} without saying why`;
@@ -126,7 +138,14 @@ function failureDetail(r: { stdout: string; stderr: string; exitCode: number; ti
  * Tries `once(repo)` for each repository, up to `attempts` times with exponential backoff on
  * transient errors, then the next repository. Returns the repository that served, or undefined.
  */
-async function withMirrors(kind: 'db' | 'checks', label: string, repos: string[], deps: ScanDeps, log: Attempt[], once: (repo: string) => Promise<{ ok: true } | { ok: false; detail: string; transient: boolean }>): Promise<string | undefined> {
+async function withMirrors(
+  kind: 'db' | 'checks',
+  label: string,
+  repos: string[],
+  deps: ScanDeps,
+  log: Attempt[],
+  once: (repo: string) => Promise<{ ok: true } | { ok: false; detail: string; transient: boolean }>,
+): Promise<string | undefined> {
   const attempts = deps.attempts ?? 3;
   const base = deps.backoffMs ?? 2000;
   for (const repo of repos) {
@@ -138,7 +157,9 @@ async function withMirrors(kind: 'db' | 'checks', label: string, repos: string[]
         return repo;
       }
       log.push({ kind, repository: repo, attempt: i, ok: false, detail: r.detail });
-      deps.warn(`trivy-gate: ${label} download from ${repo} failed (attempt ${i}/${attempts}${r.transient ? '' : ', not retried'}): ${r.detail}`);
+      deps.warn(
+        `trivy-gate: ${label} download from ${repo} failed (attempt ${i}/${attempts}${r.transient ? '' : ', not retried'}): ${r.detail}`,
+      );
       if (!r.transient) break;
       if (i < attempts) await deps.sleep(Math.min(base * 2 ** (i - 1), 30_000));
     }
@@ -149,14 +170,31 @@ async function withMirrors(kind: 'db' | 'checks', label: string, repos: string[]
 /** Downloads the vulnerability DB into the cache dir, or throws db-unavailable listing the attempts. */
 export async function downloadDb(cfg: Config, deps: ScanDeps, log: Attempt[]): Promise<string> {
   const from = await withMirrors('db', 'vulnerability DB', cfg.dbRepository, deps, log, async (repo) => {
-    const args = ['image', '--download-db-only', '--db-repository', repo, '--cache-dir', deps.cacheDir, '--no-progress', ...QUIET_FLAGS, ...insecureFor(cfg, repo)];
+    const args = [
+      'image',
+      '--download-db-only',
+      '--db-repository',
+      repo,
+      '--cache-dir',
+      deps.cacheDir,
+      '--no-progress',
+      ...QUIET_FLAGS,
+      ...insecureFor(cfg, repo),
+    ];
     const r = await deps.exec('trivy', args, { timeoutMs: Math.min(cfg.timeoutMs, 10 * 60_000), env: deps.env });
     if (notFound(r)) throw new ScanError(NOT_ON_PATH, 'scan-failed');
     if (r.exitCode === 0) return { ok: true };
-    return { ok: false, detail: failureDetail(r, deps, /FATAL|ERROR|error|TOOMANYREQUESTS|\b\d{3}\b/), transient: r.timedOut || !isPermanent(r.stderr + r.stdout) };
+    return {
+      ok: false,
+      detail: failureDetail(r, deps, /FATAL|ERROR|error|TOOMANYREQUESTS|\b\d{3}\b/),
+      transient: r.timedOut || !isPermanent(r.stderr + r.stdout),
+    };
   });
   if (from) return from;
-  throw new ScanError(`the vulnerability DB could not be downloaded from ${cfg.dbRepository.join(', ')} (${log.filter((a) => a.kind === 'db' && !a.ok).length} failed attempts; see the warnings)`, 'db-unavailable');
+  throw new ScanError(
+    `the vulnerability DB could not be downloaded from ${cfg.dbRepository.join(', ')} (${log.filter((a) => a.kind === 'db' && !a.ok).length} failed attempts; see the warnings)`,
+    'db-unavailable',
+  );
 }
 
 /** When the checks bundle in `cacheDir` was downloaded (its metadata.json), or undefined. */
@@ -178,20 +216,53 @@ export function checksDownloadedAt(cacheDir: string, readText: (p: string) => st
 export async function downloadChecks(cfg: Config, deps: ScanDeps, log: Attempt[]): Promise<string | undefined> {
   return withMirrors('checks', 'checks bundle', cfg.checksBundleRepository, deps, log, async (repo) => {
     const started = deps.now();
-    const args = ['config', '--checks-bundle-repository', repo, '--cache-dir', deps.cacheDir, ...QUIET_FLAGS, ...insecureFor(cfg, repo), '--format', 'json', '--output', `${deps.emptyDir}.json`, '--', deps.emptyDir];
+    const args = [
+      'config',
+      '--checks-bundle-repository',
+      repo,
+      '--cache-dir',
+      deps.cacheDir,
+      ...QUIET_FLAGS,
+      ...insecureFor(cfg, repo),
+      '--format',
+      'json',
+      '--output',
+      `${deps.emptyDir}.json`,
+      '--',
+      deps.emptyDir,
+    ];
     const r = await deps.exec('trivy', args, { timeoutMs: Math.min(cfg.timeoutMs, 10 * 60_000), env: deps.env });
     if (notFound(r)) throw new ScanError(NOT_ON_PATH, 'scan-failed');
     const at = checksDownloadedAt(deps.cacheDir, deps.readText);
     // Trivy rewrites metadata.json after a download, or after finding the remote digest unchanged.
     if (r.exitCode === 0 && at && at.getTime() >= started.getTime() - 1000) return { ok: true };
     const out = r.stderr + r.stdout;
-    return { ok: false, detail: failureDetail(r, deps, /Falling back|FATAL|ERROR|error|TOOMANYREQUESTS/), transient: r.timedOut || !isPermanent(out) };
+    return {
+      ok: false,
+      detail: failureDetail(r, deps, /Falling back|FATAL|ERROR|error|TOOMANYREQUESTS/),
+      transient: r.timedOut || !isPermanent(out),
+    };
   });
 }
 
 export function scanArgs(cfg: Config, deps: Pick<ScanDeps, 'cacheDir' | 'emptyIgnoreFile'>): string[] {
   const cmd = cfg.scanType;
-  const args = [cmd, '--cache-dir', deps.cacheDir, '--format', 'json', '--output', cfg.json, '--exit-code', '0', '--ignorefile', deps.emptyIgnoreFile, '--timeout', `${Math.max(1, Math.floor(cfg.timeoutMs / 1000))}s`, ...QUIET_FLAGS];
+  const args = [
+    cmd,
+    '--cache-dir',
+    deps.cacheDir,
+    '--format',
+    'json',
+    '--output',
+    cfg.json,
+    '--exit-code',
+    '0',
+    '--ignorefile',
+    deps.emptyIgnoreFile,
+    '--timeout',
+    `${Math.max(1, Math.floor(cfg.timeoutMs / 1000))}s`,
+    ...QUIET_FLAGS,
+  ];
   if (cfg.scanType !== 'config') {
     args.push('--no-progress', '--scanners', cfg.scanners.join(','));
     if (needsDb(cfg)) args.push('--skip-db-update');
@@ -229,7 +300,9 @@ export async function runScan(cfg: Config, deps: ScanDeps, opts: { dbFresh: bool
       outcome.checksFrom = await downloadChecks(cfg, deps, outcome.attempts);
       if (!outcome.checksFrom) {
         outcome.embeddedChecks = true;
-        deps.warn(`trivy-gate: the checks bundle could not be downloaded from ${cfg.checksBundleRepository.join(', ')}: misconfigurations are checked with the checks built into this trivy`);
+        deps.warn(
+          `trivy-gate: the checks bundle could not be downloaded from ${cfg.checksBundleRepository.join(', ')}: misconfigurations are checked with the checks built into this trivy`,
+        );
       }
     }
   }
@@ -239,7 +312,11 @@ export async function runScan(cfg: Config, deps: ScanDeps, opts: { dbFresh: bool
   if (r.exitCode !== 0) {
     if (r.stderr) deps.untrusted(r.stderr.split('\n').slice(-30).join('\n'));
     if (r.timedOut) throw new ScanError(`trivy ${cfg.scanType} timed out`, 'scan-failed');
-    const last = r.stderr.split('\n').filter((l) => /FATAL|ERROR|[Ee]rror/.test(l)).slice(-1)[0] ?? r.stderr.slice(-300);
+    const last =
+      r.stderr
+        .split('\n')
+        .filter((l) => /FATAL|ERROR|[Ee]rror/.test(l))
+        .slice(-1)[0] ?? r.stderr.slice(-300);
     throw new ScanError(`trivy ${cfg.scanType} failed (exit ${r.exitCode}): ${deps.oneLine(last)}`, 'scan-failed');
   }
   return outcome;

@@ -12,7 +12,7 @@ export function rank(s: Severity): number {
 
 /** A severity string as Trivy writes it; anything else (empty, missing, unknown words) is UNKNOWN, as Trivy does. */
 export function toSeverity(s: unknown): Severity {
-  return typeof s === 'string' && Object.prototype.hasOwnProperty.call(RANK, s) ? (s as Severity) : 'UNKNOWN';
+  return typeof s === 'string' && Object.hasOwn(RANK, s) ? (s as Severity) : 'UNKNOWN';
 }
 
 /** True when a finding of severity `s` fails a gate at `threshold` (never for `none`). */

@@ -14,9 +14,9 @@ import { createHash, createPublicKey } from 'node:crypto';
 import {
   checkVerified,
   CosignArgError,
-  parseCosignVersion,
+  cosign3OnlyInput,
+  detectCosign,
   parseVerifyOutput,
-  setupToolsHint,
   verifyArgs,
   verifyAttestationArgs,
   type SigstoreOptions,
@@ -44,7 +44,7 @@ export interface Deps {
 }
 
 export interface Outcome {
-  verified: boolean;
+  passed: boolean;
   mode: 'keyless' | 'key';
   failureReason?: FailureReason;
   /** What did not match, in words (for the ::error:: line and the summary). */
@@ -79,7 +79,10 @@ export function cosignArgs(cfg: Config, kind: 'verify' | 'verify-attestation', m
   const sigstore: SigstoreOptions = { tlog: cfg.tlog, ...(cfg.trustedRoot ? { trustedRoot: cfg.trustedRoot } : {}) };
   const who: VerifyIdentity = cfg.key ? { key: cfg.key } : { identity: PLACEHOLDER_IDENTITY, issuer: cfg.policy.issuer };
   const flags = { version: { major } };
-  const args = kind === 'verify' ? verifyArgs(cfg.imageRef, who, flags, sigstore) : verifyAttestationArgs(cfg.imageRef, who, 'slsaprovenance1', flags, sigstore);
+  const args =
+    kind === 'verify'
+      ? verifyArgs(cfg.imageRef, who, flags, sigstore)
+      : verifyAttestationArgs(cfg.imageRef, who, 'slsaprovenance1', flags, sigstore);
   if (cfg.key) return args;
   const i = args.indexOf('--certificate-identity');
   if (i < 0 || args[i + 1] !== PLACEHOLDER_IDENTITY) throw new CosignArgError('unexpected cosign arguments from @hallmark/oci');
@@ -93,8 +96,18 @@ export function cosignArgs(cfg: Config, kind: 'verify' | 'verify-attestation', m
 export function classify(r: ExecResult): 'tool' | 'identity' | 'signature' {
   if (r.timedOut || r.exitCode === 127 || r.exitCode === 126) return 'tool';
   const t = `${r.stderr}\n${r.stdout}`;
-  if (/unexpected status code (5\d\d|429)|TOOMANYREQUESTS|dial tcp|connection refused|i\/o timeout|no such host|TLS handshake|x509: certificate signed by unknown authority.*(registry|https?:)|UNAUTHORIZED|DENIED|MANIFEST_UNKNOWN|NAME_UNKNOWN|unknown flag|unknown shorthand flag|Error: accepts/i.test(t)) return 'tool';
-  if (/certificate identity|CertificateIdentity|expected GithubWorkflowRepository|none of the expected identities matched|expected identity not found|subject alternative name|expected SAN|GitHub Workflow Repository/i.test(t)) return 'identity';
+  if (
+    /unexpected status code (5\d\d|429)|TOOMANYREQUESTS|dial tcp|connection refused|i\/o timeout|no such host|TLS handshake|x509: certificate signed by unknown authority.*(registry|https?:)|UNAUTHORIZED|DENIED|MANIFEST_UNKNOWN|NAME_UNKNOWN|unknown flag|unknown shorthand flag|Error: accepts/i.test(
+      t,
+    )
+  )
+    return 'tool';
+  if (
+    /certificate identity|CertificateIdentity|expected GithubWorkflowRepository|none of the expected identities matched|expected identity not found|subject alternative name|expected SAN|GitHub Workflow Repository/i.test(
+      t,
+    )
+  )
+    return 'identity';
   return 'signature';
 }
 
@@ -102,23 +115,24 @@ const lastLine = (s: string) =>
   s
     .split(/\r?\n/)
     .map((l) => l.trim())
-    .filter((l) => l && !/^(Verification for|The following checks|  -|- )/.test(l))
+    .filter((l) => l && !/^(Verification for|The following checks| {2}-|- )/.test(l))
     .at(-1) ?? '';
 
 export async function verifyImage(cfg: Config, deps: Deps): Promise<Outcome> {
   const mode = cfg.key ? 'key' : 'keyless';
-  const out: Outcome = { verified: false, mode, signer: '', sourceRepository: '', sourceRef: '', signatures: 0, commands: [] };
+  const out: Outcome = { passed: false, mode, signer: '', sourceRepository: '', sourceRef: '', signatures: 0, commands: [] };
   const env: Record<string, string | undefined> = { ...(cfg.key?.env ?? {}) };
-  const fail = (failureReason: FailureReason, problem: string, field?: string): Outcome => Object.assign(out, { verified: false, failureReason, problem, ...(field ? { field } : {}) });
+  const fail = (failureReason: FailureReason, problem: string, field?: string): Outcome =>
+    Object.assign(out, { passed: false, failureReason, problem, ...(field ? { field } : {}) });
 
   // ---- which cosign ----
-  const ver = await deps.exec('cosign', ['version', '--json'], { env, timeoutMs: 60_000 });
-  if (ver.exitCode === 127 || ver.exitCode === 126) return fail('tool-failed', `cosign is not on PATH: ${setupToolsHint('cosign')}`);
-  const parsed = ver.exitCode === 0 ? parseCosignVersion(ver.stdout) : undefined;
-  const major = parsed?.major ?? 3;
-  if (parsed) out.cosignVersion = parsed.raw;
-  else deps.warn('Could not tell the cosign version from `cosign version --json`: assuming cosign 3.');
-  if (major < 3 && cfg.trustedRoot) return fail('tool-failed', `trusted-root needs cosign 3 or later (this runner has cosign ${parsed?.raw ?? major})`);
+  const found = await detectCosign(deps.exec, { env });
+  if (!found.found) return fail('tool-failed', found.problem);
+  const major = found.major;
+  if (found.version) out.cosignVersion = found.version.raw;
+  else if (found.warning) deps.warn(`${found.warning}.`);
+  const v2 = cosign3OnlyInput(found, { 'trusted-root': cfg.trustedRoot });
+  if (v2) return fail('tool-failed', `${v2.input} ${v2.message}`);
 
   deps.info(
     cfg.key
@@ -158,12 +172,20 @@ export async function verifyImage(cfg: Config, deps: Deps): Promise<Outcome> {
     }
     const verdict = checkProvenance(parseAttestations(a.stdout), { policy: cfg.policy, digest: cfg.digest, requireRef: cfg.requireRef });
     if (!verdict.ok) return fail('provenance-rejected', `provenance ${verdict.field} ${verdict.problem}`, verdict.field);
-    out.provenance = { builderId: verdict.builderId, sourceRepository: verdict.sourceRepository, sourceRef: verdict.sourceRef, judged: verdict.judged, ...(verdict.sourceCommit ? { sourceCommit: verdict.sourceCommit } : {}) };
+    out.provenance = {
+      builderId: verdict.builderId,
+      sourceRepository: verdict.sourceRepository,
+      sourceRef: verdict.sourceRef,
+      judged: verdict.judged,
+      ...(verdict.sourceCommit ? { sourceCommit: verdict.sourceCommit } : {}),
+    };
     if (!cfg.key) out.signer = verdict.builderId;
     out.sourceRepository = verdict.sourceRepository;
     out.sourceRef = verdict.sourceRef;
-    deps.info(`Provenance verified: built by ${verdict.builderId} from ${verdict.sourceRepository} at ${verdict.sourceRef}${verdict.sourceCommit ? ` (${verdict.sourceCommit})` : ''}.`);
+    deps.info(
+      `Provenance verified: built by ${verdict.builderId} from ${verdict.sourceRepository} at ${verdict.sourceRef}${verdict.sourceCommit ? ` (${verdict.sourceCommit})` : ''}.`,
+    );
   }
-  out.verified = true;
+  out.passed = true;
   return out;
 }

@@ -39,10 +39,7 @@ export class PolicyInputError extends Error {
   }
 }
 
-export type RefRule =
-  | { kind: 'tags'; majors?: number[] }
-  | { kind: 'sha'; sha?: string }
-  | { kind: 'branches'; names: string[] };
+export type RefRule = { kind: 'tags'; majors?: number[] } | { kind: 'sha'; sha?: string } | { kind: 'branches'; names: string[] };
 
 export interface Workflow {
   owner: string;
@@ -78,8 +75,21 @@ export function parseWorkflow(value: string): Workflow {
 }
 
 function checkBranch(b: string): string {
-  if (!BRANCH.test(b) || b.startsWith('/') || b.endsWith('/') || b.startsWith('-') || b.includes('..') || b.includes('//') || b.endsWith('.lock') || b.endsWith('.') || b.split('/').some((p) => p.startsWith('.'))) {
-    throw new PolicyInputError('allowed-refs', `branch ${JSON.stringify(b.slice(0, 80))} is not a valid branch name (letters, digits, . _ / -)`);
+  if (
+    !BRANCH.test(b) ||
+    b.startsWith('/') ||
+    b.endsWith('/') ||
+    b.startsWith('-') ||
+    b.includes('..') ||
+    b.includes('//') ||
+    b.endsWith('.lock') ||
+    b.endsWith('.') ||
+    b.split('/').some((p) => p.startsWith('.'))
+  ) {
+    throw new PolicyInputError(
+      'allowed-refs',
+      `branch ${JSON.stringify(b.slice(0, 80))} is not a valid branch name (letters, digits, . _ / -)`,
+    );
   }
   return b;
 }
@@ -89,7 +99,8 @@ export function parseAllowedRefs(lines: string[]): RefRule[] {
   const rules: RefRule[] = [];
   // Join "key: a, b" lines first: a comma inside a rule separates its values, not rules.
   const items = lines.map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
-  if (items.length === 0) throw new PolicyInputError('allowed-refs', 'must name at least one rule: tags, tags: v1, sha, sha: <40 hex>, branches: <names>');
+  if (items.length === 0)
+    throw new PolicyInputError('allowed-refs', 'must name at least one rule: tags, tags: v1, sha, sha: <40 hex>, branches: <names>');
   for (const item of items) {
     const m = /^([a-z]+)\s*(?::\s*(.*))?$/.exec(item);
     const key = m?.[1];
@@ -110,7 +121,8 @@ export function parseAllowedRefs(lines: string[]): RefRule[] {
       else {
         if (!vals.length) throw new PolicyInputError('allowed-refs', "'sha:' needs a 40-hex commit SHA");
         for (const s of vals) {
-          if (!/^[0-9a-f]{40}$/.test(s)) throw new PolicyInputError('allowed-refs', `sha: ${JSON.stringify(s.slice(0, 50))} is not a full 40-hex lowercase commit SHA`);
+          if (!/^[0-9a-f]{40}$/.test(s))
+            throw new PolicyInputError('allowed-refs', `sha: ${JSON.stringify(s.slice(0, 50))} is not a full 40-hex lowercase commit SHA`);
           rules.push({ kind: 'sha', sha: s });
         }
       }
@@ -118,7 +130,10 @@ export function parseAllowedRefs(lines: string[]): RefRule[] {
       if (!vals?.length) throw new PolicyInputError('allowed-refs', "'branches:' needs one or more branch names, e.g. branches: main");
       rules.push({ kind: 'branches', names: [...new Set(vals.map(checkBranch))] });
     } else {
-      throw new PolicyInputError('allowed-refs', `rule ${JSON.stringify(item.slice(0, 60))} is not one of: tags, tags: v1, sha, sha: <40 hex>, branches: <names>`);
+      throw new PolicyInputError(
+        'allowed-refs',
+        `rule ${JSON.stringify(item.slice(0, 60))} is not one of: tags, tags: v1, sha, sha: <40 hex>, branches: <names>`,
+      );
     }
   }
   return rules;
@@ -159,13 +174,27 @@ export interface IdentityPolicy {
   identityRegexp: string;
 }
 
-export function identityPolicy(o: { workflow: Workflow; rules: RefRule[]; sourceRepository: string; serverUrl?: string; issuer?: string }): IdentityPolicy {
+export function identityPolicy(o: {
+  workflow: Workflow;
+  rules: RefRule[];
+  sourceRepository: string;
+  serverUrl?: string;
+  issuer?: string;
+}): IdentityPolicy {
   const serverUrl = (o.serverUrl ?? 'https://github.com').replace(/\/+$/, '');
-  if (!/^https:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/.test(serverUrl)) throw new PolicyInputError('server-url', 'must be https://<host> (the GitHub server the workflow ran on)');
+  if (!/^https:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/.test(serverUrl))
+    throw new PolicyInputError('server-url', 'must be https://<host> (the GitHub server the workflow ran on)');
   const base = `${serverUrl}/${o.workflow.owner}/${o.workflow.repo}/${o.workflow.path}`;
   const alts = refAlternatives(o.rules);
   const identityRegexp = `^${escapeRegexp(base)}@(${alts.join('|')})$`;
-  return { workflow: o.workflow, rules: o.rules, sourceRepository: o.sourceRepository, issuer: o.issuer ?? GITHUB_ISSUER, serverUrl, identityRegexp };
+  return {
+    workflow: o.workflow,
+    rules: o.rules,
+    sourceRepository: o.sourceRepository,
+    issuer: o.issuer ?? GITHUB_ISSUER,
+    serverUrl,
+    identityRegexp,
+  };
 }
 
 /** Whether an identity (a SAN, or a provenance builder id) is the policy's workflow at an allowed ref. */
@@ -182,6 +211,16 @@ export function identityRef(policy: IdentityPolicy, identity: string): string | 
 /** The rules in words, for messages and the summary. */
 export function describeRules(rules: RefRule[]): string {
   return rules
-    .map((r) => (r.kind === 'tags' ? (r.majors ? `release tags ${r.majors.map((m) => `v${m}.*`).join(', ')}` : 'release tags vN[.N[.N]]') : r.kind === 'sha' ? (r.sha ? `commit ${r.sha}` : 'any 40-hex commit SHA') : `branch${r.names.length > 1 ? 'es' : ''} ${r.names.join(', ')}`))
+    .map((r) =>
+      r.kind === 'tags'
+        ? r.majors
+          ? `release tags ${r.majors.map((m) => `v${m}.*`).join(', ')}`
+          : 'release tags vN[.N[.N]]'
+        : r.kind === 'sha'
+          ? r.sha
+            ? `commit ${r.sha}`
+            : 'any 40-hex commit SHA'
+          : `branch${r.names.length > 1 ? 'es' : ''} ${r.names.join(', ')}`,
+    )
     .join('; ');
 }

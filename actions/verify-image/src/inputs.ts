@@ -3,9 +3,18 @@
  * network. A bad value throws an InputError naming the input (failure-reason `invalid-input`).
  */
 import { isAbsolute, relative, resolve } from 'node:path';
-import { InputError, INVALID_INPUT, input, UserError } from '@hallmark/kit';
+import { InputError, INVALID_INPUT, shown, UserError } from '@hallmark/kit';
 import { checkTrustedRoot, CosignArgError, DIGEST_RE, parseImageRef, publicKeyRef, type KeyRef } from '@hallmark/oci';
-import { DEFAULT_ALLOWED_REFS, DEFAULT_WORKFLOW, identityPolicy, parseAllowedRefs, parseRepository, parseWorkflow, PolicyInputError, type IdentityPolicy } from './identity.js';
+import {
+  DEFAULT_ALLOWED_REFS,
+  DEFAULT_WORKFLOW,
+  identityPolicy,
+  parseAllowedRefs,
+  parseRepository,
+  parseWorkflow,
+  PolicyInputError,
+  type IdentityPolicy,
+} from './identity.js';
 
 export interface RawInputs {
   imageRef: string;
@@ -61,7 +70,7 @@ export function checkInputs(raw: RawInputs, runner: Runner): Config {
     if (!p.digest || !DIGEST_RE.test(p.digest) || p.tag) throw new Error('not a digest reference');
     digest = p.digest;
   } catch {
-    throw new InputError('image-ref', `must be an image by digest, <image>@sha256:<64 hex>, with no tag (got ${input.shown(ref)})`);
+    throw new InputError('image-ref', `must be an image by digest, <image>@sha256:<64 hex>, with no tag (got ${shown(ref)})`);
   }
 
   let key: KeyRef | undefined;
@@ -69,7 +78,10 @@ export function checkInputs(raw: RawInputs, runner: Runner): Config {
     try {
       key = publicKeyRef(raw.publicKey.endsWith('\n') ? raw.publicKey : `${raw.publicKey}\n`);
     } catch {
-      throw new InputError('public-key', 'must be a PEM public key (-----BEGIN PUBLIC KEY----- … -----END PUBLIC KEY-----), as `cosign generate-key-pair` writes cosign.pub');
+      throw new InputError(
+        'public-key',
+        'must be a PEM public key (-----BEGIN PUBLIC KEY----- … -----END PUBLIC KEY-----), as `cosign generate-key-pair` writes cosign.pub',
+      );
     }
   }
 
@@ -78,21 +90,32 @@ export function checkInputs(raw: RawInputs, runner: Runner): Config {
     const workflow = parseWorkflow(raw.workflow || DEFAULT_WORKFLOW);
     const rules = parseAllowedRefs(raw.allowedRefs.length ? raw.allowedRefs : DEFAULT_ALLOWED_REFS);
     const src = raw.sourceRepository || runner.repository;
-    if (!src) throw new PolicyInputError('source-repository', 'is required when GITHUB_REPOSITORY is not set: owner/name of the repository whose builds are admitted');
+    if (!src)
+      throw new PolicyInputError(
+        'source-repository',
+        'is required when GITHUB_REPOSITORY is not set: owner/name of the repository whose builds are admitted',
+      );
     const sourceRepository = parseRepository('source-repository', src);
     policy = identityPolicy({ workflow, rules, sourceRepository, serverUrl: runner.serverUrl });
   } catch (e) {
     policyError(e);
   }
 
-  if (!raw.tlog && !key) throw new InputError('tlog', 'may be false only with public-key: keyless verification requires the transparency log');
+  if (!raw.tlog && !key)
+    throw new InputError('tlog', 'may be false only with public-key: keyless verification requires the transparency log');
 
   let requireRef: string | undefined;
   if (raw.requireDefaultBranch) {
-    if (!raw.requireProvenance) throw new InputError('require-default-branch', 'needs require-provenance: true (the source ref is read from the provenance)');
+    if (!raw.requireProvenance)
+      throw new InputError('require-default-branch', 'needs require-provenance: true (the source ref is read from the provenance)');
     const b = (raw.defaultBranch || runner.eventDefaultBranch || '').trim();
-    if (!b) throw new InputError('default-branch', 'is required with require-default-branch when the event does not name the repository’s default branch');
-    if (!/^[A-Za-z0-9._/-]{1,200}$/.test(b) || b.includes('..') || b.startsWith('/') || b.endsWith('/')) throw new InputError('default-branch', `must be a branch name (got ${input.shown(b)})`);
+    if (!b)
+      throw new InputError(
+        'default-branch',
+        'is required with require-default-branch when the event does not name the repository’s default branch',
+      );
+    if (!/^[A-Za-z0-9._/-]{1,200}$/.test(b) || b.includes('..') || b.startsWith('/') || b.endsWith('/'))
+      throw new InputError('default-branch', `must be a branch name (got ${shown(b)})`);
     requireRef = `refs/heads/${b}`;
   }
 
@@ -102,15 +125,18 @@ export function checkInputs(raw: RawInputs, runner: Runner): Config {
     const abs = resolve(runner.workspace, t);
     const rel = relative(runner.workspace, abs);
     if (isAbsolute(t) || /[\u0000-\u001f]/.test(t) || rel.startsWith('..') || isAbsolute(rel)) {
-      throw new InputError('trusted-root', `must be a path inside the workspace (relative, no '..'; got ${input.shown(t)})`);
+      throw new InputError('trusted-root', `must be a path inside the workspace (relative, no '..'; got ${shown(t)})`);
     }
     const text = runner.readText(abs);
     // Worded as deploy-prod has always said it (its rehearsal looks for this line).
-    if (text === undefined) throw new UserError(`input 'trusted-root': no such file in the repository (${input.shown(t)})`, INVALID_INPUT);
+    if (text === undefined) throw new UserError(`input 'trusted-root': no such file in the repository (${shown(t)})`, INVALID_INPUT);
     try {
       checkTrustedRoot(text);
     } catch (e) {
-      throw new InputError('trusted-root', `must be a Sigstore trusted_root.json: ${e instanceof CosignArgError ? e.message : 'unreadable'}`);
+      throw new InputError(
+        'trusted-root',
+        `must be a Sigstore trusted_root.json: ${e instanceof CosignArgError ? e.message : 'unreadable'}`,
+      );
     }
     trustedRoot = abs;
   }

@@ -1,6 +1,19 @@
 import { readFileSync } from 'node:fs';
-import { exec, fail, input, log, maskSecret, printUntrusted, run, runnerContext, setOutputs, writeSummary } from '@hallmark/kit';
-import { verifyImage } from './flow.js';
+import {
+  audit,
+  exec,
+  fail,
+  input,
+  log,
+  maskSecret,
+  printUntrusted,
+  run,
+  runnerContext,
+  setOutputs,
+  writeSummary,
+} from '@hallmark/kit/runner';
+import { keyFingerprint, verifyImage } from './flow.js';
+import { describeRules } from './identity.js';
 import { checkInputs } from './inputs.js';
 import { summary } from './summary.js';
 
@@ -41,25 +54,51 @@ await run(ACTION, async () => {
       tlog: input.boolean('tlog', true),
       trustedRoot: input.string('trusted-root'),
     },
-    { workspace: ctx.workspace, repository: ctx.repository, serverUrl: ctx.serverUrl, eventDefaultBranch: eventDefaultBranch(ctx.eventPath), readText },
+    {
+      workspace: ctx.workspace,
+      repository: ctx.repository,
+      serverUrl: ctx.serverUrl,
+      eventDefaultBranch: eventDefaultBranch(ctx.eventPath),
+      readText,
+    },
   );
   if (cfg.key) for (const v of Object.values(cfg.key.env)) maskSecret(v);
-  // cosign gets no INPUT_* variables (the public key input among them).
-  const scrub: Record<string, undefined> = {};
-  for (const k of Object.keys(process.env)) if (k.startsWith('INPUT_')) scrub[k] = undefined;
+  const at = cfg.imageRef.lastIndexOf('@');
+  audit.subject({ image: cfg.imageRef.slice(0, at), digest: cfg.digest });
+  audit.facts({
+    mode: cfg.key ? 'key' : 'keyless',
+    ...(cfg.key
+      ? { 'key-sha256': keyFingerprint(cfg.key.env.COSIGN_PUBLIC_KEY as string).replace(/^key:sha256:/, '') }
+      : {
+          'identity-regexp': cfg.policy.identityRegexp,
+          issuer: cfg.policy.issuer,
+          'allowed-refs': describeRules(cfg.policy.rules),
+          'source-repository': cfg.policy.sourceRepository,
+        }),
+    'require-provenance': cfg.requireProvenance,
+    ...(cfg.requireRef ? { 'require-ref': cfg.requireRef } : {}),
+    tlog: cfg.tlog,
+  });
+  // cosign gets the public key in the env the flow passes explicitly; the kit's exec keeps INPUT_* from it.
   const o = await verifyImage(cfg, {
-    exec: (tool, args, opts) => exec(tool, args, { ...opts, env: { ...scrub, ...opts.env } }),
+    exec: (tool, args, opts) => exec(tool, args, opts),
     info: (m) => log.info(`${ACTION}: ${m}`),
     warn: (m) => log.warning(`${ACTION}: ${m}`),
     untrusted: (t) => printUntrusted(t.endsWith('\n') ? t : `${t}\n`),
   });
+  audit.facts({
+    passed: o.passed,
+    signer: o.signer || undefined,
+    'cosign-version': o.cosignVersion,
+    ...(o.provenance ? { 'source-ref': o.sourceRef } : {}),
+  });
   setOutputs({
-    verified: o.verified ? 'true' : 'false',
+    passed: o.passed ? 'true' : 'false',
     signer: o.signer,
     'source-repository': o.sourceRepository,
     'source-ref': o.sourceRef,
     mode: o.mode,
   });
   writeSummary(summary(cfg, o));
-  if (!o.verified) fail(ACTION, o.failureReason ?? 'signature-invalid', o.problem ?? 'not verified');
+  if (!o.passed) fail(ACTION, o.failureReason ?? 'signature-invalid', o.problem ?? 'not verified');
 });

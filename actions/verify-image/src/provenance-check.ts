@@ -64,40 +64,62 @@ export interface ProvenanceFacts {
 
 export type ProvenanceVerdict = ({ ok: true } & ProvenanceFacts) | { ok: false; field: string; problem: string };
 
-const get = (o: unknown, path: string[]): unknown => path.reduce<unknown>((x, k) => (x && typeof x === 'object' && !Array.isArray(x) ? (x as Record<string, unknown>)[k] : undefined), o);
+const get = (o: unknown, path: string[]): unknown =>
+  path.reduce<unknown>((x, k) => (x && typeof x === 'object' && !Array.isArray(x) ? (x as Record<string, unknown>)[k] : undefined), o);
 const str = (x: unknown): string | undefined => (typeof x === 'string' ? x : undefined);
 const shown = (x: unknown): string => {
-  const s = typeof x === 'string' ? x : JSON.stringify(x) ?? 'nothing';
+  const s = typeof x === 'string' ? x : (JSON.stringify(x) ?? 'nothing');
   return JSON.stringify(s.length > 200 ? `${s.slice(0, 200)}…` : s);
 };
 
 /** Judges one statement; the first field that does not match is named. */
 export function checkStatement(st: Statement, e: ProvenanceExpectation): ProvenanceVerdict {
-  if (st.predicateType !== SLSA_PROVENANCE_V1) return { ok: false, field: 'predicateType', problem: `is ${shown(st.predicateType)}, expected ${SLSA_PROVENANCE_V1}` };
+  if (st.predicateType !== SLSA_PROVENANCE_V1)
+    return { ok: false, field: 'predicateType', problem: `is ${shown(st.predicateType)}, expected ${SLSA_PROVENANCE_V1}` };
   const hex = e.digest.replace(/^sha256:/, '');
   const subjects = Array.isArray(st.subject) ? st.subject : [];
   if (!subjects.some((s) => get(s, ['digest', 'sha256']) === hex)) {
     const got = subjects.map((s) => str(get(s, ['digest', 'sha256'])) ?? '?').join(', ');
-    return { ok: false, field: 'subject.digest', problem: `is ${got ? `sha256:${got}` : 'missing'}, expected the image digest ${e.digest}` };
+    return {
+      ok: false,
+      field: 'subject.digest',
+      problem: `is ${got ? `sha256:${got}` : 'missing'}, expected the image digest ${e.digest}`,
+    };
   }
   const builderId = get(st.predicate, ['runDetails', 'builder', 'id']);
   if (typeof builderId !== 'string' || !identityAllowed(e.policy, builderId)) {
-    return { ok: false, field: 'runDetails.builder.id', problem: `is ${shown(builderId)}, expected ${e.policy.serverUrl}/${e.policy.workflow.owner}/${e.policy.workflow.repo}/${e.policy.workflow.path} at an allowed ref` };
+    return {
+      ok: false,
+      field: 'runDetails.builder.id',
+      problem: `is ${shown(builderId)}, expected ${e.policy.serverUrl}/${e.policy.workflow.owner}/${e.policy.workflow.repo}/${e.policy.workflow.path} at an allowed ref`,
+    };
   }
   // build-sign writes owner/name; GitHub's own buildType (actions/attest-build-provenance) writes
   // the repository URL: both name the same repository.
   const repoRaw = get(st.predicate, ['buildDefinition', 'externalParameters', 'workflow', 'repository']);
-  const repo = typeof repoRaw === 'string' && repoRaw.startsWith(`${e.policy.serverUrl}/`) ? repoRaw.slice(e.policy.serverUrl.length + 1) : repoRaw;
+  const repo =
+    typeof repoRaw === 'string' && repoRaw.startsWith(`${e.policy.serverUrl}/`) ? repoRaw.slice(e.policy.serverUrl.length + 1) : repoRaw;
   if (typeof repo !== 'string' || repo !== e.policy.sourceRepository) {
-    return { ok: false, field: 'buildDefinition.externalParameters.workflow.repository', problem: `is ${shown(repoRaw)}, expected ${e.policy.sourceRepository}` };
+    return {
+      ok: false,
+      field: 'buildDefinition.externalParameters.workflow.repository',
+      problem: `is ${shown(repoRaw)}, expected ${e.policy.sourceRepository}`,
+    };
   }
   const ref = get(st.predicate, ['buildDefinition', 'externalParameters', 'workflow', 'ref']);
-  if (typeof ref !== 'string' || !ref) return { ok: false, field: 'buildDefinition.externalParameters.workflow.ref', problem: `is ${shown(ref)}, expected a git ref` };
+  if (typeof ref !== 'string' || !ref)
+    return { ok: false, field: 'buildDefinition.externalParameters.workflow.ref', problem: `is ${shown(ref)}, expected a git ref` };
   if (e.requireRef && ref !== e.requireRef) {
-    return { ok: false, field: 'buildDefinition.externalParameters.workflow.ref', problem: `is ${shown(ref)}, expected the default branch ${e.requireRef}` };
+    return {
+      ok: false,
+      field: 'buildDefinition.externalParameters.workflow.ref',
+      problem: `is ${shown(ref)}, expected the default branch ${e.requireRef}`,
+    };
   }
   const deps = get(st.predicate, ['buildDefinition', 'resolvedDependencies']);
-  const commit = Array.isArray(deps) ? deps.map((d) => str(get(d, ['digest', 'gitCommit']))).find((c) => c && /^[0-9a-f]{40}$/.test(c)) : undefined;
+  const commit = Array.isArray(deps)
+    ? deps.map((d) => str(get(d, ['digest', 'gitCommit']))).find((c) => c && /^[0-9a-f]{40}$/.test(c))
+    : undefined;
   return { ok: true, builderId, sourceRepository: repo, sourceRef: ref, ...(commit ? { sourceCommit: commit } : {}) };
 }
 
@@ -106,7 +128,8 @@ export function checkStatement(st: Statement, e: ProvenanceExpectation): Provena
  * signed in the same identity policy). Otherwise names the field of the first statement that failed.
  */
 export function checkProvenance(statements: Statement[], e: ProvenanceExpectation): ProvenanceVerdict & { judged: number } {
-  if (statements.length === 0) return { ok: false, field: 'attestation', problem: `no verified ${SLSA_PROVENANCE_V1} statement`, judged: 0 };
+  if (statements.length === 0)
+    return { ok: false, field: 'attestation', problem: `no verified ${SLSA_PROVENANCE_V1} statement`, judged: 0 };
   let first: ProvenanceVerdict | undefined;
   for (const st of statements) {
     const v = checkStatement(st, e);

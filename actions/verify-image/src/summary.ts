@@ -10,7 +10,12 @@ import type { Config } from './inputs.js';
 export function summary(cfg: Config, o: Outcome): string {
   const out: string[] = [];
   out.push(`### verify-image: ${md.code(cfg.imageRef)}`, '');
-  out.push(o.verified ? '✅ verified' : `❌ refused (${md.text(o.failureReason ?? 'unknown')})${o.field ? ` at ${md.code(o.field)}` : ''}: ${md.cell(o.problem ?? '', 500)}`, '');
+  out.push(
+    o.passed
+      ? '✅ verified'
+      : `❌ refused (${md.text(o.failureReason ?? 'unknown')})${o.field ? ` at ${md.code(o.field)}` : ''}: ${md.cell(o.problem ?? '', 500)}`,
+    '',
+  );
   const wf = `${cfg.policy.serverUrl}/${cfg.policy.workflow.owner}/${cfg.policy.workflow.repo}/${cfg.policy.workflow.path}`;
   const rows: string[][] = [
     ['Mode', o.mode === 'key' ? 'public key' : 'keyless (GitHub OIDC, Fulcio certificate, Rekor)'],
@@ -24,10 +29,25 @@ export function summary(cfg: Config, o: Outcome): string {
       : [['Key', md.code(o.signer || 'public-key')]]),
     ['Transparency log', cfg.tlog ? 'required' : 'not checked (key mode, tlog: false)'],
     ['Signatures verified', String(o.signatures)],
-    ['Provenance', cfg.requireProvenance ? (o.provenance ? '✅ SLSA v1 verified' : o.failureReason === 'provenance-rejected' ? '❌ rejected' : 'not reached') : 'not required'],
+    [
+      'Provenance',
+      cfg.requireProvenance
+        ? o.provenance
+          ? '✅ SLSA v1 verified'
+          : o.failureReason === 'provenance-rejected'
+            ? '❌ rejected'
+            : 'not reached'
+        : 'not required',
+    ],
   ];
   if (o.provenance) {
-    rows.push(['Builder', md.code(o.provenance.builderId)], ['Source', `${md.code(o.provenance.sourceRepository)} at ${md.code(o.provenance.sourceRef)}${o.provenance.sourceCommit ? ` (${md.code(o.provenance.sourceCommit)})` : ''}`]);
+    rows.push(
+      ['Builder', md.code(o.provenance.builderId)],
+      [
+        'Source',
+        `${md.code(o.provenance.sourceRepository)} at ${md.code(o.provenance.sourceRef)}${o.provenance.sourceCommit ? ` (${md.code(o.provenance.sourceCommit)})` : ''}`,
+      ],
+    );
   }
   if (cfg.requireRef) rows.push(['Required source ref', md.code(cfg.requireRef)]);
   if (o.cosignVersion) rows.push(['cosign', md.code(o.cosignVersion)]);

@@ -1,16 +1,18 @@
-import * as core from '@actions/core';
-
 /**
- * Every secret value this process has registered. Masking with `core.setSecret` tells the runner
- * to hide the value in the log it stores, but the raw bytes still leave the process; hallmark
- * also scrubs them itself (`redact`) from every message, report and output it writes, so a
- * secret never leaves the process at all (except in the `::add-mask::` command itself).
+ * The secrets this process knows, and `redact`, which scrubs them from any text. Pure: the
+ * runner layer's `maskSecret` (`@hallmark/kit/runner`) registers a value here AND with the
+ * runner's log masker; hallmark scrubs secrets itself from every message, report, output and
+ * audit record it writes, so a secret never leaves the process (except in `::add-mask::`).
  */
 const registered = new Set<string>();
 
-/** Registers a secret with the runner and with `redact`. Empty and 1–3 character values are ignored (the runner ignores them too). */
-export function maskSecret(value: string | undefined): void {
-  if (!value) return;
+/**
+ * The forms of one secret worth scrubbing: as given, trimmed, URL-encoded, JSON-escaped, and each
+ * line of a multi-line value. Forms shorter than 4 characters are left out (the runner ignores
+ * them too, and scrubbing them would mangle ordinary text).
+ */
+export function secretVariants(value: string | undefined): string[] {
+  if (!value) return [];
   const variants = new Set<string>([value]);
   const trimmed = value.trim();
   if (trimmed) variants.add(trimmed);
@@ -22,11 +24,18 @@ export function maskSecret(value: string | undefined): void {
   }
   variants.add(JSON.stringify(value).slice(1, -1));
   for (const line of value.split(/\r?\n/)) if (line.trim().length >= 4) variants.add(line.trim());
-  for (const v of variants) {
-    if (v.length < 4 || registered.has(v)) continue;
+  return [...variants].filter((v) => v.length >= 4);
+}
+
+/** Registers a secret with `redact` only; returns the forms newly registered (for the runner's masker). */
+export function registerSecret(value: string | undefined): string[] {
+  const added: string[] = [];
+  for (const v of secretVariants(value)) {
+    if (registered.has(v)) continue;
     registered.add(v);
-    core.setSecret(v);
+    added.push(v);
   }
+  return added;
 }
 
 /** Replaces every registered secret in `text` with `***`. */
@@ -38,6 +47,13 @@ export function redact(text: string): string {
     if (out.includes(s)) out = out.split(s).join('***');
   }
   return out;
+}
+
+/** Whether `text` holds any registered secret (in any registered form). */
+export function containsSecret(text: string | undefined): boolean {
+  if (!text || registered.size === 0) return false;
+  for (const s of registered) if (text.includes(s)) return true;
+  return false;
 }
 
 /** For tests: forget every registered secret. */

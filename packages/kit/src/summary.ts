@@ -1,9 +1,9 @@
-import { appendFileSync } from 'node:fs';
 import { redact } from './secrets.js';
 
 /**
- * Markdown for the step summary. Untrusted text goes through `cell`/`text`, which escape Markdown
- * and HTML so a finding title or a response body cannot add links, images or markup.
+ * Markdown for the step summary (pure: `writeSummary` in `@hallmark/kit/runner` appends it).
+ * Untrusted text goes through `cell`/`text`, which escape Markdown and HTML so a finding title or
+ * a response body cannot add links, images or markup.
  */
 export function text(s: unknown): string {
   return redact(String(s ?? ''))
@@ -22,7 +22,10 @@ export function cell(s: unknown, max = 200): string {
 
 /** Inline code for untrusted text (backticks inside are replaced). */
 export function code(s: unknown): string {
-  const t = redact(String(s ?? '')).replace(/`/g, "'").replace(/\r?\n/g, ' ').replace(/\|/g, '\\|');
+  const t = redact(String(s ?? ''))
+    .replace(/`/g, "'")
+    .replace(/\r?\n/g, ' ')
+    .replace(/\|/g, '\\|');
   return `\`${t}\``;
 }
 
@@ -41,10 +44,4 @@ export function table(headers: string[], rows: string[][]): string {
 
 export function details(summaryLine: string, body: string): string {
   return `<details><summary>${summaryLine}</summary>\n\n${body}\n\n</details>`;
-}
-
-/** Appends Markdown to the step summary file, if the runner gave one. */
-export function writeSummary(markdown: string, file: string | undefined = process.env.GITHUB_STEP_SUMMARY): void {
-  if (!file) return;
-  appendFileSync(file, `${redact(markdown)}\n`, { encoding: 'utf8' });
 }

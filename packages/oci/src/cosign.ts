@@ -25,7 +25,7 @@
  */
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isDigest, parseImageRef } from './ref.js';
+import { isDigest, parseImageRef, type ImageRef } from './ref.js';
 
 /** The variable cosign reads the private key from (`--key env://COSIGN_KEY`). */
 export const COSIGN_KEY_ENV = 'COSIGN_KEY';
@@ -78,13 +78,14 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** A `repo@sha256:<64 hex>` reference with no tag; anything else is refused. */
 export function requireDigestRef(ref: string): string {
-  let parsed;
+  let parsed: ImageRef;
   try {
     parsed = parseImageRef(ref);
   } catch (e) {
     throw new CosignArgError(`not an image reference: ${(e as Error).message}`);
   }
-  if (!parsed.digest || !isDigest(parsed.digest)) throw new CosignArgError('cosign is only ever given an image by digest (repo@sha256:…), never by tag');
+  if (!parsed.digest || !isDigest(parsed.digest))
+    throw new CosignArgError('cosign is only ever given an image by digest (repo@sha256:…), never by tag');
   if (parsed.tag) throw new CosignArgError('an image reference for cosign must not carry a tag next to its digest');
   return ref;
 }
@@ -92,10 +93,16 @@ export function requireDigestRef(ref: string): string {
 /** The one rule: keyless requires the transparency log. Throws CosignArgError naming the problem. */
 export function checkSigstoreOptions(mode: SignMode, o: SigstoreOptions): SigstoreOptions {
   if (typeof o.tlog !== 'boolean') throw new CosignArgError('tlog must be true or false');
-  if (mode === 'keyless' && !o.tlog) throw new CosignArgError('tlog: false is only possible in key mode: keyless signing needs the transparency log (the short-lived certificate is only trustworthy with its log entry)');
-  for (const [name, p] of [['signing-config', o.signingConfig], ['trusted-root', o.trustedRoot]] as const) {
+  if (mode === 'keyless' && !o.tlog)
+    throw new CosignArgError(
+      'tlog: false is only possible in key mode: keyless signing needs the transparency log (the short-lived certificate is only trustworthy with its log entry)',
+    );
+  for (const [name, p] of [
+    ['signing-config', o.signingConfig],
+    ['trusted-root', o.trustedRoot],
+  ] as const) {
     if (p === undefined) continue;
-    if (!p || !p.startsWith('/')) throw new CosignArgError(`${name} must be an absolute path (got ${JSON.stringify(p)})`);
+    if (!p?.startsWith('/')) throw new CosignArgError(`${name} must be an absolute path (got ${JSON.stringify(p)})`);
     if (/[\r\n\0]/.test(p)) throw new CosignArgError(`${name} must be one line`);
   }
   return o;
@@ -117,13 +124,15 @@ export function signingConfigTlogUrls(json: string): string[] {
   if (!v || typeof v !== 'object' || Array.isArray(v)) throw new CosignArgError('is not a JSON object');
   const o = v as Record<string, unknown>;
   const mt = o.mediaType;
-  if (typeof mt !== 'string' || !mt.startsWith('application/vnd.dev.sigstore.signingconfig')) throw new CosignArgError(`is not a Sigstore signing config (mediaType ${JSON.stringify(mt)})`);
+  if (typeof mt !== 'string' || !mt.startsWith('application/vnd.dev.sigstore.signingconfig'))
+    throw new CosignArgError(`is not a Sigstore signing config (mediaType ${JSON.stringify(mt)})`);
   const out: string[] = [];
   for (const k of ['rekorTlogUrls', 'tlogUrls']) {
     const u = o[k];
     if (!Array.isArray(u)) continue;
     for (const e of u) {
-      const url = e && typeof e === 'object' ? (e as { url?: unknown; baseUrl?: unknown }).url ?? (e as { baseUrl?: unknown }).baseUrl : undefined;
+      const url =
+        e && typeof e === 'object' ? ((e as { url?: unknown; baseUrl?: unknown }).url ?? (e as { baseUrl?: unknown }).baseUrl) : undefined;
       out.push(typeof url === 'string' ? url : '');
     }
   }
@@ -144,12 +153,16 @@ export function checkTrustedRoot(json: string): void {
     throw new CosignArgError(`is not JSON: ${(e as Error).message}`);
   }
   const mt = v && typeof v === 'object' && !Array.isArray(v) ? (v as { mediaType?: unknown }).mediaType : undefined;
-  if (typeof mt !== 'string' || !mt.startsWith('application/vnd.dev.sigstore.trustedroot')) throw new CosignArgError(`is not a Sigstore trusted root (mediaType ${JSON.stringify(mt)})`);
+  if (typeof mt !== 'string' || !mt.startsWith('application/vnd.dev.sigstore.trustedroot'))
+    throw new CosignArgError(`is not a Sigstore trusted root (mediaType ${JSON.stringify(mt)})`);
 }
 
 /** A problem with one of the Sigstore inputs (`tlog`, `signing-config`, `trusted-root`): which, and why. */
 export class SigstoreInputError extends CosignArgError {
-  constructor(readonly input: 'tlog' | 'signing-config' | 'trusted-root', message: string) {
+  constructor(
+    readonly input: 'tlog' | 'signing-config' | 'trusted-root',
+    message: string,
+  ) {
     super(message);
     this.name = 'SigstoreInputError';
   }
@@ -171,55 +184,49 @@ export function checkSigstoreInputs(
   shown: (path: string) => string = (p) => p,
 ): { rekorUrl?: string } {
   if (mode === 'keyless' && !o.tlog) {
-    throw new SigstoreInputError('tlog', 'may only be false with a signing key: keyless signing needs the transparency log (the short-lived certificate is only trustworthy with its log entry)');
+    throw new SigstoreInputError(
+      'tlog',
+      'may only be false with a signing key: keyless signing needs the transparency log (the short-lived certificate is only trustworthy with its log entry)',
+    );
   }
   const out: { rekorUrl?: string } = {};
   if (o.signingConfig) {
     const text = read(o.signingConfig);
-    if (text === undefined) throw new SigstoreInputError('signing-config', `must name an existing file (${shown(o.signingConfig)} does not exist)`);
+    if (text === undefined)
+      throw new SigstoreInputError('signing-config', `must name an existing file (${shown(o.signingConfig)} does not exist)`);
     let urls: string[];
     try {
       urls = signingConfigTlogUrls(text);
     } catch (e) {
-      throw new SigstoreInputError('signing-config', `${e instanceof CosignArgError ? e.message : 'is not readable'} (${shown(o.signingConfig)})`);
+      throw new SigstoreInputError(
+        'signing-config',
+        `${e instanceof CosignArgError ? e.message : 'is not readable'} (${shown(o.signingConfig)})`,
+      );
     }
     if (!o.tlog && urls.length) {
-      throw new SigstoreInputError('signing-config', `names a transparency log (${urls.join(', ')}) but tlog is false: remove rekorTlogUrls from the signing config, or set tlog: true`);
+      throw new SigstoreInputError(
+        'signing-config',
+        `names a transparency log (${urls.join(', ')}) but tlog is false: remove rekorTlogUrls from the signing config, or set tlog: true`,
+      );
     }
-    if (mode === 'keyless' && urls.length === 0) throw new SigstoreInputError('signing-config', 'names no transparency log, which keyless signing needs');
+    if (mode === 'keyless' && urls.length === 0)
+      throw new SigstoreInputError('signing-config', 'names no transparency log, which keyless signing needs');
     if (urls[0]) out.rekorUrl = urls[0];
   }
   if (o.trustedRoot) {
     const text = read(o.trustedRoot);
-    if (text === undefined) throw new SigstoreInputError('trusted-root', `must name an existing file (${shown(o.trustedRoot)} does not exist)`);
+    if (text === undefined)
+      throw new SigstoreInputError('trusted-root', `must name an existing file (${shown(o.trustedRoot)} does not exist)`);
     try {
       checkTrustedRoot(text);
     } catch (e) {
-      throw new SigstoreInputError('trusted-root', `${e instanceof CosignArgError ? e.message : 'is not readable'} (${shown(o.trustedRoot)})`);
+      throw new SigstoreInputError(
+        'trusted-root',
+        `${e instanceof CosignArgError ? e.message : 'is not readable'} (${shown(o.trustedRoot)})`,
+      );
     }
   }
   return out;
-}
-
-/** Parses `cosign version --json` (or its text form, `GitVersion:    v3.1.2`). */
-export function parseCosignVersion(stdout: string): { major: number; minor: number; patch: number; raw: string } | undefined {
-  let raw: string | undefined;
-  const t = stdout.trim();
-  const start = t.indexOf('{');
-  if (start >= 0) {
-    try {
-      const j = JSON.parse(t.slice(start, t.lastIndexOf('}') + 1)) as { gitVersion?: unknown; GitVersion?: unknown };
-      const g = j.gitVersion ?? j.GitVersion;
-      if (typeof g === 'string') raw = g;
-    } catch {
-      /* fall through to the text form */
-    }
-  }
-  if (raw === undefined) raw = /^\s*GitVersion:\s*(\S+)/im.exec(t)?.[1];
-  if (raw === undefined) return undefined;
-  const m = /^v?(\d+)\.(\d+)\.(\d+)/.exec(raw);
-  if (!m) return undefined;
-  return { major: Number(m[1]), minor: Number(m[2]), patch: Number(m[3]), raw };
 }
 
 function major(t: CosignTarget | undefined): number {
@@ -236,7 +243,10 @@ function sigstoreSignFlags(o: SigstoreOptions | undefined, t: CosignTarget | und
     else if (!o.tlog) out.push('--use-signing-config=false', '--tlog-upload=false');
     if (o.trustedRoot) out.push('--trusted-root', o.trustedRoot);
   } else {
-    if (o.signingConfig || o.trustedRoot) throw new CosignArgError('signing-config and trusted-root need cosign 3 or later (cosign 2 only reads them with its new bundle format)');
+    if (o.signingConfig || o.trustedRoot)
+      throw new CosignArgError(
+        'signing-config and trusted-root need cosign 3 or later (cosign 2 only reads them with its new bundle format)',
+      );
     if (!o.tlog) out.push('--tlog-upload=false');
   }
   return out;
@@ -273,7 +283,8 @@ function annotationFlags(annotations: Record<string, string> = {}): string[] {
 
 function keyFlag(key: KeyRef | undefined): string[] {
   if (!key) return [];
-  if (!key.ref || key.ref.startsWith('-----')) throw new CosignArgError('the key reference must name where the key is (env://VAR, a file, a KMS URI), not hold the key');
+  if (!key.ref || key.ref.startsWith('-----'))
+    throw new CosignArgError('the key reference must name where the key is (env://VAR, a file, a KMS URI), not hold the key');
   return ['--key', key.ref];
 }
 
@@ -289,7 +300,16 @@ export interface SignOptions extends RegistryFlags, CosignTarget {
 export function signArgs(ref: string, opts: SignOptions = {}): string[] {
   requireDigestRef(ref);
   if (opts.sigstore) checkSigstoreOptions(opts.key ? 'key' : 'keyless', opts.sigstore);
-  return ['sign', '--yes', ...keyFlag(opts.key), ...annotationFlags(opts.annotations), ...(opts.recursive ? ['--recursive'] : []), ...sigstoreSignFlags(opts.sigstore, opts), ...registryFlags(opts), ref];
+  return [
+    'sign',
+    '--yes',
+    ...keyFlag(opts.key),
+    ...annotationFlags(opts.annotations),
+    ...(opts.recursive ? ['--recursive'] : []),
+    ...sigstoreSignFlags(opts.sigstore, opts),
+    ...registryFlags(opts),
+    ref,
+  ];
 }
 
 export type VerifyIdentity = { key: KeyRef } | { identity: string; issuer: string };
@@ -298,7 +318,8 @@ function identityFlags(who: VerifyIdentity): string[] {
   if ('key' in who) return keyFlag(who.key);
   if (!who.identity) throw new CosignArgError('keyless verification needs the exact signer identity');
   if (!who.issuer) throw new CosignArgError('keyless verification needs the exact OIDC issuer');
-  if (/[*^$]|\.\*/.test(who.identity)) throw new CosignArgError(`the signer identity must be exact, not a pattern (got ${JSON.stringify(who.identity)})`);
+  if (/[*^$]|\.\*/.test(who.identity))
+    throw new CosignArgError(`the signer identity must be exact, not a pattern (got ${JSON.stringify(who.identity)})`);
   return ['--certificate-identity', who.identity, '--certificate-oidc-issuer', who.issuer];
 }
 
@@ -312,11 +333,27 @@ export function verifyArgs(ref: string, who: VerifyIdentity, flags: VerifyFlags 
 }
 
 /** `cosign verify-attestation --type <t> <identity> [sigstore flags] --output json <repo@sha256:…>` */
-export function verifyAttestationArgs(ref: string, who: VerifyIdentity, type: PredicateType | string, flags: VerifyFlags = {}, sigstore?: SigstoreOptions): string[] {
+export function verifyAttestationArgs(
+  ref: string,
+  who: VerifyIdentity,
+  type: PredicateType | string,
+  flags: VerifyFlags = {},
+  sigstore?: SigstoreOptions,
+): string[] {
   requireDigestRef(ref);
   checkPredicateType(type);
   if (sigstore) checkSigstoreOptions('key' in who ? 'key' : 'keyless', sigstore);
-  return ['verify-attestation', '--type', type, ...identityFlags(who), ...sigstoreVerifyFlags(sigstore, flags), ...registryFlags(flags), '--output', 'json', ref];
+  return [
+    'verify-attestation',
+    '--type',
+    type,
+    ...identityFlags(who),
+    ...sigstoreVerifyFlags(sigstore, flags),
+    ...registryFlags(flags),
+    '--output',
+    'json',
+    ref,
+  ];
 }
 
 function checkPredicateType(type: string): void {
@@ -338,7 +375,18 @@ export function attestArgs(ref: string, opts: AttestOptions): string[] {
   if (!opts.predicate) throw new CosignArgError('attest needs a predicate file');
   checkPredicateType(opts.type);
   if (opts.sigstore) checkSigstoreOptions(opts.key ? 'key' : 'keyless', opts.sigstore);
-  return ['attest', '--yes', '--predicate', opts.predicate, '--type', opts.type, ...keyFlag(opts.key), ...sigstoreSignFlags(opts.sigstore, opts), ...registryFlags(opts), ref];
+  return [
+    'attest',
+    '--yes',
+    '--predicate',
+    opts.predicate,
+    '--type',
+    opts.type,
+    ...keyFlag(opts.key),
+    ...sigstoreSignFlags(opts.sigstore, opts),
+    ...registryFlags(opts),
+    ref,
+  ];
 }
 
 export interface SignBlobOptions extends CosignTarget {
@@ -358,7 +406,16 @@ export function signBlobArgs(file: string, opts: SignBlobOptions): string[] {
   if (!opts.bundle) throw new CosignArgError('sign-blob needs a bundle path');
   if (opts.sigstore) checkSigstoreOptions(opts.key ? 'key' : 'keyless', opts.sigstore);
   const newBundle = major(opts) < 3 ? ['--new-bundle-format'] : [];
-  return ['sign-blob', '--yes', '--bundle', opts.bundle, ...newBundle, ...keyFlag(opts.key), ...sigstoreSignFlags(opts.sigstore, opts), file];
+  return [
+    'sign-blob',
+    '--yes',
+    '--bundle',
+    opts.bundle,
+    ...newBundle,
+    ...keyFlag(opts.key),
+    ...sigstoreSignFlags(opts.sigstore, opts),
+    file,
+  ];
 }
 
 /** `cosign public-key --key <ref>`: prints the public key PEM of a private key. */
@@ -368,7 +425,8 @@ export function publicKeyArgs(key: KeyRef): string[] {
 
 /**
  * Key material as the user gave it: the PEM itself, or `env://VAR` naming a variable that holds it.
- * Returns the `--key` reference and the environment cosign needs; the PEM is only ever in `env`.
+ * Returns the `--key` reference and the environment cosign needs (the password, and the PEM in
+ * COSIGN_KEY or in VAR itself): the PEM is only ever in `env`, never in an argument.
  */
 export function keyFromInput(value: string, password: string, lookupEnv: (name: string) => string | undefined): KeyRef {
   const v = value.trim();
@@ -378,8 +436,9 @@ export function keyFromInput(value: string, password: string, lookupEnv: (name: 
     const name = m[1] ?? '';
     if (!ENV_NAME.test(name)) throw new CosignArgError(`env://${name} does not name an environment variable`);
     const held = lookupEnv(name);
-    if (!held || !held.trim()) throw new CosignArgError(`environment variable ${name} (named by env://${name}) is not set or empty`);
-    return { ref: `env://${name}`, env };
+    if (!held?.trim()) throw new CosignArgError(`environment variable ${name} (named by env://${name}) is not set or empty`);
+    // Handed on explicitly: the actions mask the key, and the kit's exec passes no inherited variable holding a secret.
+    return { ref: `env://${name}`, env: { ...env, [name]: held } };
   }
   if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(v) || !/-----END [A-Z ]*PRIVATE KEY-----/.test(v)) {
     throw new CosignArgError('must be a cosign private key (PEM, "-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----") or env://VAR');
@@ -456,17 +515,21 @@ export function parseVerifyOutput(stdout: string): VerifiedSignature[] {
     if (start > 0) all = tryParse(whole.slice(start));
   }
   if (all !== undefined) values.push(all);
-  else for (const line of whole.split(/\r?\n/)) {
-    const t = line.trim();
-    if (t.startsWith('[') || t.startsWith('{')) {
-      const v = tryParse(t);
-      if (v !== undefined) values.push(v);
+  else
+    for (const line of whole.split(/\r?\n/)) {
+      const t = line.trim();
+      if (t.startsWith('[') || t.startsWith('{')) {
+        const v = tryParse(t);
+        if (v !== undefined) values.push(v);
+      }
     }
-  }
   const out: VerifiedSignature[] = [];
   for (const v of values.flatMap((x) => (Array.isArray(x) ? x : [x]))) {
     if (!v || typeof v !== 'object') continue;
-    const o = v as { critical?: { identity?: { 'docker-reference'?: unknown }; image?: { 'docker-manifest-digest'?: unknown }; type?: unknown }; optional?: unknown };
+    const o = v as {
+      critical?: { identity?: { 'docker-reference'?: unknown }; image?: { 'docker-manifest-digest'?: unknown }; type?: unknown };
+      optional?: unknown;
+    };
     const crit = o.critical;
     if (!crit || typeof crit !== 'object') continue;
     const optional = o.optional && typeof o.optional === 'object' ? (o.optional as Record<string, unknown>) : {};
@@ -499,12 +562,18 @@ export function checkVerified(sigs: VerifiedSignature[], expect: { digest: strin
   if (signatures.length === 0) {
     if (sigs.length === 0) return { ok: false, problem: 'cosign verify reported no verified signature' };
     const types = [...new Set(sigs.map((s) => s.type || '(none)'))].join(', ');
-    return { ok: false, problem: `cosign verify reported no image signature, only ${sigs.length} other entr${sigs.length === 1 ? 'y' : 'ies'} (type ${types})` };
+    return {
+      ok: false,
+      problem: `cosign verify reported no image signature, only ${sigs.length} other entr${sigs.length === 1 ? 'y' : 'ies'} (type ${types})`,
+    };
   }
   for (const s of signatures) {
-    if (s.digest !== expect.digest) return { ok: false, problem: `a verified signature covers ${s.digest || '(no digest)'}, not the built digest ${expect.digest}` };
-    if (expect.identity && s.subject !== undefined && s.subject !== expect.identity) return { ok: false, problem: `a signature's subject is ${s.subject}, expected ${expect.identity}` };
-    if (expect.issuer && s.issuer !== undefined && s.issuer !== expect.issuer) return { ok: false, problem: `a signature's issuer is ${s.issuer}, expected ${expect.issuer}` };
+    if (s.digest !== expect.digest)
+      return { ok: false, problem: `a verified signature covers ${s.digest || '(no digest)'}, not the built digest ${expect.digest}` };
+    if (expect.identity && s.subject !== undefined && s.subject !== expect.identity)
+      return { ok: false, problem: `a signature's subject is ${s.subject}, expected ${expect.identity}` };
+    if (expect.issuer && s.issuer !== undefined && s.issuer !== expect.issuer)
+      return { ok: false, problem: `a signature's issuer is ${s.issuer}, expected ${expect.issuer}` };
   }
   return { ok: true, signatures: signatures.length, attestations };
 }

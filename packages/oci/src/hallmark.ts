@@ -14,4 +14,5 @@ export function ownerRepoOf(field: string | { url?: string } | undefined): strin
 export const HALLMARK_REPOSITORY = ownerRepoOf(repository);
 
 /** The hint every action gives when a tool is missing from PATH. */
-export const setupToolsHint = (tool: string): string => `add ${HALLMARK_REPOSITORY}/actions/setup-tools with \`tools: ${tool}\` before this step`;
+export const setupToolsHint = (tool: string): string =>
+  `add ${HALLMARK_REPOSITORY}/actions/setup-tools with \`tools: ${tool}\` before this step`;

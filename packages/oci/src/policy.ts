@@ -101,13 +101,17 @@ const BUILDER_SAFE = /^[A-Za-z0-9._\-/:@+*]+$/;
  */
 export function builderIdRegexp(workflow: string, refs: string[]): string {
   if (!/^https:\/\/[^@\s*]+$/.test(workflow) || !BUILDER_SAFE.test(workflow)) {
-    throw new PolicyArgError(`the builder workflow must be https://<host>/<owner>/<repo>/<path> without @ or * (got ${JSON.stringify(workflow.slice(0, 120))})`);
+    throw new PolicyArgError(
+      `the builder workflow must be https://<host>/<owner>/<repo>/<path> without @ or * (got ${JSON.stringify(workflow.slice(0, 120))})`,
+    );
   }
   if (refs.length === 0) throw new PolicyArgError('at least one allowed builder ref is needed');
   const lit = (s: string) => s.replace(/[.+]/g, (c) => `[${c}]`);
   const alts = refs.map((r) => {
     if (!/^refs\/(heads|tags)\/\S+$/.test(r) || !BUILDER_SAFE.test(r) || r.includes('@')) {
-      throw new PolicyArgError(`an allowed builder ref must be refs/tags/… or refs/heads/… (a * matches within one segment), got ${JSON.stringify(r.slice(0, 120))}`);
+      throw new PolicyArgError(
+        `an allowed builder ref must be refs/tags/… or refs/heads/… (a * matches within one segment), got ${JSON.stringify(r.slice(0, 120))}`,
+      );
     }
     return r.split('*').map(lit).join('[^/]*');
   });
@@ -126,19 +130,39 @@ function provenanceValidations(req: ProvenanceRequirement, repo: string): { expr
   // extractPayload gives the whole in-toto statement (what kyverno apply 1.19.0 showed: `.runDetails` at the top is "no such key").
   const payload = 'extractPayload(i, attestations.provenance).predicate';
   const out = [
-    { expression: `${imgs}.all(i, verifyAttestationSignatures(i, attestations.provenance, [attestors.signer]) > 0)`, message: `${repo} must carry SLSA provenance (${SLSA_PROVENANCE_V1_TYPE}) by the same signer` },
-    { expression: `${imgs}.all(i, ${payload}.runDetails.builder.id.matches('${req.builderIdRegexp}'))`, message: 'the provenance builder id is not an allowed hallmark build-sign-scan ref' },
-    { expression: `${imgs}.all(i, ${payload}.buildDefinition.externalParameters.workflow.repository == '${req.sourceRepository}')`, message: `the provenance source repository is not ${req.sourceRepository}` },
+    {
+      expression: `${imgs}.all(i, verifyAttestationSignatures(i, attestations.provenance, [attestors.signer]) > 0)`,
+      message: `${repo} must carry SLSA provenance (${SLSA_PROVENANCE_V1_TYPE}) by the same signer`,
+    },
+    {
+      expression: `${imgs}.all(i, ${payload}.runDetails.builder.id.matches('${req.builderIdRegexp}'))`,
+      message: 'the provenance builder id is not an allowed hallmark build-sign-scan ref',
+    },
+    {
+      expression: `${imgs}.all(i, ${payload}.buildDefinition.externalParameters.workflow.repository == '${req.sourceRepository}')`,
+      message: `the provenance source repository is not ${req.sourceRepository}`,
+    },
   ];
-  if (req.sourceRef) out.push({ expression: `${imgs}.all(i, ${payload}.buildDefinition.externalParameters.workflow.ref == '${req.sourceRef}')`, message: `the provenance source ref is not ${req.sourceRef}` });
+  if (req.sourceRef)
+    out.push({
+      expression: `${imgs}.all(i, ${payload}.buildDefinition.externalParameters.workflow.ref == '${req.sourceRef}')`,
+      message: `the provenance source ref is not ${req.sourceRef}`,
+    });
   return out;
 }
 
 function checkProvenanceRequirement(p: ProvenanceRequirement): void {
   // The regexp goes into a JMESPath raw string: no quote, no backslash, nothing that ends `{{ }}`.
-  if (!p.builderIdRegexp || /['\\{}]/.test(p.builderIdRegexp)) throw new PolicyArgError("the builder id regexp must be non-empty, without quotes, backslashes or braces (build it with builderIdRegexp)");
-  if (!/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(p.sourceRepository)) throw new PolicyArgError(`the source repository must be owner/name (got ${JSON.stringify(p.sourceRepository.slice(0, 120))})`);
-  if (p.sourceRef !== undefined && !/^refs\/[A-Za-z0-9._\-/]+$/.test(p.sourceRef)) throw new PolicyArgError(`the source ref must be a full ref such as refs/heads/main (got ${JSON.stringify(p.sourceRef.slice(0, 120))})`);
+  if (!p.builderIdRegexp || /['\\{}]/.test(p.builderIdRegexp))
+    throw new PolicyArgError(
+      'the builder id regexp must be non-empty, without quotes, backslashes or braces (build it with builderIdRegexp)',
+    );
+  if (!/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(p.sourceRepository))
+    throw new PolicyArgError(`the source repository must be owner/name (got ${JSON.stringify(p.sourceRepository.slice(0, 120))})`);
+  if (p.sourceRef !== undefined && !/^refs\/[A-Za-z0-9._\-/]+$/.test(p.sourceRef))
+    throw new PolicyArgError(
+      `the source ref must be a full ref such as refs/heads/main (got ${JSON.stringify(p.sourceRef.slice(0, 120))})`,
+    );
 }
 
 /**
@@ -152,16 +176,36 @@ function checkProvenanceRequirement(p: ProvenanceRequirement): void {
 export function provenanceAttestation(req: ProvenanceRequirement, entry: Record<string, unknown>): Record<string, unknown> {
   checkProvenanceRequirement(req);
   const all: Record<string, unknown>[] = [
-    { key: `{{ regex_match('${req.builderIdRegexp}', runDetails.builder.id) }}`, operator: 'Equals', value: true, message: 'the provenance builder id is not an allowed hallmark build-sign-scan ref' },
-    { key: '{{ buildDefinition.externalParameters.workflow.repository }}', operator: 'Equals', value: req.sourceRepository, message: `the provenance source repository is not ${req.sourceRepository}` },
+    {
+      key: `{{ regex_match('${req.builderIdRegexp}', runDetails.builder.id) }}`,
+      operator: 'Equals',
+      value: true,
+      message: 'the provenance builder id is not an allowed hallmark build-sign-scan ref',
+    },
+    {
+      key: '{{ buildDefinition.externalParameters.workflow.repository }}',
+      operator: 'Equals',
+      value: req.sourceRepository,
+      message: `the provenance source repository is not ${req.sourceRepository}`,
+    },
   ];
-  if (req.sourceRef) all.push({ key: '{{ buildDefinition.externalParameters.workflow.ref }}', operator: 'Equals', value: req.sourceRef, message: `the provenance source ref is not ${req.sourceRef}` });
+  if (req.sourceRef)
+    all.push({
+      key: '{{ buildDefinition.externalParameters.workflow.ref }}',
+      operator: 'Equals',
+      value: req.sourceRef,
+      message: `the provenance source ref is not ${req.sourceRef}`,
+    });
   return { type: SLSA_PROVENANCE_V1_TYPE, attestors: [{ entries: [entry] }], conditions: [{ all }] };
 }
 
 /** A DNS-1123 label of at most 63 characters, with a short hash suffix when shortened. */
 export function policyName(image: Pick<ImageRef, 'registry' | 'repository'>): string {
-  const base = `hallmark-verify-${image.repository}`.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/-+/g, '-').replace(/^-|-$/g, '');
+  const base = `hallmark-verify-${image.repository}`
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/-+/g, '-')
+    .replace(/^-|-$/g, '');
   if (base.length <= 63) return base;
   const h = createHash('sha256').update(repoName(image)).digest('hex').slice(0, 8);
   return `${base.slice(0, 54).replace(/-$/, '')}-${h}`;
@@ -223,7 +267,8 @@ function checkAttestor(opts: PolicyOptions): void {
   } else if (!/-----BEGIN PUBLIC KEY-----/.test(opts.attestor.publicKey)) {
     throw new Error('the policy public key must be a PEM public key');
   }
-  if (opts.kind !== undefined && !POLICY_KINDS.includes(opts.kind)) throw new Error(`policy kind must be one of ${POLICY_KINDS.join(', ')}`);
+  if (opts.kind !== undefined && !POLICY_KINDS.includes(opts.kind))
+    throw new Error(`policy kind must be one of ${POLICY_KINDS.join(', ')}`);
   if (opts.signatureFormat !== undefined && opts.signatureFormat !== 'bundle' && opts.signatureFormat !== 'legacy') {
     throw new Error("signature format must be 'bundle' or 'legacy'");
   }
@@ -234,7 +279,10 @@ const rekorUrlOf = (opts: PolicyOptions): string =>
   opts.rekorUrl ?? ('keyless' in opts.attestor ? opts.attestor.keyless.rekorUrl : undefined) ?? DEFAULT_REKOR_URL;
 
 function metadata(opts: PolicyOptions): Record<string, unknown> {
-  const who = 'publicKey' in opts.attestor ? 'the embedded cosign public key' : `${opts.attestor.keyless.subject} (issuer ${opts.attestor.keyless.issuer})`;
+  const who =
+    'publicKey' in opts.attestor
+      ? 'the embedded cosign public key'
+      : `${opts.attestor.keyless.subject} (issuer ${opts.attestor.keyless.issuer})`;
   const annotations: Record<string, string> = {
     'policies.kyverno.io/title': `Verify ${repoName(opts.image)}`,
     'policies.kyverno.io/category': 'Software Supply Chain Security',
@@ -258,7 +306,7 @@ function clusterPolicy(opts: PolicyOptions): Record<string, unknown> {
     'publicKey' in opts.attestor
       ? {
           keys: {
-            publicKeys: opts.attestor.publicKey.trim() + '\n',
+            publicKeys: `${opts.attestor.publicKey.trim()}\n`,
             ...(noTlog ? { rekor: { ignoreTlog: true }, ctlog: { ignoreSCT: true } } : {}),
           },
         }
@@ -321,7 +369,7 @@ function imageValidatingPolicy(opts: PolicyOptions): Record<string, unknown> {
   const cosign =
     'publicKey' in opts.attestor
       ? {
-          key: { data: opts.attestor.publicKey.trim() + '\n' },
+          key: { data: `${opts.attestor.publicKey.trim()}\n` },
           ...(noTlog ? { ctlog: { insecureIgnoreTlog: true, insecureIgnoreSCT: true } } : {}),
         }
       : {
@@ -330,7 +378,8 @@ function imageValidatingPolicy(opts: PolicyOptions): Record<string, unknown> {
         };
   // Every container of the Pod (not only the matched images): object.spec, which Kyverno's autogen
   // rewrites for pod controllers (pkg/cel/autogen/data.go).
-  const allImages = "object.spec.?containers.orValue([]).map(c, c.image) + object.spec.?initContainers.orValue([]).map(c, c.image) + object.spec.?ephemeralContainers.orValue([]).map(c, c.image)";
+  const allImages =
+    'object.spec.?containers.orValue([]).map(c, c.image) + object.spec.?initContainers.orValue([]).map(c, c.image) + object.spec.?ephemeralContainers.orValue([]).map(c, c.image)';
   return {
     apiVersion: 'policies.kyverno.io/v1',
     kind: 'ImageValidatingPolicy',

@@ -16,7 +16,8 @@ export const DIGEST_RE = /^sha256:[a-f0-9]{64}$/;
 const COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
 const REPO_RE = new RegExp(`^${COMPONENT}(?:/${COMPONENT})*$`);
 const TAG_RE = /^[\w][\w.-]{0,127}$/;
-const HOST_RE = /^(?:localhost|(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?))*|\[[0-9a-fA-F:]+\])(?::\d{1,5})?$/;
+const HOST_RE =
+  /^(?:localhost|(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?))*|\[[0-9a-fA-F:]+\])(?::\d{1,5})?$/;
 
 export class RefError extends Error {
   constructor(message: string) {
@@ -51,7 +52,8 @@ export function parseImageRef(input: string): ImageRef {
   if (at >= 0) {
     digest = rest.slice(at + 1);
     rest = rest.slice(0, at);
-    if (!isDigest(digest)) throw new RefError(`digest must be sha256: followed by 64 lowercase hex characters (got ${JSON.stringify(digest.slice(0, 80))})`);
+    if (!isDigest(digest))
+      throw new RefError(`digest must be sha256: followed by 64 lowercase hex characters (got ${JSON.stringify(digest.slice(0, 80))})`);
   }
   let registry = 'docker.io';
   const slash = rest.indexOf('/');
@@ -70,7 +72,8 @@ export function parseImageRef(input: string): ImageRef {
     rest = rest.slice(0, colon);
     if (!isTag(tag)) throw new RefError(`tag ${JSON.stringify(tag.slice(0, 80))} is not a valid tag ([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})`);
   }
-  if (!REPO_RE.test(rest)) throw new RefError(`repository ${JSON.stringify(rest.slice(0, 80))} is not valid (lowercase letters, digits and separators . _ - /)`);
+  if (!REPO_RE.test(rest))
+    throw new RefError(`repository ${JSON.stringify(rest.slice(0, 80))} is not valid (lowercase letters, digits and separators . _ - /)`);
   let repository = rest;
   if (registry === 'docker.io' && !repository.includes('/')) repository = `library/${repository}`;
   return { registry, repository, tag, digest };
@@ -87,7 +90,8 @@ export function formatRef(ref: ImageRef): string {
 
 /** `registry/repository@sha256:…` (no tag): what is signed, scanned and deployed. */
 export function digestRef(ref: Pick<ImageRef, 'registry' | 'repository'>, digest: string): string {
-  if (!isDigest(digest)) throw new RefError(`digest must be sha256: followed by 64 lowercase hex characters (got ${JSON.stringify(digest.slice(0, 80))})`);
+  if (!isDigest(digest))
+    throw new RefError(`digest must be sha256: followed by 64 lowercase hex characters (got ${JSON.stringify(digest.slice(0, 80))})`);
   return `${repoName(ref)}@${digest}`;
 }
 

@@ -38,6 +38,37 @@ export interface TransportResponse {
 }
 export type Transport = (req: TransportRequest) => Promise<TransportResponse>;
 
+/**
+ * A Transport over one HTTP function with the kit's `http.request` shape (a deadline per try,
+ * bounded retries with backoff, Retry-After): registry calls get 60 s a try, 3 tries, redirects
+ * followed (blob downloads redirect to storage). main.ts passes the kit's `http.request`.
+ */
+export function httpTransport(
+  request: (req: {
+    method: string;
+    url: string;
+    headers: Record<string, string>;
+    body?: Buffer;
+    timeoutMs: number;
+    attempts: number;
+    followRedirects: boolean;
+  }) => Promise<TransportResponse>,
+  opts: { timeoutMs?: number; attempts?: number } = {},
+): Transport {
+  return async (req) => {
+    const r = await request({
+      method: req.method,
+      url: req.url,
+      headers: req.headers,
+      body: req.body,
+      timeoutMs: opts.timeoutMs ?? 60_000,
+      attempts: opts.attempts ?? 3,
+      followRedirects: true,
+    });
+    return { status: r.status, headers: r.headers, body: r.body };
+  };
+}
+
 export interface Descriptor {
   mediaType: string;
   digest: string;
@@ -62,7 +93,13 @@ export class RegistryError extends Error {
  * the base64 `user:password` before it is written. The caller removes `dir` when the step ends.
  * Returns the config file's path.
  */
-export function writeScopedDockerConfig(dir: string, registry: string, username: string, password: string, mask: (secret: string) => void): string {
+export function writeScopedDockerConfig(
+  dir: string,
+  registry: string,
+  username: string,
+  password: string,
+  mask: (secret: string) => void,
+): string {
   const auth = Buffer.from(`${username}:${password}`).toString('base64');
   mask(auth);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -76,7 +113,11 @@ export function writeScopedDockerConfig(dir: string, registry: string, username:
  * `~/.docker`) holds for `host`: `auths[host].auth`, base64 `user:password`. `mask` receives the
  * password before it is returned. Undefined when there is no such config or entry.
  */
-export function readDockerConfigCredentials(dir: string | undefined, host: string, mask: (secret: string) => void): { username: string; password: string } | undefined {
+export function readDockerConfigCredentials(
+  dir: string | undefined,
+  host: string,
+  mask: (secret: string) => void,
+): { username: string; password: string } | undefined {
   if (!dir) return undefined;
   try {
     const cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { auths?: Record<string, { auth?: string }> };
@@ -148,7 +189,11 @@ export class RegistryClient {
     const b = this.basic();
     if (b) headers.authorization = b;
     const r = await this.opts.transport({ method: 'GET', url: u.toString(), headers });
-    if (r.status !== 200) throw new RegistryError(`the registry's token service answered HTTP ${r.status}${b ? ' (check the registry credentials)' : ' (no registry credentials were given)'}`, r.status);
+    if (r.status !== 200)
+      throw new RegistryError(
+        `the registry's token service answered HTTP ${r.status}${b ? ' (check the registry credentials)' : ' (no registry credentials were given)'}`,
+        r.status,
+      );
     let j: { token?: string; access_token?: string };
     try {
       j = JSON.parse(r.body.toString('utf8')) as typeof j;
@@ -163,7 +208,8 @@ export class RegistryClient {
   /** A request to `/v2/<repo>/…` (or an absolute Location URL), authenticating on a 401 challenge once. */
   async call(repo: string, method: string, path: string, headers: Record<string, string> = {}, body?: Buffer): Promise<TransportResponse> {
     const url = /^https?:\/\//.test(path) ? path : `${this.base}/v2/${repo}${path}`;
-    const send = (auth?: string) => this.opts.transport({ method, url, headers: { ...headers, ...(auth ? { authorization: auth } : {}) }, body });
+    const send = (auth?: string) =>
+      this.opts.transport({ method, url, headers: { ...headers, ...(auth ? { authorization: auth } : {}) }, body });
     this.log.push(`${method} ${new URL(url).pathname}`);
     const cached = this.tokens.get(repo);
     let r = await send(cached ? `Bearer ${cached}` : this.basic());
@@ -174,28 +220,40 @@ export class RegistryClient {
         this.tokens.set(repo, t);
         r = await send(`Bearer ${t}`);
       } else if (ch?.scheme === 'basic' && !this.opts.credentials) {
-        throw new RegistryError(`${this.opts.host} requires a login (HTTP 401): give registry-username and registry-password, or log in before this step`, 401);
+        throw new RegistryError(
+          `${this.opts.host} requires a login (HTTP 401): give registry-username and registry-password, or log in before this step`,
+          401,
+        );
       }
       if (r.status === 401) throw new RegistryError(`${this.opts.host} refused the credentials (HTTP 401)`, 401);
     }
-    if (r.status === 403) throw new RegistryError(`${this.opts.host} denied ${method} on ${repo} (HTTP 403): the credentials lack push/pull permission`, 403);
+    if (r.status === 403)
+      throw new RegistryError(`${this.opts.host} denied ${method} on ${repo} (HTTP 403): the credentials lack push/pull permission`, 403);
     return r;
   }
 
   /** GET a manifest by tag or digest; undefined on 404. When `ref` is a digest, the bytes must hash to it. */
-  async getManifest(repo: string, ref: string, accept = MANIFEST_ACCEPT): Promise<{ bytes: Buffer; json: Record<string, unknown>; mediaType: string; digest: string } | undefined> {
+  async getManifest(
+    repo: string,
+    ref: string,
+    accept = MANIFEST_ACCEPT,
+  ): Promise<{ bytes: Buffer; json: Record<string, unknown>; mediaType: string; digest: string } | undefined> {
     const r = await this.call(repo, 'GET', `/manifests/${ref}`, { accept });
     if (r.status === 404) return undefined;
     if (r.status !== 200) throw new RegistryError(`GET manifest ${repo}:${ref}: HTTP ${r.status}`, r.status);
     const digest = sha256Digest(r.body);
-    if (isDigest(ref) && digest !== ref) throw new RegistryError(`the registry returned a manifest for ${ref} whose bytes hash to ${digest}`);
+    if (isDigest(ref) && digest !== ref)
+      throw new RegistryError(`the registry returned a manifest for ${ref} whose bytes hash to ${digest}`);
     let json: Record<string, unknown>;
     try {
       json = JSON.parse(r.body.toString('utf8')) as Record<string, unknown>;
     } catch {
       throw new RegistryError(`manifest ${repo}:${ref} is not JSON`);
     }
-    const mediaType = (typeof json.mediaType === 'string' ? json.mediaType : undefined) ?? header(r.headers, 'content-type')?.split(';')[0] ?? MT.ociManifest;
+    const mediaType =
+      (typeof json.mediaType === 'string' ? json.mediaType : undefined) ??
+      header(r.headers, 'content-type')?.split(';')[0] ??
+      MT.ociManifest;
     return { bytes: r.body, json, mediaType, digest };
   }
 
@@ -227,18 +285,32 @@ export class RegistryClient {
     if (!loc) throw new RegistryError('the registry started a blob upload without a Location');
     const u = new URL(loc, `${this.base}/v2/${repo}/blobs/uploads/`);
     u.searchParams.set('digest', digest);
-    const put = await this.call(repo, 'PUT', u.toString(), { 'content-type': 'application/octet-stream', 'content-length': String(bytes.length) }, bytes);
+    const put = await this.call(
+      repo,
+      'PUT',
+      u.toString(),
+      { 'content-type': 'application/octet-stream', 'content-length': String(bytes.length) },
+      bytes,
+    );
     if (put.status !== 201) throw new RegistryError(`uploading blob ${digest} to ${repo}: HTTP ${put.status}`, put.status);
     return digest;
   }
 
   /** PUT a manifest under a tag or its digest. Returns its digest and whether the registry said it indexed the subject (`OCI-Subject`). */
-  async putManifest(repo: string, ref: string, json: Record<string, unknown>): Promise<{ digest: string; size: number; ociSubject?: string }> {
+  async putManifest(
+    repo: string,
+    ref: string,
+    json: Record<string, unknown>,
+  ): Promise<{ digest: string; size: number; ociSubject?: string }> {
     const bytes = Buffer.from(JSON.stringify(json));
     const digest = sha256Digest(bytes);
     const mediaType = String(json.mediaType ?? MT.ociManifest);
     const r = await this.call(repo, 'PUT', `/manifests/${ref}`, { 'content-type': mediaType }, bytes);
-    if (r.status !== 201) throw new RegistryError(`PUT manifest ${repo}:${ref}: HTTP ${r.status}: ${r.body.toString('utf8').slice(0, 200).replace(/\s+/g, ' ')}`, r.status);
+    if (r.status !== 201)
+      throw new RegistryError(
+        `PUT manifest ${repo}:${ref}: HTTP ${r.status}: ${r.body.toString('utf8').slice(0, 200).replace(/\s+/g, ' ')}`,
+        r.status,
+      );
     const echoed = header(r.headers, 'docker-content-digest');
     if (echoed && echoed !== digest) throw new RegistryError(`the registry stored manifest ${echoed}, not the ${digest} that was sent`);
     return { digest, size: bytes.length, ociSubject: header(r.headers, 'oci-subject') };
@@ -280,7 +352,12 @@ export class RegistryClient {
     const layers: Descriptor[] = [];
     for (const f of artifact.files) {
       const d = await this.putBlob(repo, f.bytes);
-      layers.push({ mediaType: f.mediaType, digest: d, size: f.bytes.length, ...(f.title ? { annotations: { 'org.opencontainers.image.title': f.title } } : {}) });
+      layers.push({
+        mediaType: f.mediaType,
+        digest: d,
+        size: f.bytes.length,
+        ...(f.title ? { annotations: { 'org.opencontainers.image.title': f.title } } : {}),
+      });
     }
     const manifest: Record<string, unknown> = {
       schemaVersion: 2,
@@ -292,7 +369,13 @@ export class RegistryClient {
       ...(artifact.annotations && Object.keys(artifact.annotations).length ? { annotations: artifact.annotations } : {}),
     };
     const put = await this.putManifest(repo, sha256Digest(Buffer.from(JSON.stringify(manifest))), manifest);
-    const descriptor: Descriptor = { mediaType: MT.ociManifest, digest: put.digest, size: put.size, artifactType: artifact.artifactType, ...(artifact.annotations && Object.keys(artifact.annotations).length ? { annotations: artifact.annotations } : {}) };
+    const descriptor: Descriptor = {
+      mediaType: MT.ociManifest,
+      digest: put.digest,
+      size: put.size,
+      artifactType: artifact.artifactType,
+      ...(artifact.annotations && Object.keys(artifact.annotations).length ? { annotations: artifact.annotations } : {}),
+    };
     if (put.ociSubject === subject.digest) return { digest: put.digest, via: 'api', descriptor };
     await this.addToReferrersTag(repo, subject.digest, descriptor);
     return { digest: put.digest, via: 'tag', descriptor };
@@ -303,7 +386,8 @@ export class RegistryClient {
     const tag = referrersTag(subjectDigest);
     // Asked with every manifest type, so an image someone tagged `sha256-…` is seen (and kept), not hidden by a 404.
     const existing = await this.getManifest(repo, tag);
-    if (existing && existing.mediaType !== MT.ociIndex) throw new RegistryError(`tag ${tag} in ${repo} holds a ${existing.mediaType}, not a referrers index; refusing to overwrite it`);
+    if (existing && existing.mediaType !== MT.ociIndex)
+      throw new RegistryError(`tag ${tag} in ${repo} holds a ${existing.mediaType}, not a referrers index; refusing to overwrite it`);
     const manifests = ((existing?.json.manifests as Descriptor[] | undefined) ?? []).filter((m) => m.digest !== d.digest);
     manifests.push(d);
     await this.putManifest(repo, tag, { schemaVersion: 2, mediaType: MT.ociIndex, manifests });

@@ -7,7 +7,15 @@ import type { ActionCorpus } from '../corpus.js';
 
 const corpus: ActionCorpus = {
   action: 'registry-login',
-  base: { inputs: { registry: '{url}', username: 'ci-bot', password: 'hardening-registry-pw-canary', insecure: 'true', 'github-token': 'ghs_hardeningcanarytoken0123456789' } },
+  base: {
+    inputs: {
+      registry: '{url}',
+      username: 'ci-bot',
+      password: 'hardening-registry-pw-canary',
+      insecure: 'true',
+      'github-token': 'ghs_hardeningcanarytoken0123456789',
+    },
+  },
   secrets: ['password', 'github-token'],
   bad: [
     { name: 'timeout not a duration', inputs: { timeout: 'soon' }, input: 'timeout', expect: /duration/ },
@@ -33,7 +41,12 @@ const corpus: ActionCorpus = {
     { name: 'registry half an IPv6 literal', inputs: { registry: '[::1', insecure: undefined }, input: 'registry' },
     { name: 'image with a space', inputs: { registry: undefined, image: 'ghcr.io/acme/ api' }, input: 'image' },
     { name: 'image with upper-case repository', inputs: { registry: undefined, image: 'ghcr.io/Acme/API' }, input: 'image' },
-    { name: 'image with a short digest', inputs: { registry: undefined, image: 'ghcr.io/acme/api@sha256:abc' }, input: 'image', expect: /digest/ },
+    {
+      name: 'image with a short digest',
+      inputs: { registry: undefined, image: 'ghcr.io/acme/api@sha256:abc' },
+      input: 'image',
+      expect: /digest/,
+    },
     { name: 'image with a bad tag', inputs: { registry: undefined, image: 'ghcr.io/acme/api:-bad' }, input: 'image' },
     { name: 'username with a space', inputs: { username: 'ci bot' }, input: 'username' },
     { name: 'username with a newline', inputs: { username: 'ci\nbot' }, input: 'username' },

@@ -6,7 +6,6 @@
  */
 import type { ActionCorpus } from '../corpus.js';
 
-
 const corpus: ActionCorpus = {
   action: 'setup-tools',
   base: { inputs: { tools: 'cosign', mirror: '{url}/mirror', retries: '0', 'retry-delay': '10ms', 'download-timeout': '2s' } },
@@ -31,14 +30,34 @@ const corpus: ActionCorpus = {
     { name: 'version as path traversal', inputs: { tools: 'syft@../../../etc/passwd' }, input: 'tools', expect: /malformed version/ },
     { name: 'version with a dangling prerelease dash', inputs: { tools: 'helm@4.2.4-' }, input: 'tools', expect: /malformed version/ },
     { name: 'malicious trivy 0.69.4', inputs: { tools: 'trivy@0.69.4' }, input: 'tools', expect: /malicious/ },
-    { name: 'malicious trivy 0.69.4 as a prerelease', inputs: { tools: 'trivy@v0.69.4-rc.1' }, input: 'tools', expect: /aquasecurity\/trivy#10345/ },
+    {
+      name: 'malicious trivy 0.69.4 as a prerelease',
+      inputs: { tools: 'trivy@v0.69.4-rc.1' },
+      input: 'tools',
+      expect: /aquasecurity\/trivy#10345/,
+    },
     { name: 'deleted trivy release', inputs: { tools: 'trivy@0.50.0' }, input: 'tools', expect: /deleted/ },
-    { name: 'one tool twice at two versions', inputs: { tools: 'cosign@2.6.4, cosign@3.1.2' }, input: 'tools', expect: /twice with different versions/ },
+    {
+      name: 'one tool twice at two versions',
+      inputs: { tools: 'cosign@2.6.4, cosign@3.1.2' },
+      input: 'tools',
+      expect: /twice with different versions/,
+    },
     { name: 'mirror not a URL', inputs: { mirror: 'mirror.example.com/tools' }, input: 'mirror', expect: /http\(s\) base URL/ },
     { name: 'mirror ftp', inputs: { mirror: 'ftp://mirror.example.com/tools' }, input: 'mirror', expect: /ftp URL/ },
     { name: 'mirror file URL', inputs: { mirror: 'file:///etc' }, input: 'mirror', expect: /file URL/ },
-    { name: 'mirror with credentials', inputs: { mirror: 'https://ci:hunter22@mirror.example.com/tools' }, input: 'mirror', expect: /credentials/ },
-    { name: 'mirror with a token in the query', inputs: { mirror: 'https://mirror.example.com/tools?token=abc' }, input: 'mirror', expect: /without a query/ },
+    {
+      name: 'mirror with credentials',
+      inputs: { mirror: 'https://ci:hunter22@mirror.example.com/tools' },
+      input: 'mirror',
+      expect: /credentials/,
+    },
+    {
+      name: 'mirror with a token in the query',
+      inputs: { mirror: 'https://mirror.example.com/tools?token=abc' },
+      input: 'mirror',
+      expect: /without a query/,
+    },
     { name: 'mirror with a fragment', inputs: { mirror: '{url}/mirror#x' }, input: 'mirror', expect: /fragment/ },
     { name: 'cache yes', inputs: { cache: 'yes' }, input: 'cache', expect: /true or false/ },
     { name: 'download-timeout a word', inputs: { 'download-timeout': 'forever' }, input: 'download-timeout', expect: /duration/ },

@@ -14,7 +14,13 @@ const apply = { mode: 'apply', 'plan-sha256': SHA, 'plan-json': undefined };
 const corpus: ActionCorpus = {
   action: 'terraform-gated-apply',
   base: {
-    inputs: { mode: 'plan', 'working-directory': 'infra', 'plan-json': 'plan.json', environment: 'production', 'github-token': 'ghs_hardeningCanaryToken0123456789' },
+    inputs: {
+      mode: 'plan',
+      'working-directory': 'infra',
+      'plan-json': 'plan.json',
+      environment: 'production',
+      'github-token': 'ghs_hardeningCanaryToken0123456789',
+    },
   },
   setup: (workspace) => {
     mkdirSync(join(workspace, 'infra', 'a-directory'), { recursive: true });
@@ -28,13 +34,27 @@ const corpus: ActionCorpus = {
     { name: 'mode unknown', inputs: { mode: 'destroy' }, input: 'mode', expect: /plan, apply/ },
     { name: 'mode in capitals', inputs: { mode: 'PLAN' }, input: 'mode' },
     { name: 'mode with a newline', inputs: { mode: 'plan\napply' }, input: 'mode' },
-    { name: 'apply without plan-sha256', inputs: { ...apply, 'plan-sha256': undefined }, input: 'plan-sha256', expect: /required in apply mode/ },
+    {
+      name: 'apply without plan-sha256',
+      inputs: { ...apply, 'plan-sha256': undefined },
+      input: 'plan-sha256',
+      expect: /required in apply mode/,
+    },
     { name: 'plan-sha256 too short', inputs: { ...apply, 'plan-sha256': SHA.slice(1) }, input: 'plan-sha256', expect: /64-hex-digit/ },
     { name: 'plan-sha256 too long', inputs: { ...apply, 'plan-sha256': `${SHA}0` }, input: 'plan-sha256' },
     { name: 'plan-sha256 not hex', inputs: { ...apply, 'plan-sha256': `${SHA.slice(0, 63)}g` }, input: 'plan-sha256' },
     { name: 'plan-sha256 sha512 prefix', inputs: { ...apply, 'plan-sha256': `sha512:${SHA}` }, input: 'plan-sha256' },
-    { name: 'plan-sha256 with a space inside', inputs: { ...apply, 'plan-sha256': `${SHA.slice(0, 32)} ${SHA.slice(32)}` }, input: 'plan-sha256' },
-    { name: 'working-directory missing', inputs: { 'working-directory': 'no/such/dir' }, input: 'working-directory', expect: /existing directory/ },
+    {
+      name: 'plan-sha256 with a space inside',
+      inputs: { ...apply, 'plan-sha256': `${SHA.slice(0, 32)} ${SHA.slice(32)}` },
+      input: 'plan-sha256',
+    },
+    {
+      name: 'working-directory missing',
+      inputs: { 'working-directory': 'no/such/dir' },
+      input: 'working-directory',
+      expect: /existing directory/,
+    },
     { name: 'working-directory is a file', inputs: { 'working-directory': 'plan.json' }, input: 'working-directory' },
     { name: 'working-directory missing in apply mode', inputs: { ...apply, 'working-directory': 'gone' }, input: 'working-directory' },
     { name: 'environment with a slash', inputs: { environment: 'prod/eu' }, input: 'environment', expect: /letters, digits/ },
@@ -45,9 +65,19 @@ const corpus: ActionCorpus = {
     { name: 'artifact-name with a colon', inputs: { 'artifact-name': 'tfplan:prod' }, input: 'artifact-name', expect: /artifact name/ },
     { name: 'artifact-name with a path', inputs: { 'artifact-name': '../tfplan' }, input: 'artifact-name' },
     { name: 'artifact-name too long', inputs: { 'artifact-name': 'a'.repeat(201) }, input: 'artifact-name' },
-    { name: 'var-files names a missing file', inputs: { 'var-files': 'prod.tfvars\nmissing.tfvars' }, input: 'var-files', expect: /existing files/ },
+    {
+      name: 'var-files names a missing file',
+      inputs: { 'var-files': 'prod.tfvars\nmissing.tfvars' },
+      input: 'var-files',
+      expect: /existing file/,
+    },
     { name: 'var-files names a directory', inputs: { 'var-files': 'a-directory' }, input: 'var-files' },
-    { name: 'backend-config neither key=value nor a file', inputs: { 'backend-config': 'bucket=ok\nnot-a-file.hcl' }, input: 'backend-config', expect: /key=value or an existing file/ },
+    {
+      name: 'backend-config neither key=value nor a file',
+      inputs: { 'backend-config': 'bucket=ok\nnot-a-file.hcl' },
+      input: 'backend-config',
+      expect: /key=value or an existing file/,
+    },
     { name: 'backend-config with a flag-like key', inputs: { 'backend-config': '-backend=false' }, input: 'backend-config' },
     { name: 'plan-json missing', inputs: { 'plan-json': 'missing.json' }, input: 'plan-json', expect: /existing file/ },
     { name: 'plan-json a directory', inputs: { 'plan-json': 'infra' }, input: 'plan-json' },

@@ -9,7 +9,7 @@
  *   test/build-sign's recorder), fed hostile text by a loopback registry's error answers.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { expect } from 'vitest';
@@ -17,9 +17,9 @@ import { startGitHubServices, type GitHubServices } from '../../harness/github.j
 import { startServer, type TestServer } from '../../harness/server.js';
 import { hasRegistry, startRegistry, type Registry } from '../../harness/registry.js';
 import { runAction, runnerHome, type RunnerHome } from '../../harness/runner.js';
-import { startSigstore, type LoopbackSigstore } from '../../build-sign/sigstore.js';
-import { BUSYBOX, canaryKey, cosignCalls, hasBuildah, htpasswd, makeLab, writeContext, type Lab } from '../../build-sign/setup.js';
-import { argvStandIn, canary, readArgvLog } from '../lib.js';
+import { startSigstore, type LoopbackSigstore } from '../../harness/sigstore.js';
+import { BUSYBOX, canaryKey, cosignCalls, hasBuildah, htpasswd, makeLab, writeContext, type Lab } from '../../harness/build-lab.js';
+import { argvStandIn, auditRecordsIn, canary, readArgvLog, runnerTempLeftovers } from '../lib.js';
 import type { ActionHardening, InjectionInput, Outcome } from './types.js';
 
 let lab: Lab;
@@ -43,7 +43,12 @@ const home = () => {
 
 /** Runner tokens the action never needs: they must not surface anywhere either. */
 const ENV_CANARIES = ['env:GITHUB_TOKEN', 'env:ACTIONS_RUNTIME_TOKEN'];
-const envOf = (c: Record<string, string>) => Object.fromEntries(Object.entries(c).filter(([k]) => k.startsWith('env:')).map(([k, v]) => [k.slice(4), v]));
+const envOf = (c: Record<string, string>) =>
+  Object.fromEntries(
+    Object.entries(c)
+      .filter(([k]) => k.startsWith('env:'))
+      .map(([k, v]) => [k.slice(4), v]),
+  );
 
 function realEnv(extra: Record<string, string> = {}): Record<string, string> {
   return lab.env(extra);
@@ -64,7 +69,10 @@ async function hostileRegistry(message: string): Promise<TestServer> {
 }
 
 /** A run over the argv-recording stand-ins: buildah writes its --digestfile, docker push prints a digest line; cosign is real. */
-async function standIn(inputs: Record<string, string>, o: { env?: Record<string, string>; setup?: (ws: string) => void } = {}): Promise<Outcome> {
+async function standIn(
+  inputs: Record<string, string>,
+  o: { env?: Record<string, string>; setup?: (ws: string) => void } = {},
+): Promise<Outcome> {
   const h = home();
   writeContext(h.workspace);
   o.setup?.(h.workspace);
@@ -94,7 +102,14 @@ const refusedOr = (o: Outcome, ok: () => void) => {
 
 const hardening: ActionHardening = {
   action: 'build-sign',
-  missing: () => (!hasRegistry ? 'docker-registry is not installed' : !hasBuildah ? 'buildah is not installed' : !BUSYBOX ? 'busybox-static is not installed' : undefined),
+  missing: () =>
+    !hasRegistry
+      ? 'docker-registry is not installed'
+      : !hasBuildah
+        ? 'buildah is not installed'
+        : !BUSYBOX
+          ? 'busybox-static is not installed'
+          : undefined,
   async start() {
     lab = makeLab();
     scratch = mkdtempSync(join(tmpdir(), 'hallmark-hard-bs-'));
@@ -132,17 +147,36 @@ const hardening: ActionHardening = {
         writeContext(h.workspace);
         const r = await runAction('build-sign', {
           home: h,
-          inputs: { image: `${authed.host}/octo-org/api`, builder: 'buildah', context: 'app', tags: 'sha-4f1c6b9', 'build-args': `NONCE=${randomBytes(6).toString('hex')}`, 'registry-insecure': 'true', sign: 'key', 'cosign-key': key.privateKey, 'cosign-password': KEY_PASSWORD, ...NO_TLOG, 'registry-username': 'ci-bot', 'registry-password': REG_PASSWORD },
+          inputs: {
+            image: `${authed.host}/octo-org/api`,
+            builder: 'buildah',
+            context: 'app',
+            tags: 'sha-4f1c6b9',
+            'build-args': `NONCE=${randomBytes(6).toString('hex')}`,
+            'registry-insecure': 'true',
+            sign: 'key',
+            'cosign-key': key.privateKey,
+            'cosign-password': KEY_PASSWORD,
+            ...NO_TLOG,
+            'registry-username': 'ci-bot',
+            'registry-password': REG_PASSWORD,
+          },
           env: realEnv(envOf(c)),
           timeoutMs: 60_000,
         });
         expect(r.outputs.signed, r.stdout).toBe('true');
-        // The 0600 auth file under RUNNER_TEMP is gone at the end.
-        expect(readdirSync(h.temp)).toEqual([]);
+        // The 0600 auth file under RUNNER_TEMP is gone at the end; only the job's audit record stays.
+        expect(runnerTempLeftovers(h.temp)).toEqual([]);
+        expect(auditRecordsIn(h.temp).map((x) => [x.action, x.verdict])).toEqual([['build-sign', 'passed']]);
         return {
           result: r,
           scan: [authed.dir],
-          values: { 'input:cosign-key': key.privateKey, 'input:cosign-password': KEY_PASSWORD, 'input:registry-password': REG_PASSWORD, 'auth:basic': Buffer.from(`ci-bot:${REG_PASSWORD}`).toString('base64') },
+          values: {
+            'input:cosign-key': key.privateKey,
+            'input:cosign-password': KEY_PASSWORD,
+            'input:registry-password': REG_PASSWORD,
+            'auth:basic': Buffer.from(`ci-bot:${REG_PASSWORD}`).toString('base64'),
+          },
         };
       },
     },
@@ -155,11 +189,24 @@ const hardening: ActionHardening = {
         writeContext(h.workspace);
         const r = await runAction('build-sign', {
           home: h,
-          inputs: { image: `${authed.host}/octo-org/api`, builder: 'buildah', context: 'app', tags: 'sha-4f1c6b9', 'registry-insecure': 'true', sign: 'key', 'cosign-key': key.privateKey, 'cosign-password': c['input:cosign-password'] as string, ...NO_TLOG, 'registry-username': 'ci-bot', 'registry-password': REG_PASSWORD },
+          inputs: {
+            image: `${authed.host}/octo-org/api`,
+            builder: 'buildah',
+            context: 'app',
+            tags: 'sha-4f1c6b9',
+            'registry-insecure': 'true',
+            sign: 'key',
+            'cosign-key': key.privateKey,
+            'cosign-password': c['input:cosign-password'] as string,
+            ...NO_TLOG,
+            'registry-username': 'ci-bot',
+            'registry-password': REG_PASSWORD,
+          },
           env: realEnv(envOf(c)),
           timeoutMs: 60_000,
         });
-        expect(readdirSync(h.temp)).toEqual([]);
+        expect(runnerTempLeftovers(h.temp)).toEqual([]);
+        expect(auditRecordsIn(h.temp).map((x) => [x.verdict, x.failureReason])).toEqual([['failed', 'sign-failed']]);
         return { result: r, scan: [authed.dir], values: { 'input:cosign-key': key.privateKey, 'input:registry-password': REG_PASSWORD } };
       },
     },
@@ -172,7 +219,19 @@ const hardening: ActionHardening = {
         writeContext(h.workspace);
         const r = await runAction('build-sign', {
           home: h,
-          inputs: { image: `${authed.host}/octo-org/api`, builder: 'buildah', context: 'app', tags: 'sha-4f1c6b9', 'registry-insecure': 'true', sign: 'key', 'cosign-key': key.privateKey, 'cosign-password': KEY_PASSWORD, ...NO_TLOG, 'registry-username': 'ci-bot', 'registry-password': c['input:registry-password'] as string },
+          inputs: {
+            image: `${authed.host}/octo-org/api`,
+            builder: 'buildah',
+            context: 'app',
+            tags: 'sha-4f1c6b9',
+            'registry-insecure': 'true',
+            sign: 'key',
+            'cosign-key': key.privateKey,
+            'cosign-password': KEY_PASSWORD,
+            ...NO_TLOG,
+            'registry-username': 'ci-bot',
+            'registry-password': c['input:registry-password'] as string,
+          },
           env: realEnv(envOf(c)),
           timeoutMs: 60_000,
         });
@@ -188,13 +247,27 @@ const hardening: ActionHardening = {
         writeContext(h.workspace);
         const r = await runAction('build-sign', {
           home: h,
-          inputs: { image: `${open.host}/octo-org/shop`, builder: 'buildah', context: 'app', tags: 'sha-4f1c6b9', 'build-args': `NONCE=${randomBytes(6).toString('hex')}`, 'registry-insecure': 'true', sign: 'key', 'cosign-key': 'env://SIGNING_KEY', 'cosign-password': KEY_PASSWORD, ...NO_TLOG },
+          inputs: {
+            image: `${open.host}/octo-org/shop`,
+            builder: 'buildah',
+            context: 'app',
+            tags: 'sha-4f1c6b9',
+            'build-args': `NONCE=${randomBytes(6).toString('hex')}`,
+            'registry-insecure': 'true',
+            sign: 'key',
+            'cosign-key': 'env://SIGNING_KEY',
+            'cosign-password': KEY_PASSWORD,
+            ...NO_TLOG,
+          },
           env: realEnv({ ...envOf(c), SIGNING_KEY: key.privateKey }),
           timeoutMs: 60_000,
         });
         expect(r.outputs.signed, r.stdout).toBe('true');
         const masks = r.commands.filter((x) => x.command === 'add-mask').map((x) => x.value);
-        expect(masks.some((m) => m.trim() === key.privateKey.trim()), 'the key in SIGNING_KEY is registered with ::add-mask::').toBe(true);
+        expect(
+          masks.some((m) => m.trim() === key.privateKey.trim()),
+          'the key in SIGNING_KEY is registered with ::add-mask::',
+        ).toBe(true);
         return { result: r, scan: [open.dir], values: { 'env:SIGNING_KEY': key.privateKey, 'input:cosign-password': KEY_PASSWORD } };
       },
     },
@@ -209,14 +282,32 @@ const hardening: ActionHardening = {
         const mark = gh.requests.length;
         const r = await runAction('build-sign', {
           home: h,
-          inputs: { image: `${open.host}/octo-org/shop`, builder: 'buildah', context: 'app', tags: 'sha-4f1c6b9', 'build-args': `NONCE=${randomBytes(6).toString('hex')}`, 'registry-insecure': 'true', ...loopbackSigstore() },
+          inputs: {
+            image: `${open.host}/octo-org/shop`,
+            builder: 'buildah',
+            context: 'app',
+            tags: 'sha-4f1c6b9',
+            'build-args': `NONCE=${randomBytes(6).toString('hex')}`,
+            'registry-insecure': 'true',
+            ...loopbackSigstore(),
+          },
           env: realEnv({ ...gh.env, ...envOf(c) }),
           timeoutMs: 60_000,
         });
         expect(r.outputs.signed, r.stdout).toBe('true');
         const seen = gh.requests.slice(mark);
         expect(seen.some((q) => q.path === '/oidc/token')).toBe(true);
-        return { result: r, scan: [open.dir], servers: [{ name: 'github', requests: () => seen, allow: [{ label: 'env:ACTIONS_ID_TOKEN_REQUEST_TOKEN', header: 'authorization', path: /^\/oidc\/token$/ }] }] };
+        return {
+          result: r,
+          scan: [open.dir],
+          servers: [
+            {
+              name: 'github',
+              requests: () => seen,
+              allow: [{ label: 'env:ACTIONS_ID_TOKEN_REQUEST_TOKEN', header: 'authorization', path: /^\/oidc\/token$/ }],
+            },
+          ],
+        };
       },
     },
     {
@@ -230,12 +321,31 @@ const hardening: ActionHardening = {
         const mark = gh.requests.length;
         const r = await runAction('build-sign', {
           home: h,
-          inputs: { image: `${open.host}/octo-org/shop`, builder: 'buildah', context: 'app', tags: 'sha-4f1c6b9', 'build-args': `NONCE=${randomBytes(6).toString('hex')}`, 'registry-insecure': 'true', identity: 'https://github.com/octo-org/other/.github/workflows/release.yml@refs/heads/main', ...loopbackSigstore() },
+          inputs: {
+            image: `${open.host}/octo-org/shop`,
+            builder: 'buildah',
+            context: 'app',
+            tags: 'sha-4f1c6b9',
+            'build-args': `NONCE=${randomBytes(6).toString('hex')}`,
+            'registry-insecure': 'true',
+            identity: 'https://github.com/octo-org/other/.github/workflows/release.yml@refs/heads/main',
+            ...loopbackSigstore(),
+          },
           env: realEnv({ ...gh.env, ...envOf(c) }),
           timeoutMs: 60_000,
         });
         const seen = gh.requests.slice(mark);
-        return { result: r, scan: [open.dir], servers: [{ name: 'github', requests: () => seen, allow: [{ label: 'env:ACTIONS_ID_TOKEN_REQUEST_TOKEN', header: 'authorization', path: /^\/oidc\/token$/ }] }] };
+        return {
+          result: r,
+          scan: [open.dir],
+          servers: [
+            {
+              name: 'github',
+              requests: () => seen,
+              allow: [{ label: 'env:ACTIONS_ID_TOKEN_REQUEST_TOKEN', header: 'authorization', path: /^\/oidc\/token$/ }],
+            },
+          ],
+        };
       },
     },
     {
@@ -247,7 +357,13 @@ const hardening: ActionHardening = {
         // As a verbose or compromised builder could: the secret flushed in two writes, 300ms apart.
         const o = await standIn(
           { 'registry-username': 'ci-bot', 'registry-password': pw },
-          { env: { HARDENING_BUILDAH_SCRIPT: `const s = env.HARDENING_SECRET; process.stdout.write('auth ' + s.slice(0, 12)); const t = Date.now() + 300; while (Date.now() < t); process.stdout.write(s.slice(12) + '\\n'); process.exitCode = 1;`, HARDENING_BUILDAH_EXIT: '1', HARDENING_SECRET: pw } },
+          {
+            env: {
+              HARDENING_BUILDAH_SCRIPT: `const s = env.HARDENING_SECRET; process.stdout.write('auth ' + s.slice(0, 12)); const t = Date.now() + 300; while (Date.now() < t); process.stdout.write(s.slice(12) + '\\n'); process.exitCode = 1;`,
+              HARDENING_BUILDAH_EXIT: '1',
+              HARDENING_SECRET: pw,
+            },
+          },
         );
         return o;
       },
@@ -278,7 +394,15 @@ const hardening: ActionHardening = {
         try {
           const r = await runAction('build-sign', {
             home: home(),
-            inputs: { image: `${hostile.url.replace(/^http:\/\//, '')}/octo-org/shop`, digest: DIGEST, 'registry-insecure': 'true', sign: 'key', 'cosign-key': key.privateKey, 'cosign-password': KEY_PASSWORD, ...NO_TLOG },
+            inputs: {
+              image: `${hostile.url.replace(/^http:\/\//, '')}/octo-org/shop`,
+              digest: DIGEST,
+              'registry-insecure': 'true',
+              sign: 'key',
+              'cosign-key': key.privateKey,
+              'cosign-password': KEY_PASSWORD,
+              ...NO_TLOG,
+            },
             env: realEnv(),
             timeoutMs: 60_000,
           });
@@ -322,7 +446,11 @@ const hardening: ActionHardening = {
     {
       name: 'shell payload as the context directory reaches buildah as one absolute path',
       kind: 'shell',
-      run: (p: InjectionInput) => standIn({ context: `ctx/${p.payload}`, file: 'app/Containerfile' }, { setup: (ws) => mkdirSync(join(ws, 'ctx', p.payload), { recursive: true }) }),
+      run: (p: InjectionInput) =>
+        standIn(
+          { context: `ctx/${p.payload}`, file: 'app/Containerfile' },
+          { setup: (ws) => mkdirSync(join(ws, 'ctx', p.payload), { recursive: true }) },
+        ),
       check: (o, p) =>
         refusedOr(o, () => {
           const build = (o.calls ?? []).find((c) => c.tool === 'buildah' && c.argv[0] === 'build');
@@ -334,13 +462,16 @@ const hardening: ActionHardening = {
       name: 'shell payload as the Containerfile path reaches buildah as one --file argument',
       kind: 'shell',
       run: (p: InjectionInput) =>
-        standIn({ file: `files/${p.payload}` }, {
-          setup: (ws) => {
-            const f = join(ws, 'files', p.payload);
-            mkdirSync(join(f, '..'), { recursive: true });
-            writeFileSync(f, 'FROM scratch\n');
+        standIn(
+          { file: `files/${p.payload}` },
+          {
+            setup: (ws) => {
+              const f = join(ws, 'files', p.payload);
+              mkdirSync(join(f, '..'), { recursive: true });
+              writeFileSync(f, 'FROM scratch\n');
+            },
           },
-        }),
+        ),
       check: (o, p) =>
         refusedOr(o, () => {
           const build = (o.calls ?? []).find((c) => c.tool === 'buildah' && c.argv[0] === 'build');
@@ -372,20 +503,31 @@ const hardening: ActionHardening = {
     {
       name: 'the builder killed mid-build (connection to the daemon lost): build-failed, nothing signed, credentials file gone',
       async run() {
-        const o = await standIn({ 'registry-username': 'ci-bot', 'registry-password': 'hardening-pw-5678' }, { env: { HARDENING_STDERR: 'error: connection reset by peer\n', HARDENING_BUILDAH_EXIT: '137' } });
+        const o = await standIn(
+          { 'registry-username': 'ci-bot', 'registry-password': 'hardening-pw-5678' },
+          { env: { HARDENING_STDERR: 'error: connection reset by peer\n', HARDENING_BUILDAH_EXIT: '137' } },
+        );
         expect(o.result.outputs['failure-reason']).toBe('build-failed');
         expect((o.calls ?? []).some((c) => c.tool === 'cosign')).toBe(false);
-        expect(readdirSync(o.result.home.temp)).toEqual([]);
+        expect(runnerTempLeftovers(o.result.home.temp)).toEqual([]);
+        expect(auditRecordsIn(o.result.home.temp).map((x) => [x.verdict, x.failureReason])).toEqual([['failed', 'build-failed']]);
       },
     },
     {
       name: 'push reports no digest (registry cut the upload): push-failed, nothing signed',
       async run() {
         const before = cosignCalls(lab).length;
-        const o = await standIn({ sign: 'key', 'cosign-key': key.privateKey, 'cosign-password': KEY_PASSWORD, ...NO_TLOG }, { env: { HARDENING_BUILDAH_SCRIPT: '/* writes no digest file */' } });
+        const o = await standIn(
+          { sign: 'key', 'cosign-key': key.privateKey, 'cosign-password': KEY_PASSWORD, ...NO_TLOG },
+          { env: { HARDENING_BUILDAH_SCRIPT: '/* writes no digest file */' } },
+        );
         expect(o.result.outputs['failure-reason']).toBe('push-failed');
         // The real cosign was asked its version and the public key, and never to sign.
-        expect(cosignCalls(lab).slice(before).map((c) => c.cmd)).toEqual(['version', 'public-key']);
+        expect(
+          cosignCalls(lab)
+            .slice(before)
+            .map((c) => c.cmd),
+        ).toEqual(['version', 'public-key']);
       },
     },
     {

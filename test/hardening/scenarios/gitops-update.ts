@@ -17,11 +17,23 @@ const NEW = `sha256:${'abcdef0123456789'.repeat(4)}`;
 const FILE = 'envs/prod/kustomization.yaml';
 const GOLDEN = join(ROOT, 'test/gitops-update/golden');
 const ENV_CANARIES = ['env:GITHUB_TOKEN', 'env:ACTIONS_RUNTIME_TOKEN'];
-const envOf = (c: Record<string, string>) => Object.fromEntries(Object.entries(c).filter(([k]) => k.startsWith('env:')).map(([k, v]) => [k.slice(4), v]));
+const envOf = (c: Record<string, string>) =>
+  Object.fromEntries(
+    Object.entries(c)
+      .filter(([k]) => k.startsWith('env:'))
+      .map(([k, v]) => [k.slice(4), v]),
+  );
 let labs: GitopsLab[] = [];
 
 async function lab(files: Record<string, string> = {}, token = TOKEN): Promise<GitopsLab> {
-  const l = await startGitopsLab({ [FILE]: readFileSync(join(GOLDEN, 'kustomize-digest.before.yaml'), 'utf8'), 'envs/prod/ambiguous.yaml': readFileSync(join(GOLDEN, 'manifests-ambiguous.yaml'), 'utf8'), ...files }, { token });
+  const l = await startGitopsLab(
+    {
+      [FILE]: readFileSync(join(GOLDEN, 'kustomize-digest.before.yaml'), 'utf8'),
+      'envs/prod/ambiguous.yaml': readFileSync(join(GOLDEN, 'manifests-ambiguous.yaml'), 'utf8'),
+      ...files,
+    },
+    { token },
+  );
   labs.push(l);
   return l;
 }
@@ -33,9 +45,22 @@ function watched(l: GitopsLab): Watched[] {
   ];
 }
 
-async function update(l: GitopsLab, inputs: Record<string, string>, env: Record<string, string> = {}): Promise<Outcome & { result: ActionResult }> {
+async function update(
+  l: GitopsLab,
+  inputs: Record<string, string>,
+  env: Record<string, string> = {},
+): Promise<Outcome & { result: ActionResult }> {
   const r = await runAction('gitops-update', {
-    inputs: { repository: REPOSITORY, file: FILE, kind: 'kustomize', 'image-ref': `ghcr.io/octo-org/api@${NEW}`, mode: 'commit', environment: 'prod', token: TOKEN, ...inputs },
+    inputs: {
+      repository: REPOSITORY,
+      file: FILE,
+      kind: 'kustomize',
+      'image-ref': `ghcr.io/octo-org/api@${NEW}`,
+      mode: 'commit',
+      environment: 'prod',
+      token: TOKEN,
+      ...inputs,
+    },
     env: { ...l.env, ...env },
     timeoutMs: 120_000,
   });
@@ -147,7 +172,10 @@ const hardening: ActionHardening = {
         const f = await update(l, { file: `envs/${p.payload}` });
         expect(['invalid-input', 'not-found']).toContain(f.result.outputs['failure-reason']);
         expect(l.git.requests.filter((q) => q.path.endsWith('/git-receive-pack'))).toHaveLength(0);
-        return { ...f, result: { ...f.result, everything: rs.map((o) => o.result.everything).join('\n') + f.result.everything } } as Outcome;
+        return {
+          ...f,
+          result: { ...f.result, everything: rs.map((o) => o.result.everything).join('\n') + f.result.everything },
+        } as Outcome;
       },
     },
   ],

@@ -11,7 +11,8 @@ export async function loadHardening(actions: readonly string[]): Promise<Map<str
     const file = join(HARDENING, 'scenarios', `${a}.ts`);
     if (!existsSync(file)) continue;
     const mod = (await import(pathToFileURL(file).href)) as { default?: ActionHardening };
-    if (!mod.default || mod.default.action !== a) throw new Error(`test/hardening/scenarios/${a}.ts does not default-export the ActionHardening of ${a}`);
+    if (!mod.default || mod.default.action !== a)
+      throw new Error(`test/hardening/scenarios/${a}.ts does not default-export the ActionHardening of ${a}`);
     out.set(a, mod.default);
   }
   return out;
@@ -37,7 +38,8 @@ export async function forEachAction(suite: string, body: (h: ActionHardening) =>
     }
     const h = mods.get(a);
     if (!h) {
-      describe(`${suite}: ${a}`, () => it('has hardening scenarios', () => expect.fail(`dist/${a} is built but test/hardening/scenarios/${a}.ts does not exist`)));
+      describe(`${suite}: ${a}`, () =>
+        it('has hardening scenarios', () => expect.fail(`dist/${a} is built but test/hardening/scenarios/${a}.ts does not exist`)));
       continue;
     }
     const missing = h.missing?.();

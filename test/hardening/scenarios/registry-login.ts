@@ -23,7 +23,7 @@ import { runAction, type ActionResult, type RunOptions } from '../../harness/run
 import { hasRegistry, startRegistry, type Registry } from '../../harness/registry.js';
 import { startServer, type RecordedRequest, type TestServer } from '../../harness/server.js';
 import { argvStandIn, readArgvLog } from '../lib.js';
-import type { ActionHardening, Outcome, Watched } from './types.js';
+import type { ActionHardening, Watched } from './types.js';
 
 const ACTION = 'registry-login';
 const DIR = 'hallmark-registry-login';
@@ -31,7 +31,12 @@ const USER = 'ci-bot';
 /** The shared registry's password (the wrong-password and fault scenarios; canary runs get their own registry). */
 const PASSWORD = `hardening-pw-${randomBytes(6).toString('hex')}`;
 const ENV_CANARIES = ['env:GITHUB_TOKEN', 'env:ACTIONS_RUNTIME_TOKEN'];
-const envOf = (c: Record<string, string>) => Object.fromEntries(Object.entries(c).filter(([k]) => k.startsWith('env:')).map(([k, v]) => [k.slice(4), v]));
+const envOf = (c: Record<string, string>) =>
+  Object.fromEntries(
+    Object.entries(c)
+      .filter(([k]) => k.startsWith('env:'))
+      .map(([k, v]) => [k.slice(4), v]),
+  );
 const basicOf = (user: string, pw: string) => Buffer.from(`${user}:${pw}`).toString('base64');
 const hostOf = (s: TestServer) => s.url.replace(/^http:\/\//, '');
 
@@ -112,9 +117,17 @@ async function bearerRegistry(user: string, password: string, tokenFault?: (res:
 type Result = ActionResult;
 
 /** Runs the main step with tool stand-ins first on PATH (they record any call: none is expected). */
-async function main(inputs: Record<string, string>, env: Record<string, string> = {}, opts: Pick<RunOptions, 'timeoutMs'> = {}): Promise<{ result: Result; log: string }> {
+async function main(
+  inputs: Record<string, string>,
+  env: Record<string, string> = {},
+  opts: Pick<RunOptions, 'timeoutMs'> = {},
+): Promise<{ result: Result; log: string }> {
   const log = join(scratch, `argv-${++seq}.jsonl`);
-  const result = await runAction(ACTION, { inputs, env: { PATH: `${bin}:${process.env.PATH ?? '/usr/bin:/bin'}`, HARDENING_ARGV_LOG: log, ...env }, timeoutMs: opts.timeoutMs ?? 60_000 });
+  const result = await runAction(ACTION, {
+    inputs,
+    env: { PATH: `${bin}:${process.env.PATH ?? '/usr/bin:/bin'}`, HARDENING_ARGV_LOG: log, ...env },
+    timeoutMs: opts.timeoutMs ?? 60_000,
+  });
   return { result, log };
 }
 
@@ -147,7 +160,15 @@ async function nothingLeft(r: Result): Promise<Result> {
 
 /** Main and post as one outcome: both logs, the main step's runner files (the post step's are scanned as files of the same home). */
 function joined(m: Result, p: Result): Result {
-  return { ...m, stdout: `${m.stdout}\n${p.stdout}`, stderr: `${m.stderr}\n${p.stderr}`, summary: `${m.summary}${p.summary}`, commands: [...m.commands, ...p.commands], errors: [...m.errors, ...p.errors], everything: `${m.everything}\n${p.everything}` };
+  return {
+    ...m,
+    stdout: `${m.stdout}\n${p.stdout}`,
+    stderr: `${m.stderr}\n${p.stderr}`,
+    summary: `${m.summary}${p.summary}`,
+    commands: [...m.commands, ...p.commands],
+    errors: [...m.errors, ...p.errors],
+    everything: `${m.everything}\n${p.everything}`,
+  };
 }
 
 const watch = (s: TestServer, name: string, allow: Watched['allow'] = []): Watched => ({ name, requests: () => s.requests, allow });
@@ -189,7 +210,10 @@ const hardening: ActionHardening = {
         const reg = await realRegistry(USER, pw);
         const px = await proxy(reg);
         const host = hostOf(px);
-        const { result: m, log } = await main({ registry: host, username: USER, password: pw, insecure: 'true', 'github-token': c['input:github-token'] as string }, envOf(c));
+        const { result: m, log } = await main(
+          { registry: host, username: USER, password: pw, insecure: 'true', 'github-token': c['input:github-token'] as string },
+          envOf(c),
+        );
         expect(m.errors).toEqual([]);
         expect(m.outputs).toMatchObject({ registry: host, 'logged-in': 'true', 'docker-config': join(m.home.temp, DIR) });
         // The config holds exactly this login (and the base64 form was masked too), then the post step removes it.
@@ -206,7 +230,11 @@ const hardening: ActionHardening = {
         expect(readArgvLog(log)).toEqual([]);
         return {
           result: joined(m, p),
-          servers: [watch(px, 'registry (real, via recording proxy)', [{ label: 'basic:ci-bot:password', header: 'authorization', path: /^\/v2\/$/ }])],
+          servers: [
+            watch(px, 'registry (real, via recording proxy)', [
+              { label: 'basic:ci-bot:password', header: 'authorization', path: /^\/v2\/$/ },
+            ]),
+          ],
           scan: [reg.dir],
           values: { 'basic:ci-bot:password': basicOf(USER, pw) },
         };
@@ -230,7 +258,11 @@ const hardening: ActionHardening = {
         expect(readArgvLog(log)).toEqual([]);
         return {
           result: joined(m, p),
-          servers: [watch(px, 'registry (real, via recording proxy)', [{ label: 'basic:ci-bot:password', header: 'authorization', path: /^\/v2\/$/ }])],
+          servers: [
+            watch(px, 'registry (real, via recording proxy)', [
+              { label: 'basic:ci-bot:password', header: 'authorization', path: /^\/v2\/$/ },
+            ]),
+          ],
           scan: [reg.dir],
           values: { 'input:password': pw, 'basic:ci-bot:password': basicOf(USER, pw) },
         };
@@ -244,14 +276,21 @@ const hardening: ActionHardening = {
         const pw = c['input:password'] as string;
         const px = await proxy(shared);
         const host = hostOf(px);
-        const { result: m } = await main({ registry: host, username: USER, password: pw, insecure: 'true', 'github-token': c['input:github-token'] as string }, envOf(c));
+        const { result: m } = await main(
+          { registry: host, username: USER, password: pw, insecure: 'true', 'github-token': c['input:github-token'] as string },
+          envOf(c),
+        );
         expect(m.errors).toEqual([`registry-login: ${host} refused the credentials of '${USER}' (HTTP 401)`]);
         // 401 is the registry's answer, not an outage: not retried.
         expect(px.requests).toHaveLength(2);
         const p = await nothingLeft(m);
         return {
           result: joined(m, p),
-          servers: [watch(px, 'registry (real, via recording proxy)', [{ label: 'basic:ci-bot:password', header: 'authorization', path: /^\/v2\/$/ }])],
+          servers: [
+            watch(px, 'registry (real, via recording proxy)', [
+              { label: 'basic:ci-bot:password', header: 'authorization', path: /^\/v2\/$/ },
+            ]),
+          ],
           scan: [shared.dir],
           values: { 'basic:ci-bot:password': basicOf(USER, pw) },
         };
@@ -266,14 +305,21 @@ const hardening: ActionHardening = {
         const reg = await realRegistry('octocat', tok);
         const px = await proxy(reg);
         const host = hostOf(px);
-        const { result: m } = await main({ image: `${host}/octo-org/app:v1`, insecure: 'true', 'github-token': tok, 'github-registry': host }, envOf(c));
+        const { result: m } = await main(
+          { image: `${host}/octo-org/app:v1`, insecure: 'true', 'github-token': tok, 'github-registry': host },
+          envOf(c),
+        );
         expect(m.errors).toEqual([]);
         expect(writtenAuths(m)).toEqual({ [host]: `octocat:${tok}` });
         const p = await post(m);
         expect(existsSync(join(m.home.temp, DIR))).toBe(false);
         return {
           result: joined(m, p),
-          servers: [watch(px, 'registry (real, via recording proxy)', [{ label: 'basic:octocat:token', header: 'authorization', path: /^\/v2\/$/ }])],
+          servers: [
+            watch(px, 'registry (real, via recording proxy)', [
+              { label: 'basic:octocat:token', header: 'authorization', path: /^\/v2\/$/ },
+            ]),
+          ],
           scan: [reg.dir],
           values: { 'basic:octocat:token': basicOf('octocat', tok) },
         };
@@ -286,7 +332,10 @@ const hardening: ActionHardening = {
       async run(c) {
         const pw = c['input:password'] as string;
         const reg = await bearerRegistry(USER, pw);
-        const { result: m } = await main({ registry: hostOf(reg), username: USER, password: pw, insecure: 'true', 'github-token': c['input:github-token'] as string }, envOf(c));
+        const { result: m } = await main(
+          { registry: hostOf(reg), username: USER, password: pw, insecure: 'true', 'github-token': c['input:github-token'] as string },
+          envOf(c),
+        );
         expect(m.errors).toEqual([]);
         expect(m.summary).toContain('token service');
         const tokenReq = reg.requests.find((q) => q.path === '/token');
@@ -294,7 +343,11 @@ const hardening: ActionHardening = {
         const p = await post(m);
         return {
           result: joined(m, p),
-          servers: [watch(reg, 'registry with token service (simulated)', [{ label: 'basic:ci-bot:password', header: 'authorization', path: /^\/token$/ }])],
+          servers: [
+            watch(reg, 'registry with token service (simulated)', [
+              { label: 'basic:ci-bot:password', header: 'authorization', path: /^\/token$/ },
+            ]),
+          ],
           values: { 'basic:ci-bot:password': basicOf(USER, pw) },
         };
       },
@@ -305,7 +358,10 @@ const hardening: ActionHardening = {
       expect: { code: 0 },
       async run(c) {
         const sink = await answering(401, { 'www-authenticate': 'Basic realm="x"' });
-        const { result: m } = await main({ registry: hostOf(sink), insecure: 'true', 'github-token': c['input:github-token'] as string }, envOf(c));
+        const { result: m } = await main(
+          { registry: hostOf(sink), insecure: 'true', 'github-token': c['input:github-token'] as string },
+          envOf(c),
+        );
         expect(m.outputs['logged-in']).toBe('false');
         expect(sink.requests).toHaveLength(0);
         const p = await nothingLeft(m);
@@ -319,7 +375,10 @@ const hardening: ActionHardening = {
       async run(c) {
         const busy = await answering(503, { 'retry-after': '0' }, 'busy');
         const pw = c['input:password'] as string;
-        const { result: m } = await main({ registry: hostOf(busy), username: USER, password: pw, insecure: 'true', 'github-token': c['input:github-token'] as string }, envOf(c));
+        const { result: m } = await main(
+          { registry: hostOf(busy), username: USER, password: pw, insecure: 'true', 'github-token': c['input:github-token'] as string },
+          envOf(c),
+        );
         const p = await nothingLeft(m);
         return { result: joined(m, p), servers: [watch(busy, 'busy registry')], values: { 'basic:ci-bot:password': basicOf(USER, pw) } };
       },
@@ -345,7 +404,17 @@ const hardening: ActionHardening = {
         });
         expect(sink.requests).toHaveLength(0);
         const [a, b, c] = runs as [Result, Result, Result];
-        return { result: { ...a, stdout: [a, b, c].map((r) => r.stdout).join('\n'), everything: [a, b, c].map((r) => r.everything).join('\n'), commands: [...a.commands, ...b.commands, ...c.commands], outputs: { ...a.outputs, ...b.outputs, ...c.outputs }, env: { ...a.env, ...b.env, ...c.env }, state: { ...a.state, ...b.state, ...c.state } } };
+        return {
+          result: {
+            ...a,
+            stdout: [a, b, c].map((r) => r.stdout).join('\n'),
+            everything: [a, b, c].map((r) => r.everything).join('\n'),
+            commands: [...a.commands, ...b.commands, ...c.commands],
+            outputs: { ...a.outputs, ...b.outputs, ...c.outputs },
+            env: { ...a.env, ...b.env, ...c.env },
+            state: { ...a.state, ...b.state, ...c.state },
+          },
+        };
       },
     },
     {
@@ -388,7 +457,17 @@ const hardening: ActionHardening = {
         expect(d.outputs['failure-reason']).toBe('login-failed');
         expect(d.errors).toHaveLength(1);
         expect(d.errors[0]).toMatch(/asked for an authentication scheme this action does not speak \([a-z0-9_]+\)$/);
-        return { result: { ...a, stdout: [a, b, d].map((r) => r.stdout).join('\n'), everything: [a, b, d].map((r) => r.everything).join('\n'), commands: [...a.commands, ...b.commands, ...d.commands], outputs: { ...a.outputs, ...b.outputs, ...d.outputs }, env: { ...a.env, ...b.env, ...d.env }, state: { ...a.state, ...b.state, ...d.state } } };
+        return {
+          result: {
+            ...a,
+            stdout: [a, b, d].map((r) => r.stdout).join('\n'),
+            everything: [a, b, d].map((r) => r.everything).join('\n'),
+            commands: [...a.commands, ...b.commands, ...d.commands],
+            outputs: { ...a.outputs, ...b.outputs, ...d.outputs },
+            env: { ...a.env, ...b.env, ...d.env },
+            state: { ...a.state, ...b.state, ...d.state },
+          },
+        };
       },
     },
     {
@@ -411,7 +490,12 @@ const hardening: ActionHardening = {
         const all = [reg, img, usr];
         const rs = all.map((x) => x.result);
         return {
-          result: { ...usr.result, stdout: rs.map((r) => r.stdout).join('\n'), everything: rs.map((r) => r.everything).join('\n'), commands: rs.flatMap((r) => r.commands) },
+          result: {
+            ...usr.result,
+            stdout: rs.map((r) => r.stdout).join('\n'),
+            everything: rs.map((r) => r.everything).join('\n'),
+            commands: rs.flatMap((r) => r.commands),
+          },
           calls: all.flatMap((x) => readArgvLog(x.log)),
         };
       },
@@ -447,7 +531,12 @@ const hardening: ActionHardening = {
         const { result: r } = await main({ registry: host, username: USER, password: PASSWORD, insecure: 'true' });
         expect(r.errors).toEqual([]);
         expect(r.outputs['logged-in']).toBe('true');
-        expect(px.requests.map((q) => `${q.path} ${q.headers.authorization ? 'auth' : 'none'}`)).toEqual(['/v2/ none', '/v2/ none', '/v2/ none', '/v2/ auth']);
+        expect(px.requests.map((q) => `${q.path} ${q.headers.authorization ? 'auth' : 'none'}`)).toEqual([
+          '/v2/ none',
+          '/v2/ none',
+          '/v2/ none',
+          '/v2/ auth',
+        ]);
         expect(writtenAuths(r)).toEqual({ [host]: `${USER}:${PASSWORD}` });
         await post(r);
         expect(existsSync(join(r.home.temp, DIR))).toBe(false);
@@ -502,7 +591,11 @@ const hardening: ActionHardening = {
       name: 'a registry that accepts the request and never answers: each try ends at its deadline (timeout: 2s), 3 tries, registry-unreachable',
       async run() {
         const hang = await server(() => undefined);
-        const { result: r } = await main({ registry: hostOf(hang), username: USER, password: PASSWORD, insecure: 'true', timeout: '2s' }, {}, { timeoutMs: 30_000 });
+        const { result: r } = await main(
+          { registry: hostOf(hang), username: USER, password: PASSWORD, insecure: 'true', timeout: '2s' },
+          {},
+          { timeoutMs: 30_000 },
+        );
         expect(r.timedOut).toBe(false);
         expect(r.outputs['failure-reason']).toBe('registry-unreachable');
         expect(r.errors).toEqual([`registry-login: ${hostOf(hang)} did not answer: GET ${hang.url}/v2/: no complete response within 2s`]);

@@ -40,10 +40,18 @@ function env(extra: Record<string, string | undefined> = {}): Record<string, str
   return { ...gh.env, ...NO_OIDC, PATH: toolsPath, ...extra };
 }
 
-async function sbom(inputs: Record<string, string>, e: Record<string, string | undefined> = {}): Promise<{ r: ActionResult; requests: RecordedRequest[] }> {
+async function sbom(
+  inputs: Record<string, string>,
+  e: Record<string, string | undefined> = {},
+): Promise<{ r: ActionResult; requests: RecordedRequest[] }> {
   const mark = gh.requests.length;
   // Key mode without the transparency log: cosign talks to nothing but the registry.
-  const r = await runAction('sbom-attach', { home: runnerHome('hallmark-hard-sbom-'), inputs: { 'registry-insecure': 'true', tlog: 'false', ...inputs }, env: env(e), timeoutMs: 120_000 });
+  const r = await runAction('sbom-attach', {
+    home: runnerHome('hallmark-hard-sbom-'),
+    inputs: { 'registry-insecure': 'true', tlog: 'false', ...inputs },
+    env: env(e),
+    timeoutMs: 120_000,
+  });
   return { r, requests: gh.requests.slice(mark) };
 }
 
@@ -52,7 +60,13 @@ function outcome(r: ActionResult, requests: RecordedRequest[], c: Record<string,
   return {
     result: r,
     scan: [authed.dir],
-    servers: [{ name: 'github', requests: () => requests, allow: [{ label: 'env:ACTIONS_RUNTIME_TOKEN', header: 'authorization', path: /^\/twirp\// }] }],
+    servers: [
+      {
+        name: 'github',
+        requests: () => requests,
+        allow: [{ label: 'env:ACTIONS_RUNTIME_TOKEN', header: 'authorization', path: /^\/twirp\// }],
+      },
+    ],
     blobs: bytes ? [{ name: `artifact ${artifact}`, data: bytes }] : [],
     values: {
       'input:cosign-key': key.privateKey,
@@ -87,7 +101,15 @@ async function withRealSyft(inputs: Record<string, string>, setup?: (workspace: 
  * `MANIFEST_UNKNOWN: <message>`).
  */
 let hostile: TestServer;
-const LOCK = { name: 'inner', version: '1.2.3', lockfileVersion: 3, packages: { '': { name: 'inner', version: '1.2.3', dependencies: { ms: '2.1.3' } }, 'node_modules/ms': { version: '2.1.3', resolved: 'https://registry.npmjs.org/ms/-/ms-2.1.3.tgz', license: 'MIT' } } };
+const LOCK = {
+  name: 'inner',
+  version: '1.2.3',
+  lockfileVersion: 3,
+  packages: {
+    '': { name: 'inner', version: '1.2.3', dependencies: { ms: '2.1.3' } },
+    'node_modules/ms': { version: '2.1.3', resolved: 'https://registry.npmjs.org/ms/-/ms-2.1.3.tgz', license: 'MIT' },
+  },
+};
 let hostileMessage = '';
 
 /** A proxy in front of the real registry that lets reads through and refuses every write (503). */
@@ -95,7 +117,12 @@ let readOnly: TestServer;
 
 const hardening: ActionHardening = {
   action: 'sbom-attach',
-  missing: () => (!hasRegistry ? 'docker-registry is not installed' : !hasBuildah ? 'buildah or busybox-static is not installed' : realToolsMissing(['syft', 'cosign'])),
+  missing: () =>
+    !hasRegistry
+      ? 'docker-registry is not installed'
+      : !hasBuildah
+        ? 'buildah or busybox-static is not installed'
+        : realToolsMissing(['syft', 'cosign']),
   async start() {
     lab = mkdtempSync(join(tmpdir(), 'hallmark-hard-sbom-'));
     bin = join(lab, 'bin');
@@ -107,7 +134,11 @@ const hardening: ActionHardening = {
     registry = await startRegistry();
     authed = await startRegistry({ htpasswd: file });
     gh = await startGitHubServices();
-    const g = spawnSync(toolPath('cosign'), ['generate-key-pair'], { cwd: lab, env: { PATH: '/usr/bin:/bin', HOME: lab, COSIGN_PASSWORD: KEY_PASSWORD }, encoding: 'utf8' });
+    const g = spawnSync(toolPath('cosign'), ['generate-key-pair'], {
+      cwd: lab,
+      env: { PATH: '/usr/bin:/bin', HOME: lab, COSIGN_PASSWORD: KEY_PASSWORD },
+      encoding: 'utf8',
+    });
     if (g.status !== 0) throw new Error(`cosign generate-key-pair: ${g.stderr}`);
     hostile = await startServer((req, res) => {
       if (req.path === '/v2/' || req.path === '/v2') {
@@ -152,7 +183,15 @@ const hardening: ActionHardening = {
         const img = await privateImage();
         const name = `sbom-canary-${++n}`;
         const { r, requests } = await sbom(
-          { image: img.ref, 'cosign-key': key.privateKey, 'cosign-password': KEY_PASSWORD, 'sign-blob': 'true', 'registry-username': 'bot', 'registry-password': REG_PASSWORD, 'artifact-name': name },
+          {
+            image: img.ref,
+            'cosign-key': key.privateKey,
+            'cosign-password': KEY_PASSWORD,
+            'sign-blob': 'true',
+            'registry-username': 'bot',
+            'registry-password': REG_PASSWORD,
+            'artifact-name': name,
+          },
           { ACTIONS_RUNTIME_TOKEN: runtimeJwt(c['env:ACTIONS_RUNTIME_TOKEN'] as string) },
         );
         expect(gh.artifacts.get(name)?.finalized, r.stdout).toBe(true);
@@ -172,9 +211,16 @@ const hardening: ActionHardening = {
         );
         expect(r.code, r.stdout).toBe(0);
         const masks = r.commands.filter((x) => x.command === 'add-mask').map((x) => x.value);
-        expect(masks.some((m) => m.trim() === key.privateKey.trim()), 'the key in SBOM_KEY is registered with ::add-mask::').toBe(true);
+        expect(
+          masks.some((m) => m.trim() === key.privateKey.trim()),
+          'the key in SBOM_KEY is registered with ::add-mask::',
+        ).toBe(true);
         const o = outcome(r, requests, c, name);
-        o.values = { 'env:SBOM_KEY': key.privateKey, 'input:cosign-password': KEY_PASSWORD, 'env:ACTIONS_RUNTIME_TOKEN': runtimeJwt(c['env:ACTIONS_RUNTIME_TOKEN'] as string) };
+        o.values = {
+          'env:SBOM_KEY': key.privateKey,
+          'input:cosign-password': KEY_PASSWORD,
+          'env:ACTIONS_RUNTIME_TOKEN': runtimeJwt(c['env:ACTIONS_RUNTIME_TOKEN'] as string),
+        };
         return o;
       },
     },
@@ -185,7 +231,14 @@ const hardening: ActionHardening = {
       async run(c) {
         const img = await privateImage();
         const { r, requests } = await sbom(
-          { image: img.ref, 'cosign-key': key.privateKey, 'cosign-password': c['input:cosign-password'] as string, 'registry-username': 'bot', 'registry-password': REG_PASSWORD, upload: 'false' },
+          {
+            image: img.ref,
+            'cosign-key': key.privateKey,
+            'cosign-password': c['input:cosign-password'] as string,
+            'registry-username': 'bot',
+            'registry-password': REG_PASSWORD,
+            upload: 'false',
+          },
           { ACTIONS_RUNTIME_TOKEN: runtimeJwt(c['env:ACTIONS_RUNTIME_TOKEN'] as string) },
         );
         const o = outcome(r, requests, c);
@@ -200,11 +253,20 @@ const hardening: ActionHardening = {
       async run(c) {
         const img = await privateImage();
         const { r, requests } = await sbom(
-          { image: img.ref, 'registry-username': 'bot', 'registry-password': c['input:registry-password'] as string, attach: 'referrer', upload: 'false' },
+          {
+            image: img.ref,
+            'registry-username': 'bot',
+            'registry-password': c['input:registry-password'] as string,
+            attach: 'referrer',
+            upload: 'false',
+          },
           { ACTIONS_RUNTIME_TOKEN: runtimeJwt(c['env:ACTIONS_RUNTIME_TOKEN'] as string) },
         );
         const o = outcome(r, requests, c);
-        o.values = { 'input:registry-password': c['input:registry-password'] as string, 'env:ACTIONS_RUNTIME_TOKEN': runtimeJwt(c['env:ACTIONS_RUNTIME_TOKEN'] as string) };
+        o.values = {
+          'input:registry-password': c['input:registry-password'] as string,
+          'env:ACTIONS_RUNTIME_TOKEN': runtimeJwt(c['env:ACTIONS_RUNTIME_TOKEN'] as string),
+        };
         return o;
       },
     },
@@ -218,7 +280,12 @@ const hardening: ActionHardening = {
       async run(p) {
         hostileMessage = p.payload;
         const ref = `${hostile.url.replace(/^http:\/\//, '')}/octo-org/shop@sha256:${'a'.repeat(64)}`;
-        const r = await runAction('sbom-attach', { home: runnerHome('hallmark-hard-sbom-'), inputs: { image: ref, 'registry-insecure': 'true', attach: 'none', upload: 'false' }, env: env(), timeoutMs: 60_000 });
+        const r = await runAction('sbom-attach', {
+          home: runnerHome('hallmark-hard-sbom-'),
+          inputs: { image: ref, 'registry-insecure': 'true', attach: 'none', upload: 'false' },
+          env: env(),
+          timeoutMs: 60_000,
+        });
         return { result: r };
       },
       check: (o, p) => {
@@ -233,13 +300,29 @@ const hardening: ActionHardening = {
       run: (p) =>
         withRealSyft({ path: '.', format: 'spdx-json,cyclonedx-json' }, (ws) => {
           // A directory scan reads lock files (syft's declared-package catalogers), not bare package.json files.
-          writeFileSync(join(ws, 'package-lock.json'), JSON.stringify({ name: 'app', version: '1.0.0', lockfileVersion: 3, packages: { '': { name: 'app', version: '1.0.0', license: p.payload }, 'node_modules/evil': { version: p.payload, license: p.payload, resolved: 'https://registry.npmjs.org/evil/-/evil-1.0.0.tgz' } } }));
+          writeFileSync(
+            join(ws, 'package-lock.json'),
+            JSON.stringify({
+              name: 'app',
+              version: '1.0.0',
+              lockfileVersion: 3,
+              packages: {
+                '': { name: 'app', version: '1.0.0', license: p.payload },
+                'node_modules/evil': {
+                  version: p.payload,
+                  license: p.payload,
+                  resolved: 'https://registry.npmjs.org/evil/-/evil-1.0.0.tgz',
+                },
+              },
+            }),
+          );
         }),
       check: (o, p) => {
         expect(o.result.outputs['failure-reason'] ?? '', o.result.stdout).toBe('');
         expect(o.calls?.map((c) => c.tool)).toEqual(['syft']);
         // The payload reached the SBOM files through real syft (and from there the summary's licence column).
-        if (p.payload.includes(p.tag)) for (const f of String(o.result.outputs.sbom ?? '').split('\n')) expect(readFileSync(f, 'utf8')).toContain(p.tag);
+        if (p.payload.includes(p.tag))
+          for (const f of String(o.result.outputs.sbom ?? '').split('\n')) expect(readFileSync(f, 'utf8')).toContain(p.tag);
       },
     },
     {
@@ -266,9 +349,12 @@ const hardening: ActionHardening = {
         const syft = (o.calls ?? [])[0];
         expect(syft, o.result.stdout).toBeDefined();
         const abs = join(o.result.home.workspace, 'src', p.payload);
-        expect(syft!.argv.some((a) => a === `dir:${abs}`), JSON.stringify(syft!.argv)).toBe(true);
+        expect(
+          syft!.argv.some((a) => a === `dir:${abs}`),
+          JSON.stringify(syft!.argv),
+        ).toBe(true);
         // syft really read that directory: the lock file's two packages (the app and ms) are the SBOM's.
-        expect(o.result.outputs.packages).toBe(String(Object.keys(LOCK.packages).length));
+        expect(o.result.outputs['package-count']).toBe(String(Object.keys(LOCK.packages).length));
       },
     },
   ],

@@ -13,7 +13,7 @@ import { expect } from 'vitest';
 import { runAction, runnerHome, type ActionResult, type RunnerHome } from '../../harness/runner.js';
 import { startServer, type RecordedRequest, type TestServer } from '../../harness/server.js';
 import { buildRelease, DEFAULTS, listTree, sha256, type Release, type Tool } from '../../setup-tools/mirror.js';
-import type { ActionHardening, Outcome } from './types.js';
+import type { ActionHardening } from './types.js';
 
 type Fault =
   | { status: number; retryAfter?: string; body?: string }
@@ -82,7 +82,10 @@ function mirrorFor(queue: [string, Fault[]][] = []): { url: string; requests: ()
   return { url: `${server.url}${prefix}`, requests: () => server.requests.filter((q) => q.path.startsWith(`${prefix}/`)) };
 }
 
-async function setup(tools: string, o: { inputs?: Record<string, string>; env?: Record<string, string>; home?: RunnerHome; faults?: [string, Fault[]][] } = {}): Promise<{ r: ActionResult; requests: RecordedRequest[]; home: RunnerHome }> {
+async function setup(
+  tools: string,
+  o: { inputs?: Record<string, string>; env?: Record<string, string>; home?: RunnerHome; faults?: [string, Fault[]][] } = {},
+): Promise<{ r: ActionResult; requests: RecordedRequest[]; home: RunnerHome }> {
   const m = mirrorFor(o.faults);
   const home = o.home ?? runnerHome('hallmark-hard-st-');
   const r = await runAction('setup-tools', {
@@ -97,26 +100,40 @@ async function setup(tools: string, o: { inputs?: Record<string, string>; env?: 
 
 /** Runs `tool` from the PATH entries the step added (as a later step would). */
 function runFromPath(r: ActionResult, tool: string): string {
-  const p = spawnSync(tool, [], { env: { PATH: [...r.path].reverse().join(':') + ':/usr/bin:/bin' }, encoding: 'utf8' });
+  const p = spawnSync(tool, [], { env: { PATH: `${[...r.path].reverse().join(':')}:/usr/bin:/bin` }, encoding: 'utf8' });
   return (p.stdout ?? '').trim();
 }
 
 /** After a failed install: nothing on PATH, nothing of the tool in the tool cache, no partial file left in RUNNER_TEMP. */
 function nothingHalfInstalled(r: ActionResult, home: RunnerHome, tool: Tool): void {
   expect(r.path, 'nothing added to PATH').toEqual([]);
-  expect(listTree(home.toolCache).filter((f) => f.startsWith(tool)), 'nothing in the tool cache').toEqual([]);
-  expect(listTree(home.temp).filter((f) => /\.part$|\.tar\.gz$|\.zip$|\/(cosign|kubectl|syft|trivy|helm|terraform|kyverno)(-[a-z0-9_-]+)?$/.test(f)), 'no partial or unverified file left in RUNNER_TEMP').toEqual([]);
+  expect(
+    listTree(home.toolCache).filter((f) => f.startsWith(tool)),
+    'nothing in the tool cache',
+  ).toEqual([]);
+  expect(
+    listTree(home.temp).filter((f) =>
+      /\.part$|\.tar\.gz$|\.zip$|\/(cosign|kubectl|syft|trivy|helm|terraform|kyverno)(-[a-z0-9_-]+)?$/.test(f),
+    ),
+    'no partial or unverified file left in RUNNER_TEMP',
+  ).toEqual([]);
 }
 
 const ENV_CANARIES = ['env:GITHUB_TOKEN', 'env:ACTIONS_RUNTIME_TOKEN', 'env:ACTIONS_ID_TOKEN_REQUEST_TOKEN'];
-const envOf = (c: Record<string, string>) => Object.fromEntries(Object.entries(c).filter(([k]) => k.startsWith('env:')).map(([k, v]) => [k.slice(4), v]));
+const envOf = (c: Record<string, string>) =>
+  Object.fromEntries(
+    Object.entries(c)
+      .filter(([k]) => k.startsWith('env:'))
+      .map(([k, v]) => [k.slice(4), v]),
+  );
 
 const hardening: ActionHardening = {
   action: 'setup-tools',
   async start() {
     work = mkdtempSync(join(tmpdir(), 'hallmark-hard-mirror-'));
     files = new Map();
-    for (const t of ['cosign', 'kubectl', 'syft', 'terraform', 'helm'] as Tool[]) releases.set(t, buildRelease(work, t, DEFAULTS[t], files));
+    for (const t of ['cosign', 'kubectl', 'syft', 'terraform', 'helm'] as Tool[])
+      releases.set(t, buildRelease(work, t, DEFAULTS[t], files));
     server = await startServer(handler);
   },
   async stop() {
@@ -131,7 +148,11 @@ const hardening: ActionHardening = {
       expect: { code: 0 },
       async run(c) {
         const m = mirrorFor();
-        const r = await runAction('setup-tools', { inputs: { tools: 'kubectl, cosign', mirror: m.url, verify: 'checksum', 'retry-delay': '20ms' }, env: envOf(c), timeoutMs: 45_000 });
+        const r = await runAction('setup-tools', {
+          inputs: { tools: 'kubectl, cosign', mirror: m.url, verify: 'checksum', 'retry-delay': '20ms' },
+          env: envOf(c),
+          timeoutMs: 45_000,
+        });
         expect(runFromPath(r, 'kubectl')).toBe(releases.get('kubectl')?.banner);
         return { result: r, servers: [{ name: 'mirror', requests: m.requests }] };
       },
@@ -142,7 +163,11 @@ const hardening: ActionHardening = {
       expect: { code: 1, reason: 'checksum-mismatch' },
       async run(c) {
         const m = mirrorFor([[asset('syft'), [{ body: 'not syft at all' }]]]);
-        const r = await runAction('setup-tools', { inputs: { tools: 'syft', mirror: m.url, verify: 'checksum', retries: '0' }, env: envOf(c), timeoutMs: 45_000 });
+        const r = await runAction('setup-tools', {
+          inputs: { tools: 'syft', mirror: m.url, verify: 'checksum', retries: '0' },
+          env: envOf(c),
+          timeoutMs: 45_000,
+        });
         return { result: r, servers: [{ name: 'mirror', requests: m.requests }] };
       },
     },
@@ -152,7 +177,11 @@ const hardening: ActionHardening = {
       expect: { code: 1, reason: 'download-failed' },
       async run(c) {
         const m = mirrorFor([[checksum('helm'), [{ status: 500, body: 'internal error' }]]]);
-        const r = await runAction('setup-tools', { inputs: { tools: 'helm', mirror: m.url, retries: '0' }, env: envOf(c), timeoutMs: 45_000 });
+        const r = await runAction('setup-tools', {
+          inputs: { tools: 'helm', mirror: m.url, retries: '0' },
+          env: envOf(c),
+          timeoutMs: 45_000,
+        });
         return { result: r, servers: [{ name: 'mirror', requests: m.requests }] };
       },
     },
@@ -162,7 +191,10 @@ const hardening: ActionHardening = {
       expect: { code: 1, reason: 'invalid-input' },
       async run(c) {
         const m = mirrorFor();
-        const r = await runAction('setup-tools', { inputs: { tools: 'kubectl', mirror: `https://ci:${c['mirror-password']}@mirror .example.com/tools` }, timeoutMs: 30_000 });
+        const r = await runAction('setup-tools', {
+          inputs: { tools: 'kubectl', mirror: `https://ci:${c['mirror-password']}@mirror .example.com/tools` },
+          timeoutMs: 30_000,
+        });
         expect(r.errors[0]).toMatch(/^setup-tools: input 'mirror' /);
         return { result: r, servers: [{ name: 'mirror', requests: m.requests }] };
       },
@@ -189,7 +221,9 @@ const hardening: ActionHardening = {
       name: 'payload as the checksum file',
       kind: 'workflow',
       async run(p) {
-        return { result: (await setup('cosign', { inputs: { retries: '0' }, faults: [[checksum('cosign'), [{ body: `${p.payload}\n` }]]] })).r };
+        return {
+          result: (await setup('cosign', { inputs: { retries: '0' }, faults: [[checksum('cosign'), [{ body: `${p.payload}\n` }]]] })).r,
+        };
       },
       check: (o) => expect(o.result.outputs['failure-reason']).toBe('checksum-mismatch'),
     },
@@ -206,7 +240,10 @@ const hardening: ActionHardening = {
       kind: 'shell',
       async run(p) {
         const m = mirrorFor();
-        const r = await runAction('setup-tools', { inputs: { tools: 'kubectl', mirror: `${m.url}/${p.payload}`, retries: '0' }, timeoutMs: 30_000 });
+        const r = await runAction('setup-tools', {
+          inputs: { tools: 'kubectl', mirror: `${m.url}/${p.payload}`, retries: '0' },
+          timeoutMs: 30_000,
+        });
         return { result: r, blobs: m.requests().map((q) => ({ name: q.url, data: q.url })) };
       },
       check: (o) => {
@@ -231,7 +268,9 @@ const hardening: ActionHardening = {
     {
       name: 'download cut mid-body on every try: download-failed after retries+1 tries, nothing half-installed',
       async run() {
-        const { r, requests, home } = await setup('terraform', { faults: [[asset('terraform'), [{ cut: true }, { cut: true }, { cut: true }, { cut: true }]]] });
+        const { r, requests, home } = await setup('terraform', {
+          faults: [[asset('terraform'), [{ cut: true }, { cut: true }, { cut: true }, { cut: true }]]],
+        });
         expect(r.code).toBe(1);
         expect(r.outputs['failure-reason']).toBe('download-failed');
         expect(requests.filter((q) => q.path.endsWith(asset('terraform')))).toHaveLength(3);
@@ -241,7 +280,9 @@ const hardening: ActionHardening = {
     {
       name: 'connection reset before the headers on every try: download-failed, bounded, nothing half-installed',
       async run() {
-        const { r, requests, home } = await setup('cosign', { faults: [[asset('cosign'), [{ reset: true }, { reset: true }, { reset: true }, { reset: true }]]] });
+        const { r, requests, home } = await setup('cosign', {
+          faults: [[asset('cosign'), [{ reset: true }, { reset: true }, { reset: true }, { reset: true }]]],
+        });
         expect(r.code).toBe(1);
         expect(r.outputs['failure-reason']).toBe('download-failed');
         expect(requests.filter((q) => q.path.endsWith(asset('cosign')))).toHaveLength(3);
@@ -259,7 +300,10 @@ const hardening: ActionHardening = {
     {
       name: 'slow-loris: a body dripped past the deadline is abandoned each try; download-failed, nothing half-installed',
       async run() {
-        const { r, requests, home } = await setup('syft', { inputs: { 'download-timeout': '700ms', retries: '1' }, faults: [[asset('syft'), [{ drip: 100 }, { drip: 100 }]]] });
+        const { r, requests, home } = await setup('syft', {
+          inputs: { 'download-timeout': '700ms', retries: '1' },
+          faults: [[asset('syft'), [{ drip: 100 }, { drip: 100 }]]],
+        });
         expect(r.timedOut, 'the step ended by itself').toBe(false);
         expect(r.code).toBe(1);
         expect(r.outputs['failure-reason']).toBe('download-failed');
@@ -271,7 +315,10 @@ const hardening: ActionHardening = {
     {
       name: 'headers that never come: the per-try deadline holds, then retried and installed',
       async run() {
-        const { r, requests } = await setup('kubectl', { inputs: { 'download-timeout': '700ms' }, faults: [[asset('kubectl'), [{ silent: true }]]] });
+        const { r, requests } = await setup('kubectl', {
+          inputs: { 'download-timeout': '700ms' },
+          faults: [[asset('kubectl'), [{ silent: true }]]],
+        });
         expect(r.timedOut).toBe(false);
         expect(r.code, r.stdout).toBe(0);
         expect(requests.filter((q) => q.path.endsWith(asset('kubectl')))).toHaveLength(2);
@@ -281,7 +328,9 @@ const hardening: ActionHardening = {
     {
       name: '5xx streak longer than the retries: exactly retries+1 tries, download-failed',
       async run() {
-        const { r, requests, home } = await setup('helm', { faults: [[asset('helm'), [{ status: 502 }, { status: 503 }, { status: 500 }, { status: 504 }]]] });
+        const { r, requests, home } = await setup('helm', {
+          faults: [[asset('helm'), [{ status: 502 }, { status: 503 }, { status: 500 }, { status: 504 }]]],
+        });
         expect(r.code).toBe(1);
         expect(r.outputs['failure-reason']).toBe('download-failed');
         expect(requests.filter((q) => q.path.endsWith(asset('helm')))).toHaveLength(3);
@@ -308,7 +357,18 @@ const hardening: ActionHardening = {
     {
       name: '403 with Retry-After (a rate limit or a refusal): bounded, download-failed, nothing half-installed',
       async run() {
-        const { r, requests, home } = await setup('syft', { faults: [[asset('syft'), [{ status: 403, retryAfter: '1' }, { status: 403, retryAfter: '1' }, { status: 403, retryAfter: '1' }]]] });
+        const { r, requests, home } = await setup('syft', {
+          faults: [
+            [
+              asset('syft'),
+              [
+                { status: 403, retryAfter: '1' },
+                { status: 403, retryAfter: '1' },
+                { status: 403, retryAfter: '1' },
+              ],
+            ],
+          ],
+        });
         expect(r.code).toBe(1);
         expect(r.outputs['failure-reason']).toBe('download-failed');
         expect(requests.filter((q) => q.path.endsWith(asset('syft'))).length).toBeLessThanOrEqual(3);
@@ -318,7 +378,9 @@ const hardening: ActionHardening = {
     {
       name: 'checksum file cut mid-body on every try: download-failed before the asset is fetched',
       async run() {
-        const { r, requests, home } = await setup('kubectl', { faults: [[checksum('kubectl'), [{ cut: true }, { cut: true }, { cut: true }]]] });
+        const { r, requests, home } = await setup('kubectl', {
+          faults: [[checksum('kubectl'), [{ cut: true }, { cut: true }, { cut: true }]]],
+        });
         expect(r.code).toBe(1);
         expect(r.outputs['failure-reason']).toBe('download-failed');
         expect(requests.some((q) => q.path.endsWith(asset('kubectl')))).toBe(false);
@@ -338,7 +400,9 @@ const hardening: ActionHardening = {
     {
       name: 'one tool failing among several: PATH untouched, the failing tool not cached',
       async run() {
-        const { r, home } = await setup('kubectl, syft', { faults: [[asset('syft'), [{ status: 500 }, { status: 500 }, { status: 500 }]]] });
+        const { r, home } = await setup('kubectl, syft', {
+          faults: [[asset('syft'), [{ status: 500 }, { status: 500 }, { status: 500 }]]],
+        });
         expect(r.code).toBe(1);
         expect(r.outputs['failure-reason']).toBe('download-failed');
         nothingHalfInstalled(r, home, 'syft');

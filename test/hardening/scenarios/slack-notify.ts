@@ -12,7 +12,12 @@ import type { ActionHardening, Outcome, Watched } from './types.js';
 
 let slack: LoopbackSlack;
 const ENV_CANARIES = ['env:GITHUB_TOKEN', 'env:ACTIONS_RUNTIME_TOKEN'];
-const envOf = (c: Record<string, string>) => Object.fromEntries(Object.entries(c).filter(([k]) => k.startsWith('env:')).map(([k, v]) => [k.slice(4), v]));
+const envOf = (c: Record<string, string>) =>
+  Object.fromEntries(
+    Object.entries(c)
+      .filter(([k]) => k.startsWith('env:'))
+      .map(([k, v]) => [k.slice(4), v]),
+  );
 const secretSegment = () => slack.webhookPath.split('/').at(-1) as string;
 
 function watched(mark: number): Watched {
@@ -29,19 +34,35 @@ function watched(mark: number): Watched {
 
 async function notify(inputs: Record<string, string>, env: Record<string, string> = {}): Promise<Outcome> {
   const mark = slack.server.requests.length;
-  const r = await runAction('slack-notify', { inputs: { status: 'success', title: 'deploy shop', 'retry-delay': '10ms', timeout: '2s', retries: '1', ...inputs }, env, timeoutMs: 30_000 });
-  return { result: r, servers: [watched(mark)], blobs: slack.server.requests.slice(mark).map((q, i) => ({ name: `slack request ${i}`, data: q.body })) };
+  const r = await runAction('slack-notify', {
+    inputs: { status: 'success', title: 'deploy shop', 'retry-delay': '10ms', timeout: '2s', retries: '1', ...inputs },
+    env,
+    timeoutMs: 30_000,
+  });
+  return {
+    result: r,
+    servers: [watched(mark)],
+    blobs: slack.server.requests.slice(mark).map((q, i) => ({ name: `slack request ${i}`, data: q.body })),
+  };
 }
 const webhook = () => ({ 'webhook-url': slack.webhookUrl });
 
 /** A one-off Slack for one payload (so payloads run side by side): answers every request with `status` and `body`. */
-async function oneOff(status: number, body: string, contentType: string, inputs: (url: string) => Record<string, string>): Promise<Outcome> {
+async function oneOff(
+  status: number,
+  body: string,
+  contentType: string,
+  inputs: (url: string) => Record<string, string>,
+): Promise<Outcome> {
   const srv = await startServer((_q, res) => {
     res.writeHead(status, { 'content-type': contentType });
     res.end(body);
   });
   try {
-    const r = await runAction('slack-notify', { inputs: { status: 'success', title: 'deploy shop', 'retry-delay': '10ms', timeout: '2s', retries: '0', ...inputs(srv.url) }, timeoutMs: 30_000 });
+    const r = await runAction('slack-notify', {
+      inputs: { status: 'success', title: 'deploy shop', 'retry-delay': '10ms', timeout: '2s', retries: '0', ...inputs(srv.url) },
+      timeoutMs: 30_000,
+    });
     return { result: r };
   } finally {
     await srv.close();
@@ -122,7 +143,13 @@ const hardening: ActionHardening = {
     {
       name: 'payload in title, text and fields (sent to Slack, printed nowhere raw)',
       kind: 'workflow',
-      run: (p) => notify({ ...webhook(), title: p.payload.split(/\r?\n/)[0] as string, text: p.payload, fields: `note: ${JSON.stringify(p.payload)}` }),
+      run: (p) =>
+        notify({
+          ...webhook(),
+          title: p.payload.split(/\r?\n/)[0] as string,
+          text: p.payload,
+          fields: `note: ${JSON.stringify(p.payload)}`,
+        }),
     },
     {
       name: 'payload as the webhook error body (Slack error string)',
@@ -133,13 +160,24 @@ const hardening: ActionHardening = {
     {
       name: 'payload as the Web API error string and response metadata',
       kind: 'workflow',
-      run: (p) => oneOff(200, JSON.stringify({ ok: false, error: p.payload, response_metadata: { messages: [p.payload] } }), 'application/json', (url) => ({ 'bot-token': 'xoxb-1234567890-injection-token', channel: '#deploys', 'api-url': `${url}/api` })),
+      run: (p) =>
+        oneOff(
+          200,
+          JSON.stringify({ ok: false, error: p.payload, response_metadata: { messages: [p.payload] } }),
+          'application/json',
+          (url) => ({ 'bot-token': 'xoxb-1234567890-injection-token', channel: '#deploys', 'api-url': `${url}/api` }),
+        ),
       check: (o) => expect(o.result.outputs['failure-reason']).toBe('slack-rejected'),
     },
     {
       name: 'payload as the channel and ts Slack returns (outputs must not split)',
       kind: 'workflow',
-      run: (p) => oneOff(200, JSON.stringify({ ok: true, channel: p.payload, ts: p.payload }), 'application/json', (url) => ({ 'bot-token': 'xoxb-1234567890-injection-token', channel: '#deploys', 'api-url': `${url}/api` })),
+      run: (p) =>
+        oneOff(200, JSON.stringify({ ok: true, channel: p.payload, ts: p.payload }), 'application/json', (url) => ({
+          'bot-token': 'xoxb-1234567890-injection-token',
+          channel: '#deploys',
+          'api-url': `${url}/api`,
+        })),
       check: (o, p) => {
         // Either the odd answer is refused, or each output holds exactly what Slack said, unsplit.
         for (const k of ['ts', 'channel']) {
@@ -155,7 +193,10 @@ const hardening: ActionHardening = {
       async run() {
         slack.faults.webhook.push({ status: 500 }, { status: 502 }, { status: 503 });
         const mark = slack.server.requests.length;
-        const r = await runAction('slack-notify', { inputs: { ...webhook(), status: 'failure', retries: '2', 'retry-delay': '10ms', timeout: '2s' }, timeoutMs: 30_000 });
+        const r = await runAction('slack-notify', {
+          inputs: { ...webhook(), status: 'failure', retries: '2', 'retry-delay': '10ms', timeout: '2s' },
+          timeoutMs: 30_000,
+        });
         expect(r.code).toBe(1);
         expect(r.outputs['failure-reason']).toBe('slack-unavailable');
         expect(slack.server.requests.length - mark).toBe(3);
@@ -166,7 +207,10 @@ const hardening: ActionHardening = {
       async run() {
         slack.faults.api.push({ status: 429, retryAfter: '1' });
         const before = slack.apiMessages.size;
-        const r = await runAction('slack-notify', { inputs: { ...bot(), status: 'success', retries: '2', 'retry-delay': '10ms', timeout: '3s' }, timeoutMs: 30_000 });
+        const r = await runAction('slack-notify', {
+          inputs: { ...bot(), status: 'success', retries: '2', 'retry-delay': '10ms', timeout: '3s' },
+          timeoutMs: 30_000,
+        });
         expect(r.code, r.stdout).toBe(0);
         expect(slack.apiMessages.size - before).toBe(1);
       },
@@ -176,7 +220,10 @@ const hardening: ActionHardening = {
       async run() {
         slack.faults.webhook.push({ hang: true }, { hang: true });
         const mark = slack.server.requests.length;
-        const r = await runAction('slack-notify', { inputs: { ...webhook(), status: 'success', retries: '1', 'retry-delay': '10ms', timeout: '500ms' }, timeoutMs: 30_000 });
+        const r = await runAction('slack-notify', {
+          inputs: { ...webhook(), status: 'success', retries: '1', 'retry-delay': '10ms', timeout: '500ms' },
+          timeoutMs: 30_000,
+        });
         expect(r.timedOut).toBe(false);
         expect(r.code).toBe(1);
         expect(r.outputs['failure-reason']).toBe('slack-unavailable');
@@ -187,7 +234,10 @@ const hardening: ActionHardening = {
       name: 'Slack down with on-error warn: the step passes, sent=false, the reason is set',
       async run() {
         slack.faults.webhook.push({ status: 503 }, { status: 503 });
-        const r = await runAction('slack-notify', { inputs: { ...webhook(), status: 'success', retries: '1', 'retry-delay': '10ms', 'on-error': 'warn' }, timeoutMs: 30_000 });
+        const r = await runAction('slack-notify', {
+          inputs: { ...webhook(), status: 'success', retries: '1', 'retry-delay': '10ms', 'on-error': 'warn' },
+          timeoutMs: 30_000,
+        });
         expect(r.code).toBe(0);
         expect(r.outputs.sent).toBe('false');
         expect(r.outputs['failure-reason']).toBe('slack-unavailable');

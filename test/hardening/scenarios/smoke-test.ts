@@ -42,7 +42,12 @@ async function smoke(checks: string, env: Record<string, string> = {}, inputs: R
   const home = runnerHome('hallmark-hard-smoke-');
   const markA = app.requests.length;
   const markB = other.requests.length;
-  const r = await runAction('smoke-test', { home, inputs: { checks, retries: '0', interval: '10ms', timeout: '2s', junit: 'smoke-junit.xml', ...inputs }, env, timeoutMs: 30_000 });
+  const r = await runAction('smoke-test', {
+    home,
+    inputs: { checks, retries: '0', interval: '10ms', timeout: '2s', junit: 'smoke-junit.xml', ...inputs },
+    env,
+    timeoutMs: 30_000,
+  });
   const reports = ['smoke-report.json', 'smoke-junit.xml'].map((f) => {
     try {
       return { name: f, data: readFileSync(join(home.workspace, f), 'utf8') };
@@ -54,7 +59,11 @@ async function smoke(checks: string, env: Record<string, string> = {}, inputs: R
     result: r,
     blobs: reports,
     servers: [
-      { name: 'app', requests: () => app.requests.slice(markA), allow: [{ label: 'env:API_TOKEN', header: 'authorization', path: /^\/(auth|echo|cross)/ }] },
+      {
+        name: 'app',
+        requests: () => app.requests.slice(markA),
+        allow: [{ label: 'env:API_TOKEN', header: 'authorization', path: /^\/(auth|echo|cross)/ }],
+      },
       { name: 'other origin', requests: () => other.requests.slice(markB) },
     ],
   };
@@ -86,7 +95,10 @@ const hardening: ActionHardening = {
       labels: ['env:API_TOKEN'],
       expect: { code: 0 },
       async run(c) {
-        const o = await smoke(`checks:\n  - name: auth\n    http: { url: "${app.url}/auth", headers: { Authorization: "Bearer \${API_TOKEN}" } }\n`, { API_TOKEN: c['env:API_TOKEN'] as string });
+        const o = await smoke(
+          `checks:\n  - name: auth\n    http: { url: "${app.url}/auth", headers: { Authorization: "Bearer \${API_TOKEN}" } }\n`,
+          { API_TOKEN: c['env:API_TOKEN'] as string },
+        );
         expect(app.requests.some((q) => q.headers.authorization === `Bearer ${c['env:API_TOKEN']}`)).toBe(true);
         return o;
       },
@@ -95,20 +107,30 @@ const hardening: ActionHardening = {
       name: 'a service that reflects the token in its error body (checks-failed): report, JUnit and log stay clean',
       labels: ['env:API_TOKEN'],
       expect: { code: 1, reason: 'checks-failed' },
-      run: (c) => smoke(`checks:\n  - name: echo\n    http: { url: "${app.url}/echo", headers: { Authorization: "Bearer \${API_TOKEN}" }, expect: { body-contains: ok } }\n`, { API_TOKEN: c['env:API_TOKEN'] as string }),
+      run: (c) =>
+        smoke(
+          `checks:\n  - name: echo\n    http: { url: "${app.url}/echo", headers: { Authorization: "Bearer \${API_TOKEN}" }, expect: { body-contains: ok } }\n`,
+          { API_TOKEN: c['env:API_TOKEN'] as string },
+        ),
     },
     {
       name: 'a redirect to another origin does not carry the token along',
       labels: ['env:API_TOKEN'],
       expect: { code: 0 },
-      run: (c) => smoke(`checks:\n  - name: cross\n    http: { url: "${app.url}/cross", headers: { Authorization: "Bearer \${API_TOKEN}" } }\n`, { API_TOKEN: c['env:API_TOKEN'] as string }),
+      run: (c) =>
+        smoke(`checks:\n  - name: cross\n    http: { url: "${app.url}/cross", headers: { Authorization: "Bearer \${API_TOKEN}" } }\n`, {
+          API_TOKEN: c['env:API_TOKEN'] as string,
+        }),
     },
     {
       name: 'a redirect to another origin does not carry a custom secret header (X-Api-Key) along either',
       labels: ['env:API_TOKEN'],
       expect: { code: 0 },
       async run(c) {
-        const o = await smoke(`checks:\n  - name: cross-custom\n    http: { url: "${app.url}/cross", headers: { X-Api-Key: "\${API_TOKEN}" } }\n`, { API_TOKEN: c['env:API_TOKEN'] as string });
+        const o = await smoke(
+          `checks:\n  - name: cross-custom\n    http: { url: "${app.url}/cross", headers: { X-Api-Key: "\${API_TOKEN}" } }\n`,
+          { API_TOKEN: c['env:API_TOKEN'] as string },
+        );
         o.servers = [
           { name: 'app', requests: o.servers![0]!.requests, allow: [{ label: 'env:API_TOKEN', header: 'x-api-key', path: /^\/cross/ }] },
           o.servers![1]!,
@@ -123,9 +145,17 @@ const hardening: ActionHardening = {
       async run(c) {
         const p = path('q');
         routes.set(p, [(_q, res) => (res.writeHead(500), res.end('no'))]);
-        const o = await smoke(`checks:\n  - name: query\n    http: { url: "${app.url}${p}?key=\${API_TOKEN}" }\n`, { API_TOKEN: c['env:API_TOKEN'] as string });
+        const o = await smoke(`checks:\n  - name: query\n    http: { url: "${app.url}${p}?key=\${API_TOKEN}" }\n`, {
+          API_TOKEN: c['env:API_TOKEN'] as string,
+        });
         // The query is where this secret is meant to go: allow it there, and only there.
-        o.servers = [{ name: 'app', requests: () => app.requests.filter((q) => q.path === p), allow: [{ label: 'env:API_TOKEN', header: ':url', path: new RegExp(`^${p}$`) }] }];
+        o.servers = [
+          {
+            name: 'app',
+            requests: () => app.requests.filter((q) => q.path === p),
+            allow: [{ label: 'env:API_TOKEN', header: ':url', path: new RegExp(`^${p}$`) }],
+          },
+        ];
         return o;
       },
     },
@@ -147,7 +177,9 @@ const hardening: ActionHardening = {
       kind: 'workflow',
       async run(p) {
         const at = path('json');
-        routes.set(at, [(_q, res) => (res.writeHead(200, { 'content-type': 'application/json' }), res.end(JSON.stringify({ status: p.payload })))]);
+        routes.set(at, [
+          (_q, res) => (res.writeHead(200, { 'content-type': 'application/json' }), res.end(JSON.stringify({ status: p.payload }))),
+        ]);
         return smoke(`checks:\n  - name: json\n    http: { url: "${app.url}${at}", expect: { json: { path: status, equals: up } } }\n`);
       },
       check: (o) => expect(o.result.outputs['failure-reason']).toBe('checks-failed'),
@@ -157,7 +189,12 @@ const hardening: ActionHardening = {
       kind: 'workflow',
       async run(p) {
         const log = join(scratch, `argv-${p.tag}-${++seq}.jsonl`);
-        return smoke(`checks:\n  - name: ${JSON.stringify(p.payload)}\n    exec: [ ${JSON.stringify(join(bin, 'probe'))}, "x" ]\n`, { HARDENING_ARGV_LOG: log, HARDENING_STDOUT: p.payload, HARDENING_STDERR: p.payload, HARDENING_EXIT: '1' });
+        return smoke(`checks:\n  - name: ${JSON.stringify(p.payload)}\n    exec: [ ${JSON.stringify(join(bin, 'probe'))}, "x" ]\n`, {
+          HARDENING_ARGV_LOG: log,
+          HARDENING_STDOUT: p.payload,
+          HARDENING_STDERR: p.payload,
+          HARDENING_EXIT: '1',
+        });
       },
     },
     {
@@ -170,7 +207,10 @@ const hardening: ActionHardening = {
       kind: 'shell',
       async run(p) {
         const log = join(scratch, `argv-${p.tag}-${++seq}.jsonl`);
-        const o = await smoke(`checks:\n  - name: probe\n    exec: [ ${JSON.stringify(join(bin, 'probe'))}, ${JSON.stringify(p.payload)}, "\${PAYLOAD}" ]\n`, { HARDENING_ARGV_LOG: log, PAYLOAD: p.payload });
+        const o = await smoke(
+          `checks:\n  - name: probe\n    exec: [ ${JSON.stringify(join(bin, 'probe'))}, ${JSON.stringify(p.payload)}, "\${PAYLOAD}" ]\n`,
+          { HARDENING_ARGV_LOG: log, PAYLOAD: p.payload },
+        );
         return { ...o, calls: readArgvLog(log) };
       },
       check: (o, p) => {
@@ -229,7 +269,9 @@ const hardening: ActionHardening = {
           res.write('{"status":"up"', () => setTimeout(() => raw.socket.destroy(), 10));
         };
         routes.set(at, [cut, cut]);
-        const o = await smoke(`checks:\n  - name: cut\n    http: { url: "${app.url}${at}", expect: { json: { path: status, equals: up } } }\n    retries: 1\n`);
+        const o = await smoke(
+          `checks:\n  - name: cut\n    http: { url: "${app.url}${at}", expect: { json: { path: status, equals: up } } }\n    retries: 1\n`,
+        );
         expect(o.result.outputs['failure-reason']).toBe('checks-failed');
         expect(app.requests.filter((q) => q.path === at)).toHaveLength(2);
       },

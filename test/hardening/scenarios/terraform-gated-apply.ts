@@ -25,17 +25,35 @@ function job(s: Stack): RunnerHome {
 }
 function prEvent(home: RunnerHome, number: number): Record<string, string> {
   const event = join(home.root, 'event.json');
-  writeFileSync(event, JSON.stringify({ action: 'synchronize', number, pull_request: { number, head: { sha: 'abc', ref: 'f' }, base: { ref: 'main' } }, repository: { name: 'shop', owner: { login: 'octo-org' } } }));
+  writeFileSync(
+    event,
+    JSON.stringify({
+      action: 'synchronize',
+      number,
+      pull_request: { number, head: { sha: 'abc', ref: 'f' }, base: { ref: 'main' } },
+      repository: { name: 'shop', owner: { login: 'octo-org' } },
+    }),
+  );
   return { GITHUB_EVENT_NAME: 'pull_request', GITHUB_EVENT_PATH: event };
 }
 
-async function tf(s: Stack, inputs: Record<string, string>, o: { home?: RunnerHome; env?: Record<string, string>; gh?: GitHubServices } = {}): Promise<{ r: ActionResult; requests: RecordedRequest[]; home: RunnerHome }> {
+async function tf(
+  s: Stack,
+  inputs: Record<string, string>,
+  o: { home?: RunnerHome; env?: Record<string, string>; gh?: GitHubServices } = {},
+): Promise<{ r: ActionResult; requests: RecordedRequest[]; home: RunnerHome }> {
   const svc = o.gh ?? gh;
   const mark = svc.requests.length;
   const home = o.home ?? job(s);
   const r = await runAction('terraform-gated-apply', {
     home,
-    inputs: { 'working-directory': 'infra', 'github-token': 'ghs_hardeningDefaultToken0001', 'lock-timeout': '0s', 'var-files': 'prod.tfvars', ...inputs },
+    inputs: {
+      'working-directory': 'infra',
+      'github-token': 'ghs_hardeningDefaultToken0001',
+      'lock-timeout': '0s',
+      'var-files': 'prod.tfvars',
+      ...inputs,
+    },
     env: { ...svc.env, ...tfEnv(home), ...o.env },
     timeoutMs: 60_000,
   });
@@ -56,7 +74,8 @@ async function ownServices<T>(intercept: GitHubServices['intercept'], fn: (svc: 
 
 const ENV_LABELS = ['env:ACTIONS_RUNTIME_TOKEN', 'env:ACTIONS_ID_TOKEN_REQUEST_TOKEN'];
 /** The runtime token must be a JWT the artifact client can read its backend IDs from: the canary rides in a claim. */
-const runtimeJwt = (canary: string) => fakeJwt({ scp: 'Actions.GenericRead:0 Actions.Results:run-backend-1:job-backend-1', hardening: canary });
+const runtimeJwt = (canary: string) =>
+  fakeJwt({ scp: 'Actions.GenericRead:0 Actions.Results:run-backend-1:job-backend-1', hardening: canary });
 function canaryEnv(c: Record<string, string>): Record<string, string> {
   const e: Record<string, string> = {};
   if (c['env:ACTIONS_RUNTIME_TOKEN']) e.ACTIONS_RUNTIME_TOKEN = runtimeJwt(c['env:ACTIONS_RUNTIME_TOKEN']);
@@ -76,7 +95,12 @@ function outcome(r: ActionResult, requests: RecordedRequest[], c: Record<string,
   const blobs = gh.comments.map((c) => ({ name: `comment ${c.id}`, data: c.body }));
   const bytes = artifact ? gh.artifactBytes(artifact) : undefined;
   if (bytes) blobs.push({ name: `artifact ${artifact}`, data: bytes.toString('latin1') });
-  return { result: r, servers: [watch(requests)], blobs, values: { 'env:ACTIONS_RUNTIME_TOKEN': runtimeJwt(c['env:ACTIONS_RUNTIME_TOKEN'] as string) } };
+  return {
+    result: r,
+    servers: [watch(requests)],
+    blobs,
+    values: { 'env:ACTIONS_RUNTIME_TOKEN': runtimeJwt(c['env:ACTIONS_RUNTIME_TOKEN'] as string) },
+  };
 }
 
 const hardening: ActionHardening = {
@@ -97,8 +121,15 @@ const hardening: ActionHardening = {
         const s = stack();
         const home = tfJob(s, { prefix: 'hallmark-hard-tf-', backendInConfig: false });
         const env = `canary-${++n}`;
-        const { r, requests } = await tf(s, { mode: 'plan', environment: env, 'github-token': c['input:github-token'] as string, 'backend-config': `path=${s.state}` }, { home, env: { ...prEvent(home, 70 + n), ...canaryEnv(c) } });
-        expect(requests.some((q) => q.method === 'POST' && q.path.includes('/issues/') && q.path.endsWith('/comments')), r.stdout).toBe(true);
+        const { r, requests } = await tf(
+          s,
+          { mode: 'plan', environment: env, 'github-token': c['input:github-token'] as string, 'backend-config': `path=${s.state}` },
+          { home, env: { ...prEvent(home, 70 + n), ...canaryEnv(c) } },
+        );
+        expect(
+          requests.some((q) => q.method === 'POST' && q.path.includes('/issues/') && q.path.endsWith('/comments')),
+          r.stdout,
+        ).toBe(true);
         return outcome(r, requests, c, `tfplan-${env}`);
       },
     },
@@ -109,9 +140,22 @@ const hardening: ActionHardening = {
       async run(c) {
         const s = stack();
         const env = `canary-apply-${++n}`;
-        const plan = await tf(s, { mode: 'plan', environment: env, 'github-token': c['input:github-token'] as string }, { env: canaryEnv(c) });
+        const plan = await tf(
+          s,
+          { mode: 'plan', environment: env, 'github-token': c['input:github-token'] as string },
+          { env: canaryEnv(c) },
+        );
         expect(plan.r.code, plan.r.stdout).toBe(0);
-        const { r, requests } = await tf(s, { mode: 'apply', environment: env, 'plan-sha256': plan.r.outputs['plan-sha256'] as string, 'github-token': c['input:github-token'] as string }, { env: canaryEnv(c) });
+        const { r, requests } = await tf(
+          s,
+          {
+            mode: 'apply',
+            environment: env,
+            'plan-sha256': plan.r.outputs['plan-sha256'] as string,
+            'github-token': c['input:github-token'] as string,
+          },
+          { env: canaryEnv(c) },
+        );
         expect(r.code, r.stdout).toBe(0);
         // The stack's sensitive output is in the state (terraform output -json, read independently) and nowhere the action writes.
         const secret = outputsOf(s).db_password?.value as string;
@@ -131,7 +175,11 @@ const hardening: ActionHardening = {
         const env = `canary-changed-${++n}`;
         const plan = await tf(s, { mode: 'plan', environment: env }, { env: canaryEnv(c) });
         expect(plan.r.code).toBe(0);
-        const { r, requests } = await tf(s, { mode: 'apply', environment: env, 'plan-sha256': 'f'.repeat(64), 'github-token': c['input:github-token'] as string }, { env: canaryEnv(c) });
+        const { r, requests } = await tf(
+          s,
+          { mode: 'apply', environment: env, 'plan-sha256': 'f'.repeat(64), 'github-token': c['input:github-token'] as string },
+          { env: canaryEnv(c) },
+        );
         return outcome(r, requests, c);
       },
     },
@@ -149,7 +197,11 @@ const hardening: ActionHardening = {
           return true;
         };
         try {
-          const { r, requests } = await tf(s, { mode: 'plan', environment: `canary-403-${++n}`, 'github-token': c['input:github-token'] as string }, { home, env: { ...prEvent(home, 90 + n), ...canaryEnv(c) } });
+          const { r, requests } = await tf(
+            s,
+            { mode: 'plan', environment: `canary-403-${++n}`, 'github-token': c['input:github-token'] as string },
+            { home, env: { ...prEvent(home, 90 + n), ...canaryEnv(c) } },
+          );
           return outcome(r, requests, c);
         } finally {
           gh.intercept = undefined;
@@ -171,7 +223,9 @@ const hardening: ActionHardening = {
           res.end(JSON.stringify({ message: p.payload, errors: [{ message: p.payload }] }));
           return true;
         };
-        return ownServices(intercept, async (svc) => ({ result: (await tf(s, { mode: 'plan', environment: `inj-${++n}` }, { home, env: prEvent(home, 100 + n), gh: svc })).r }));
+        return ownServices(intercept, async (svc) => ({
+          result: (await tf(s, { mode: 'plan', environment: `inj-${++n}` }, { home, env: prEvent(home, 100 + n), gh: svc })).r,
+        }));
       },
     },
     {
@@ -184,7 +238,9 @@ const hardening: ActionHardening = {
           res.end(JSON.stringify({ code: 'invalid_argument', msg: p.payload }));
           return true;
         };
-        return ownServices(intercept, async (svc) => ({ result: (await tf(stack(), { mode: 'plan', environment: `inj-art-${++n}` }, { gh: svc })).r }));
+        return ownServices(intercept, async (svc) => ({
+          result: (await tf(stack(), { mode: 'plan', environment: `inj-art-${++n}` }, { gh: svc })).r,
+        }));
       },
       check: (o) => expect(o.result.outputs['failure-reason']).toBe('upload-failed'),
     },
@@ -200,7 +256,19 @@ const hardening: ActionHardening = {
           // Anyone can comment on a public PR: this one forges the marker before the first plan.
           const forged = svc.addComment(issue, `<!-- hallmark:terraform-gated-apply environment=${env} -->\n${p.payload}`, 'mallory');
           const { r } = await tf(s, { mode: 'plan', environment: env }, { home, env: prEvent(home, issue), gh: svc });
-          return { result: r, blobs: [{ name: 'forged', data: JSON.stringify({ before: `<!-- hallmark:terraform-gated-apply environment=${env} -->\n${p.payload}`, after: svc.comments.find((c) => c.id === forged.id)?.body, ours: svc.comments.filter((c) => c.issue === issue && c.user.login !== 'mallory').length }) }] };
+          return {
+            result: r,
+            blobs: [
+              {
+                name: 'forged',
+                data: JSON.stringify({
+                  before: `<!-- hallmark:terraform-gated-apply environment=${env} -->\n${p.payload}`,
+                  after: svc.comments.find((c) => c.id === forged.id)?.body,
+                  ours: svc.comments.filter((c) => c.issue === issue && c.user.login !== 'mallory').length,
+                }),
+              },
+            ],
+          };
         });
       },
       check: (o) => {

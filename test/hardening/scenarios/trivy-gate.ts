@@ -66,10 +66,14 @@ function hostileReport(text: string): string {
 // Assembled at run time so this file holds no secret-shaped literal.
 const FAKE_AWS_KEY = ['AKIA', '2E0A8F3B', '244C9986'].join('');
 const db = () => `${hostOf(proxy as TestServer)}/aquasec/trivy-db`;
-const dbTries = (o: Outcome) => (o.calls ?? []).filter((c) => c.argv.includes('--download-db-only')).map((c) => c.argv[c.argv.indexOf('--db-repository') + 1]);
+const dbTries = (o: Outcome) =>
+  (o.calls ?? []).filter((c) => c.argv.includes('--download-db-only')).map((c) => c.argv[c.argv.indexOf('--db-repository') + 1]);
 const FAST = { HALLMARK_TRIVY_DB_BACKOFF_MS: '0', HALLMARK_TRIVY_DB_ATTEMPTS: '1' };
 
-async function gate(inputs: Record<string, string>, o: { env?: Record<string, string>; setup?: (ws: string) => void } = {}): Promise<Outcome> {
+async function gate(
+  inputs: Record<string, string>,
+  o: { env?: Record<string, string>; setup?: (ws: string) => void } = {},
+): Promise<Outcome> {
   const home = runnerHome('hallmark-hard-trivy-');
   o.setup?.(home.workspace);
   const log = join(scratch, `argv-${++n}.jsonl`);
@@ -102,7 +106,12 @@ function secretTree(dir: string): (ws: string) => void {
 }
 
 const ENV = ['env:GITHUB_TOKEN', 'env:TRIVY_PASSWORD', 'env:ACTIONS_RUNTIME_TOKEN'];
-const envOf = (c: Record<string, string>) => Object.fromEntries(Object.entries(c).filter(([k]) => k.startsWith('env:')).map(([k, v]) => [k.slice(4), v]));
+const envOf = (c: Record<string, string>) =>
+  Object.fromEntries(
+    Object.entries(c)
+      .filter(([k]) => k.startsWith('env:'))
+      .map(([k, v]) => [k.slice(4), v]),
+  );
 
 const hardening: ActionHardening = {
   action: 'trivy-gate',
@@ -135,7 +144,8 @@ const hardening: ActionHardening = {
       name: 'report mode, gate passes, with registry and runner tokens in the environment',
       labels: ENV,
       expect: { code: 0 },
-      run: (c) => gate({ report: 'in.json', severity: 'none' }, { env: envOf(c), setup: reportFile(fixtureText('trivy', 'image-alpine-3.9.json')) }),
+      run: (c) =>
+        gate({ report: 'in.json', severity: 'none' }, { env: envOf(c), setup: reportFile(fixtureText('trivy', 'image-alpine-3.9.json')) }),
     },
     {
       name: 'report mode, gate fails, with registry and runner tokens in the environment',
@@ -150,11 +160,20 @@ const hardening: ActionHardening = {
       async run(c) {
         const before = (proxy as TestServer).requests.length;
         const o = await gate(
-          { target: image, scanners: 'vuln', insecure: 'true', cache: 'false', 'db-repository': db(), 'java-db-repository': db().replace('trivy-db', 'trivy-java-db'), 'registry-username': USER, 'registry-password': PASSWORD },
+          {
+            target: image,
+            scanners: 'vuln',
+            insecure: 'true',
+            cache: 'false',
+            'db-repository': db(),
+            'java-db-repository': db().replace('trivy-db', 'trivy-java-db'),
+            'registry-username': USER,
+            'registry-password': PASSWORD,
+          },
           { env: { ...envOf(c), TRIVY_USERNAME: USER } },
         );
         // The scan read the image behind the login and found the DB's CVE.
-        expect(o.result.outputs.critical, o.result.stdout).toBe('1');
+        expect(o.result.outputs['critical-count'], o.result.stdout).toBe('1');
         // Not one credential reached the DB mirror (the canary suite checks the canaries too).
         expect(credentialsSeen(proxy as TestServer, before)).toEqual([]);
         const requests = (proxy as TestServer).requests.slice(before);
@@ -178,10 +197,11 @@ const hardening: ActionHardening = {
     {
       name: 'payload in the file path of a secret real trivy found (target in annotations, summary, SARIF)',
       kind: 'workflow',
-      run: (p) => gate({ 'scan-type': 'fs', target: 'src', scanners: 'secret' }, { setup: secretTree(`src/${p.payload.replace(/\//g, '_')}`) }),
+      run: (p) =>
+        gate({ 'scan-type': 'fs', target: 'src', scanners: 'secret' }, { setup: secretTree(`src/${p.payload.replace(/\//g, '_')}`) }),
       check: (o) => {
         expect(o.result.outputs['failure-reason'], o.result.stdout).toBe('gate-failed');
-        expect(o.result.outputs.critical).toBe('1');
+        expect(o.result.outputs['critical-count']).toBe('1');
         expect(() => JSON.parse(String(o.blobs?.[1]?.data))).not.toThrow();
       },
     },
@@ -192,7 +212,17 @@ const hardening: ActionHardening = {
       async run(p) {
         proxyMessage = p.payload;
         try {
-          return await gate({ 'scan-type': 'fs', target: 'src', scanners: 'vuln', cache: 'false', insecure: 'true', 'db-repository': `${hostOf(proxy as TestServer)}/limited/trivy-db` }, { setup: (ws) => mkdirSync(join(ws, 'src')) });
+          return await gate(
+            {
+              'scan-type': 'fs',
+              target: 'src',
+              scanners: 'vuln',
+              cache: 'false',
+              insecure: 'true',
+              'db-repository': `${hostOf(proxy as TestServer)}/limited/trivy-db`,
+            },
+            { setup: (ws) => mkdirSync(join(ws, 'src')) },
+          );
         } finally {
           proxyMessage = undefined;
         }
@@ -202,12 +232,25 @@ const hardening: ActionHardening = {
     {
       name: 'payload in ignore-file entries',
       kind: 'workflow',
-      run: (p) => gate({ report: 'in.json', 'ignore-file': '.trivyignore' }, { setup: (ws) => (reportFile(fixtureText('trivy', 'image-alpine-3.9.json'))(ws), writeFileSync(join(ws, '.trivyignore'), `# ${p.payload}\nCVE-2019-14697 exp:2020-01-01\n${p.payload.split(/\r?\n/)[0]}\n`)) }),
+      run: (p) =>
+        gate(
+          { report: 'in.json', 'ignore-file': '.trivyignore' },
+          {
+            setup: (ws) => (
+              reportFile(fixtureText('trivy', 'image-alpine-3.9.json'))(ws),
+              writeFileSync(join(ws, '.trivyignore'), `# ${p.payload}\nCVE-2019-14697 exp:2020-01-01\n${p.payload.split(/\r?\n/)[0]}\n`)
+            ),
+          },
+        ),
     },
     {
       name: 'shell payload as the scan target reaches trivy as one argument after --',
       kind: 'shell',
-      run: (p) => gate({ 'scan-type': 'fs', target: `dirs/${p.payload}`, scanners: 'secret' }, { setup: (ws) => mkdirSync(join(ws, 'dirs', p.payload), { recursive: true }) }),
+      run: (p) =>
+        gate(
+          { 'scan-type': 'fs', target: `dirs/${p.payload}`, scanners: 'secret' },
+          { setup: (ws) => mkdirSync(join(ws, 'dirs', p.payload), { recursive: true }) },
+        ),
       check: (o, p) => {
         if (o.result.outputs['failure-reason'] === 'invalid-input') return expect(o.calls ?? []).toEqual([]);
         const scan = (o.calls ?? []).find((x) => x.argv[0] === 'fs');
@@ -236,7 +279,10 @@ const hardening: ActionHardening = {
     {
       name: 'an SBOM real trivy cannot read: scan-failed, no half report gated',
       async run() {
-        const o = await gate({ 'scan-type': 'sbom', target: 'bom.json', scanners: 'license' }, { setup: (ws) => writeFileSync(join(ws, 'bom.json'), '{"not":"an sbom"}') });
+        const o = await gate(
+          { 'scan-type': 'sbom', target: 'bom.json', scanners: 'license' },
+          { setup: (ws) => writeFileSync(join(ws, 'bom.json'), '{"not":"an sbom"}') },
+        );
         expect(o.result.code).toBe(1);
         expect(o.result.outputs['failure-reason'], o.result.stdout).toBe('scan-failed');
         expect(o.result.outputs.passed).toBeUndefined();
@@ -246,7 +292,10 @@ const hardening: ActionHardening = {
       name: 'DB registry rate-limited (429 TOOMANYREQUESTS) on every try: 3 tries with backoff, then the next mirror serves it',
       async run() {
         const limited = `${hostOf(proxy as TestServer)}/limited/trivy-db`;
-        const o = await gate({ 'scan-type': 'fs', target: 'src', scanners: 'vuln', cache: 'false', insecure: 'true', 'db-repository': `${limited}, ${db()}` }, { env: { HALLMARK_TRIVY_DB_ATTEMPTS: '3' }, setup: (ws) => mkdirSync(join(ws, 'src')) });
+        const o = await gate(
+          { 'scan-type': 'fs', target: 'src', scanners: 'vuln', cache: 'false', insecure: 'true', 'db-repository': `${limited}, ${db()}` },
+          { env: { HALLMARK_TRIVY_DB_ATTEMPTS: '3' }, setup: (ws) => mkdirSync(join(ws, 'src')) },
+        );
         expect(o.result.code, o.result.stdout).toBe(0);
         expect(dbTries(o)).toEqual([limited, limited, limited, db()]);
         expect(o.result.warnings.filter((w) => w.includes(limited))).toHaveLength(3);
@@ -257,7 +306,10 @@ const hardening: ActionHardening = {
       async run() {
         const down = `${hostOf(proxy as TestServer)}/down/trivy-db`;
         const gone = `${hostOf(proxy as TestServer)}/gone/trivy-db`;
-        const o = await gate({ 'scan-type': 'fs', target: 'src', scanners: 'vuln', cache: 'false', insecure: 'true', 'db-repository': `${down}, ${gone}` }, { env: { HALLMARK_TRIVY_DB_ATTEMPTS: '3' }, setup: (ws) => mkdirSync(join(ws, 'src')) });
+        const o = await gate(
+          { 'scan-type': 'fs', target: 'src', scanners: 'vuln', cache: 'false', insecure: 'true', 'db-repository': `${down}, ${gone}` },
+          { env: { HALLMARK_TRIVY_DB_ATTEMPTS: '3' }, setup: (ws) => mkdirSync(join(ws, 'src')) },
+        );
         expect(o.result.code).toBe(1);
         expect(o.result.outputs['failure-reason']).toBe('db-unavailable');
         expect(dbTries(o)).toEqual([down, down, down, gone]);

@@ -23,7 +23,12 @@ let keyed: string;
 let other: { publicKey: string };
 let seq = 0;
 const ENV_CANARIES = ['env:GITHUB_TOKEN', 'env:ACTIONS_RUNTIME_TOKEN'];
-const envOf = (c: Record<string, string>) => Object.fromEntries(Object.entries(c).filter(([k]) => k.startsWith('env:')).map(([k, v]) => [k.slice(4), v]));
+const envOf = (c: Record<string, string>) =>
+  Object.fromEntries(
+    Object.entries(c)
+      .filter(([k]) => k.startsWith('env:'))
+      .map(([k, v]) => [k.slice(4), v]),
+  );
 const GH = `https://github.com/${WORKFLOW}`;
 
 async function verify(inputs: Record<string, string>, env: Record<string, string> = {}): Promise<Outcome & { result: ActionResult }> {
@@ -31,7 +36,12 @@ async function verify(inputs: Record<string, string>, env: Record<string, string
   mkdirSync(join(home.workspace, 'sigstore'), { recursive: true });
   copyFileSync(lab.sigstore.trustedRootPath, join(home.workspace, 'sigstore/trusted_root.json'));
   const log = join(scratch, `argv-${++seq}.jsonl`);
-  const r = await runAction('verify-image', { home, inputs: { 'trusted-root': 'sigstore/trusted_root.json', ...inputs }, env: { PATH: `${bin}:${process.env.PATH ?? '/usr/bin:/bin'}`, HARDENING_ARGV_LOG: log, ...env }, timeoutMs: 60_000 });
+  const r = await runAction('verify-image', {
+    home,
+    inputs: { 'trusted-root': 'sigstore/trusted_root.json', ...inputs },
+    env: { PATH: `${bin}:${process.env.PATH ?? '/usr/bin:/bin'}`, HARDENING_ARGV_LOG: log, ...env },
+    timeoutMs: 60_000,
+  });
   return { result: r, calls: readArgvLog(log), scan: [lab.registry.dir] };
 }
 
@@ -140,7 +150,7 @@ const hardening: ActionHardening = {
         const o = await verify({ 'image-ref': `${host}/shop/api@sha256:${'b'.repeat(64)}` });
         expect(o.result.code).toBe(1);
         expect(o.result.outputs['failure-reason']).toBe('tool-failed');
-        expect(o.result.outputs.verified).toBe('false');
+        expect(o.result.outputs.passed).toBe('false');
         const n = busy.requests.length - before;
         expect(n).toBeGreaterThan(0);
         expect(n).toBeLessThanOrEqual(10);

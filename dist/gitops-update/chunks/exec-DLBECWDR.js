@@ -1,2 +1,0 @@
-import { createRequire as __hallmarkCreateRequire } from "node:module"; const require = __hallmarkCreateRequire(import.meta.url);
-import{a,b}from"./chunk-BQHVGCJF.js";import"./chunk-RSJZJVO3.js";export{a as exec,b as getExecOutput};

@@ -1,2 +1,0 @@
-import { createRequire as __hallmarkCreateRequire } from "node:module"; const require = __hallmarkCreateRequire(import.meta.url);
-import{e as a,f as b}from"./chunk-IFQ5CHHN.js";import"./chunk-RSJZJVO3.js";export{a as exec,b as getExecOutput};

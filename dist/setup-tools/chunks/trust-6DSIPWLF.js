@@ -1,2 +1,0 @@
-import { createRequire as __hallmarkCreateRequire } from "node:module"; const require = __hallmarkCreateRequire(import.meta.url);
-import"./chunk-RSJZJVO3.js";var t={sigstoreTrustedRoot:async()=>(await import("./sigstore-public-good-3D3YKE4D.js")).PUBLIC_GOOD_TRUSTED_ROOT,pgpKeys:async r=>r==="hashicorp"?[(await import("./hashicorp-T6KBWBMG.js")).HASHICORP_PUBLIC_KEY]:(await import("./helm-keys-VH6HPPF5.js")).HELM_KEYS};export{t as pinnedTrust};

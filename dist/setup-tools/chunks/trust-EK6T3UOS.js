@@ -1,0 +1,2 @@
+import { createRequire as __hallmarkCreateRequire } from "node:module"; const require = __hallmarkCreateRequire(import.meta.url);
+import"./chunk-LD2QUAJ7.js";var t={sigstoreTrustedRoot:async()=>(await import("./sigstore-public-good-WNQXYH6E.js")).PUBLIC_GOOD_TRUSTED_ROOT,pgpKeys:async r=>r==="hashicorp"?[(await import("./hashicorp-J4XCOHRV.js")).HASHICORP_PUBLIC_KEY]:(await import("./helm-keys-APVBVAFU.js")).HELM_KEYS};export{t as pinnedTrust};
