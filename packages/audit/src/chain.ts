@@ -75,16 +75,20 @@ export function verifyChain(text: string, opts: ChainOptions = {}): ChainResult 
     problems.push({ line: lines.length, message: `${where}the last line has no newline (the file was cut or edited)` });
   let prevLine: string | undefined;
   let prevRec: AuditRecord | undefined;
+  // The seq the next record must carry: one past the highest seen, so one removed, moved or
+  // duplicated record is reported once, at the place it went wrong, not again at every later line.
+  let maxSeq = 0;
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i] as string;
     const n = i + 1;
-    const expectedSeq = n;
+    const expectedSeq = maxSeq + 1;
     const after = prevRec ? ` (after ${recordName(prevRec)})` : '';
     let parsed: unknown;
     try {
       parsed = JSON.parse(line);
     } catch {
       problems.push({ line: n, message: `${where}line ${n} is not a JSON record${after}` });
+      maxSeq += 1;
       prevLine = line;
       prevRec = undefined;
       continue;
@@ -95,6 +99,7 @@ export function verifyChain(text: string, opts: ChainOptions = {}): ChainResult 
         line: n,
         message: `${where}${recordName(p ?? undefined, n)} is not an audit record (seq, prev, action, time, verdict, run, subject, facts)${after}`,
       });
+      maxSeq += 1;
       prevLine = line;
       prevRec = undefined;
       continue;
@@ -135,6 +140,7 @@ export function verifyChain(text: string, opts: ChainOptions = {}): ChainResult 
       }
     }
     records.push(rec);
+    maxSeq = Math.max(maxSeq, rec.seq);
     prevLine = line;
     prevRec = rec;
   }
