@@ -10,7 +10,9 @@ export default defineConfig({
     // clients' retry back-offs and rehearsed jobs, not on the CPU (measured: 2 workers kept the CPU
     // 78 % busy). HALLMARK_TEST_WORKERS overrides it.
     maxWorkers: Number(process.env.HALLMARK_TEST_WORKERS) || 3,
-    testTimeout: 60_000,
+    // A rehearsal test runs whole workflows (every job with its tools, the audit job): about 15–30 s
+    // here with 3 workers, up to 60 s when the machine is shared, so the bound leaves room.
+    testTimeout: 150_000,
     hookTimeout: 120_000,
     // Tests that start real parts (registry, buildah, trivy) take seconds; nothing is retried.
     retry: 0,
